@@ -1,0 +1,82 @@
+// Command gateway is the scimgate binary: the SCIM gateway server and its
+// administration CLI. main only parses the command line and wires packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitUsage is the exit status for bad flags and invalid configuration.
+const exitUsage = 2
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(exitUsage)
+		}
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line. It is main without the process globals,
+// so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) (string, bool)) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	io := cliIO{stdout: stdout, stderr: stderr, env: env}
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, args, io)
+	case "config":
+		return cmdConfig(args, io)
+	case "help":
+		fmt.Fprint(stdout, usageText)
+		return nil
+	default:
+		if h, ok := subcommands[cmd]; ok {
+			return h(ctx, args, io)
+		}
+		return usagef("unknown command %q (try: gateway help)", cmd)
+	}
+}
+
+// cliIO bundles a command's streams and environment.
+type cliIO struct {
+	stdout, stderr io.Writer
+	env            func(string) (string, bool)
+}
+
+// subcommands holds the administration commands registered by other files.
+var subcommands = map[string]func(context.Context, []string, cliIO) error{}
+
+const usageText = `scimgate gateway — SCIM 2.0 gateway with OAuth2/OIDC authentication
+
+Usage:
+  gateway [serve] [--config FILE] [--listen ADDR]   run the gateway (default)
+  gateway config check --config FILE               validate a configuration file
+  gateway config keys                              list every configuration key
+  gateway help                                     this text
+
+Every setting can also come from the environment as SCIMGATE_<KEY>.
+`

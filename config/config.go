@@ -1,0 +1,183 @@
+// Package config holds scimgate's settings: their defaults, the YAML file,
+// the SCIMGATE_<KEY> environment overrides and validation.
+//
+// Every key has a dotted name (e.g. "redis.url") that is also its YAML path;
+// its environment name is SCIMGATE_ followed by the dotted name in upper case
+// with dots replaced by underscores (SCIMGATE_REDIS_URL). Precedence, lowest
+// first: defaults, file, environment, command-line flags.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen" doc:"HTTP listen address"`
+	// PublicURL is the externally visible base URL, used in SCIM meta.location.
+	PublicURL string `yaml:"public_url" doc:"externally visible base URL (meta.location, token issuer); empty means derived from each request"`
+	// ShutdownTimeout bounds how long in-flight requests may run after SIGTERM.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout" doc:"grace period for in-flight requests on SIGINT/SIGTERM"`
+	Log             Log      `yaml:"log"`
+	Redis           Redis    `yaml:"redis"`
+	SCIM            SCIM     `yaml:"scim"`
+	Admin           Admin    `yaml:"admin"`
+	Tokens          Tokens   `yaml:"tokens"`
+}
+
+// Log configures logging.
+type Log struct {
+	Format string `yaml:"format" doc:"log format: text or json"`
+	Level  string `yaml:"level" doc:"log level: debug, info, warn or error"`
+}
+
+// Redis configures the data store.
+type Redis struct {
+	// URL selects the server; empty starts an embedded in-memory Redis.
+	URL          string   `yaml:"url" doc:"redis://, rediss://, redis+sentinel:// or redis+cluster:// URL; empty starts an embedded in-memory Redis"`
+	Prefix       string   `yaml:"prefix" doc:"prefix for every key scimgate writes"`
+	DialTimeout  Duration `yaml:"dial_timeout" doc:"timeout for establishing a connection"`
+	ReadyTimeout Duration `yaml:"ready_timeout" doc:"deadline for the PING behind /readyz"`
+}
+
+// SCIM configures the SCIM resource layer.
+type SCIM struct {
+	MaxBodyBytes int64 `yaml:"max_body_bytes" doc:"largest accepted request body in bytes (larger gives 413)"`
+	MaxResults   int   `yaml:"max_results" doc:"largest page size (filter.maxResults)"`
+	Strict       bool  `yaml:"strict" doc:"refuse IdP request shapes that bend RFC 7644 (compatibility rules off)"`
+}
+
+// Admin configures the admin API credential.
+type Admin struct {
+	// Token is the admin bearer token in plain text (prefer TokenHash).
+	Token string `yaml:"token" secret:"true" doc:"admin bearer token (plain; prefer token_hash)"`
+	// TokenHash is the hex SHA-256 of the admin bearer token.
+	TokenHash string `yaml:"token_hash" doc:"hex SHA-256 of the admin bearer token"`
+}
+
+// Tokens configures the request-path token cache.
+type Tokens struct {
+	CacheTTL Duration `yaml:"cache_ttl" doc:"how long a verified credential may be cached per process (at most 1s so revocation spreads within 1s)"`
+	// Pepper keys the HMAC used to hash stored tokens; empty means plain SHA-256.
+	Pepper string `yaml:"pepper" secret:"true" doc:"secret key for HMAC-SHA256 token hashes (empty: SHA-256)"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		ShutdownTimeout: Duration(15 * time.Second),
+		Log:             Log{Format: "text", Level: "info"},
+		Redis: Redis{
+			Prefix:       "scimgate:",
+			DialTimeout:  Duration(5 * time.Second),
+			ReadyTimeout: Duration(time.Second),
+		},
+		SCIM: SCIM{
+			MaxBodyBytes: 1 << 20,
+			MaxResults:   1000,
+		},
+		Tokens: Tokens{CacheTTL: Duration(time.Second)},
+	}
+}
+
+// KeyError names the configuration key a problem was found in.
+type KeyError struct {
+	Key string
+	Err error
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("config key %q: %v", e.Key, e.Err) }
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// Validate checks every setting and reports the first offending key.
+func (c *Config) Validate() error {
+	checks := []struct {
+		key string
+		err error
+	}{
+		{"listen", checkHostPort(c.Listen)},
+		{"public_url", checkOptionalURL(c.PublicURL, "http", "https")},
+		{"shutdown_timeout", checkRange(time.Duration(c.ShutdownTimeout), 0, time.Hour)},
+		{"log.format", checkOneOf(c.Log.Format, "text", "json")},
+		{"log.level", checkOneOf(c.Log.Level, "debug", "info", "warn", "error")},
+		{"redis.url", checkOptionalURL(c.Redis.URL, "redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster")},
+		{"redis.dial_timeout", checkRange(time.Duration(c.Redis.DialTimeout), time.Millisecond, time.Minute)},
+		{"redis.ready_timeout", checkRange(time.Duration(c.Redis.ReadyTimeout), time.Millisecond, time.Minute)},
+		{"scim.max_body_bytes", checkIntRange(c.SCIM.MaxBodyBytes, 1024, 1<<30)},
+		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
+		{"admin.token_hash", checkHexHash(c.Admin.TokenHash)},
+		{"tokens.cache_ttl", checkRange(time.Duration(c.Tokens.CacheTTL), 0, time.Second)},
+	}
+	for _, ch := range checks {
+		if ch.err != nil {
+			return &KeyError{Key: ch.key, Err: ch.err}
+		}
+	}
+	return nil
+}
+
+func checkHostPort(s string) error {
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return fmt.Errorf("not a host:port address: %q", s)
+	}
+	return nil
+}
+
+func checkOptionalURL(s string, schemes ...string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("malformed URL")
+	}
+	if u.Host == "" {
+		return errors.New("URL has no host")
+	}
+	for _, sc := range schemes {
+		if u.Scheme == sc {
+			return nil
+		}
+	}
+	return fmt.Errorf("URL scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
+}
+
+func checkOneOf(s string, allowed ...string) error {
+	for _, a := range allowed {
+		if s == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not one of %s", s, strings.Join(allowed, ", "))
+}
+
+func checkRange(d, lo, hi time.Duration) error {
+	if d < lo || d > hi {
+		return fmt.Errorf("%s is outside %s..%s", d, lo, hi)
+	}
+	return nil
+}
+
+func checkIntRange(n, lo, hi int64) error {
+	if n < lo || n > hi {
+		return fmt.Errorf("%d is outside %d..%d", n, lo, hi)
+	}
+	return nil
+}
+
+func checkHexHash(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) != 64 || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
+		return errors.New("must be 64 hex digits (SHA-256)")
+	}
+	return nil
+}

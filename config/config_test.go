@@ -1,0 +1,101 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadErrorsNameTheKey(t *testing.T) {
+	cases := []struct{ name, body, key string }{
+		{"unknown top-level key", "lisen: 1.2.3.4:80\n", "lisen"},
+		{"unknown nested key", "redis:\n  urll: redis://x\n", "redis.urll"},
+		{"malformed url", "redis:\n  url: \"http//nohost\"\n", "redis.url"},
+		{"wrong url scheme", "redis:\n  url: http://h:1\n", "redis.url"},
+		{"bad duration", "shutdown_timeout: 10 parsecs\n", "shutdown_timeout"},
+		{"out of range", "scim:\n  max_results: 0\n", "scim.max_results"},
+		{"wrong type", "scim:\n  max_body_bytes: lots\n", "scim.max_body_bytes"},
+		{"bad enum", "log:\n  format: xml\n", "log.format"},
+		{"bad listen", "listen: nope\n", "listen"},
+		{"section not mapping", "redis: 5\n", "redis"},
+		{"bad token hash", "admin:\n  token_hash: abc\n", "admin.token_hash"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tc.body), env(nil))
+			var ke *KeyError
+			if !errors.As(err, &ke) {
+				t.Fatalf("want KeyError, got %v", err)
+			}
+			if ke.Key != tc.key {
+				t.Fatalf("key = %q, want %q (err %v)", ke.Key, tc.key, err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("message is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestPrecedenceFileThenEnv(t *testing.T) {
+	p := writeFile(t, "listen: 0.0.0.0:9000\nlog:\n  format: json\nshutdown_timeout: 3s\n")
+	cfg, err := Load(p, env(map[string]string{"SCIMGATE_LISTEN": "127.0.0.1:9100", "SCIMGATE_SCIM_STRICT": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9100" || cfg.Log.Format != "json" || !cfg.SCIM.Strict || cfg.ShutdownTimeout.Std() != 3*time.Second {
+		t.Fatalf("unexpected config %+v", cfg)
+	}
+	if cfg.Redis.Prefix != "scimgate:" {
+		t.Fatalf("default lost: %q", cfg.Redis.Prefix)
+	}
+}
+
+func TestEnvErrorNamesKey(t *testing.T) {
+	_, err := Load("", env(map[string]string{"SCIMGATE_SCIM_MAX_RESULTS": "many"}))
+	var ke *KeyError
+	if !errors.As(err, &ke) || ke.Key != "scim.max_results" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestKeysHaveEnvNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range Keys() {
+		if !strings.HasPrefix(k.Env, EnvPrefix) || k.Doc == "" {
+			t.Errorf("key %s: env %q doc %q", k.Name, k.Env, k.Doc)
+		}
+		seen[k.Env] = true
+	}
+	for _, want := range []string{"SCIMGATE_LISTEN", "SCIMGATE_REDIS_URL", "SCIMGATE_LOG_FORMAT", "SCIMGATE_ADMIN_TOKEN"} {
+		if !seen[want] {
+			t.Errorf("missing %s", want)
+		}
+	}
+}
+
+func TestRedactedHidesSecrets(t *testing.T) {
+	c := Default()
+	c.Admin.Token = "super-secret-admin"
+	c.Redis.URL = "redis://:pw@h:6379"
+	out := c.Redacted()
+	if strings.Contains(out, "super-secret-admin") || strings.Contains(out, "pw@") {
+		t.Fatalf("secret in %s", out)
+	}
+}

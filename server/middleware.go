@@ -1,0 +1,74 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/scimgate/scimgate/auth"
+)
+
+// RequestIDHeader carries the request id in and out.
+const RequestIDHeader = "X-Request-ID"
+
+const requestIDKey = "scimgate.request_id"
+
+// RequestID accepts a well-formed incoming X-Request-ID or generates one,
+// stores it on the context and echoes it in the response.
+func RequestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(RequestIDHeader)
+		if !validRequestID(id) {
+			id = uuid.NewString()
+		}
+		c.Set(requestIDKey, id)
+		c.Header(RequestIDHeader, id)
+		c.Next()
+	}
+}
+
+// RequestIDFrom returns the request id set by RequestID.
+func RequestIDFrom(c *gin.Context) string { return c.GetString(requestIDKey) }
+
+// validRequestID accepts 1..128 visible ASCII characters without quotes, so
+// a client cannot inject log syntax.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch <= ' ' || ch > '~' || ch == '"' || ch == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// AccessLog writes one line per request: method, route (the pattern, never
+// the raw query, which may hold filters with personal data), status, latency,
+// request id and, when authenticated, the client. Headers are never logged.
+func AccessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		attrs := []any{
+			"method", c.Request.Method,
+			"route", route,
+			"status", c.Writer.Status(),
+			"latency_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"request_id", RequestIDFrom(c),
+			"remote_ip", c.ClientIP(),
+		}
+		if p, ok := auth.PrincipalFromGin(c); ok {
+			attrs = append(attrs, "client_id", p.ClientID, "auth_method", string(p.Method))
+		}
+		log.InfoContext(c.Request.Context(), "request", attrs...)
+	}
+}

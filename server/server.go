@@ -1,0 +1,114 @@
+// Package server assembles scimgate's HTTP pipeline on gin and runs it with
+// graceful shutdown. The order of the pipeline is fixed here: request id
+// first (so every later log line carries it), then the access log (so it sees
+// the final status of everything below), then panic recovery, then the
+// route groups with their own authentication.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/scimapi/scimerr"
+)
+
+// Pinger reports whether the data store answers.
+type Pinger interface {
+	Ping(ctx context.Context, timeout time.Duration) error
+}
+
+// Options configures the engine.
+type Options struct {
+	Log          *slog.Logger
+	Redis        Pinger
+	ReadyTimeout time.Duration
+	// ReadyChecks are extra readiness checks (e.g. degraded IdP issuers);
+	// each returns nil or a reason. A failing extra check degrades, it is
+	// reported but does not fail readiness.
+	ReadyChecks map[string]func(context.Context) error
+}
+
+// New returns a gin engine with the shared middleware and the health routes.
+// Callers mount their route groups on it.
+func New(o Options) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.RedirectTrailingSlash = false
+	e.RemoveExtraSlash = true
+	e.Use(RequestID(), AccessLog(o.Log), Recovery(o.Log))
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", readyz(o))
+	return e
+}
+
+func readyz(o Options) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := o.Redis.Ping(c.Request.Context(), o.ReadyTimeout); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": "redis did not answer PING within " + o.ReadyTimeout.String()})
+			return
+		}
+		degraded := gin.H{}
+		for name, check := range o.ReadyChecks {
+			if err := check(c.Request.Context()); err != nil {
+				degraded[name] = err.Error()
+			}
+		}
+		if len(degraded) > 0 {
+			c.JSON(http.StatusOK, gin.H{"status": "degraded", "degraded": degraded})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	}
+}
+
+// Recovery turns a panic into a SCIM 500 without leaking details.
+func Recovery(log *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		log.ErrorContext(c.Request.Context(), "panic in handler", "panic", rec, "route", c.FullPath())
+		status, body := scimerr.ToBody(errors.New("panic"))
+		c.AbortWithStatusJSON(status, body)
+	})
+}
+
+// Run serves h on addr until ctx is cancelled, then stops accepting, waits up
+// to grace for in-flight requests and returns. ready, if not nil, receives
+// the bound address once listening.
+func Run(ctx context.Context, addr string, h http.Handler, grace time.Duration, log *slog.Logger, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return errors.Join(errors.New("graceful shutdown did not finish in time"), err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
