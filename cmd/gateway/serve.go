@@ -8,12 +8,12 @@ import (
 	"net"
 	"net/http"
 
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
-	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/server"
 )
 
@@ -70,12 +70,8 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std()})
 	authn := auth.Chain{} // authenticators are added by their issues; empty refuses all
-	for _, prefix := range []string{"/scim/v2", "/scim_v2"} {
-		g := engine.Group(prefix, auth.Middleware(authn, log, nil))
-		g.Any("/*path", func(c *gin.Context) {
-			status, body := scimerr.ToBody(scimerr.NotFound("no such SCIM endpoint"))
-			c.JSON(status, body)
-		})
+	if err := mountSCIM(engine, auth.Middleware(authn, log, nil), conn, cfg, log); err != nil {
+		return err
 	}
 	engine.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
 
