@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"

@@ -23,8 +23,12 @@ type lockedBuf struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func noEnv(string) (string, bool) { return "", false }
 
@@ -46,7 +50,9 @@ func startGateway(t *testing.T, cfg config.Config) (string, *lockedBuf) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, cliIO{stdout: logs, stderr: logs, env: noEnv}, func(a net.Addr) { addrc <- a }) }()
+	go func() {
+		done <- serve(ctx, cfg, cliIO{stdout: logs, stderr: logs, env: noEnv}, func(a net.Addr) { addrc <- a })
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
