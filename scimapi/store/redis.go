@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the Store on Redis (single server, Sentinel or Cluster).
+type Redis struct {
+	c   redis.UniversalClient
+	p   string // prefix including the hash tag, e.g. "scimgate:{scim}:"
+	now func() time.Time
+}
+
+// NewRedis returns a Store on c whose keys start with prefix.
+func NewRedis(c redis.UniversalClient, prefix string) *Redis {
+	return &Redis{c: c, p: prefix + "{scim}:", now: time.Now}
+}
+
+var _ Store = (*Redis)(nil)
+
+func (s *Redis) resKey(id string) string  { return s.p + "r:" + id }
+func (s *Redis) allKey(typ string) string { return s.p + "all:" + typ }
+func (s *Redis) ixKey(typ string, ix index) string {
+	if ix.unique {
+		return s.p + "u:" + typ + ":" + ix.attr
+	}
+	return s.p + "x:" + typ + ":" + ix.attr
+}
+
+// keys returns the KEYS of the write and delete scripts for one resource.
+func (s *Redis) keys(typ, id string) []string {
+	k := []string{s.resKey(id), s.allKey(typ)}
+	for _, ix := range indexesOf(typ) {
+		k = append(k, s.ixKey(typ, ix))
+	}
+	return k
+}
+
+// indexEntries returns the index entries of attrs as the write script
+// expects them: [keyIndex (1-based in KEYS), value, unique, attr].
+func indexEntries(typ string, attrs map[string]any) ([]byte, error) {
+	entries := [][]any{}
+	for i, ix := range indexesOf(typ) {
+		v, ok := attrs[ix.attr].(string)
+		if !ok || v == "" {
+			continue
+		}
+		if ix.fold {
+			v = strings.ToLower(v)
+		}
+		u := 0
+		if ix.unique {
+			u = 1
+		}
+		entries = append(entries, []any{i + 3, v, u, ix.attr})
+	}
+	return json.Marshal(entries)
+}
+
+func encodeMembers(mc *MemberChange) (string, error) {
+	if mc.Empty() {
+		return "", nil
+	}
+	add := make([][]string, 0, len(mc.Add))
+	for _, m := range mc.Add {
+		add = append(add, []string{m.Value, m.Display})
+	}
+	remove := mc.Remove
+	if remove == nil {
+		remove = []string{}
+	}
+	b, err := json.Marshal(map[string]any{"replace": mc.Replace, "add": add, "remove": remove})
+	return string(b), err
+}
+
+// Create implements Store.
+func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, members []Member) (*Resource, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("new id: %w", err)
+	}
+	var mc *MemberChange
+	if len(members) > 0 {
+		mc = &MemberChange{Add: members}
+	}
+	if _, _, err := s.write(ctx, typ, id.String(), "create", 0, attrs, mc); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, typ, id.String(), ReadOptions{Members: typ == TypeGroup, Groups: true})
+}
+
+// Update implements Store.
+func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange) (*Resource, bool, error) {
+	_, changed, err := s.write(ctx, typ, id, "update", version, attrs, mc)
+	if err != nil {
+		return nil, false, err
+	}
+	r, err := s.Get(ctx, typ, id, ReadOptions{Members: typ == TypeGroup, Groups: true})
+	return r, changed, err
+}
+
+func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, attrs map[string]any, mc *MemberChange) (int64, bool, error) {
+	var doc, ix []byte
+	var gname string
+	if attrs != nil {
+		var err error
+		if doc, err = json.Marshal(attrs); err != nil {
+			return 0, false, fmt.Errorf("encode attributes: %w", err)
+		}
+		if ix, err = indexEntries(typ, attrs); err != nil {
+			return 0, false, fmt.Errorf("encode index entries: %w", err)
+		}
+		if typ == TypeGroup {
+			gname, _ = attrs["displayName"].(string)
+		}
+	}
+	members, err := encodeMembers(mc)
+	if err != nil {
+		return 0, false, fmt.Errorf("encode members: %w", err)
+	}
+	res, err := writeScript.Run(ctx, s.c, s.keys(typ, id),
+		s.p, id, typ, mode, strconv.FormatInt(version, 10), s.now().UTC().Format(time.RFC3339Nano),
+		string(doc), string(ix), members, gname).Slice()
+	if err != nil {
+		return 0, false, scriptErr(err)
+	}
+	v, _ := res[0].(int64)
+	ch, _ := res[1].(int64)
+	return v, ch == 1, nil
+}
+
+// scriptErr maps the scripts' error replies to the store's errors.
+func scriptErr(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "ERR ")
+	switch {
+	case msg == "NOTFOUND":
+		return ErrNotFound
+	case msg == "VERSION":
+		return ErrVersionMismatch
+	case strings.HasPrefix(msg, "UNIQUENESS "):
+		return &UniquenessError{Attr: strings.TrimPrefix(msg, "UNIQUENESS ")}
+	case strings.HasPrefix(msg, "NOMEMBER "):
+		return &InvalidMemberError{ID: strings.TrimPrefix(msg, "NOMEMBER ")}
+	case msg == "EXISTS":
+		return errors.New("store: generated id collides with an existing resource")
+	}
+	return fmt.Errorf("store: redis: %w", err)
+}
+
+// Delete implements Store.
+func (s *Redis) Delete(ctx context.Context, typ, id string, version int64) error {
+	err := deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
+		s.now().UTC().Format(time.RFC3339Nano), typ).Err()
+	if err != nil {
+		return scriptErr(err)
+	}
+	return nil
+}
+
+// Get implements Store.
+func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error) {
+	rs, err := s.GetMany(ctx, typ, []string{id}, ro)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, ErrNotFound
+	}
+	return rs[0], nil
+}
+
+// GetMany implements Store.
+func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.resKey(id)
+	}
+	raw, err := readScript.Run(ctx, s.c, keys, s.p, flag(ro.Members), flag(ro.Groups)).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("store: read: %w", err)
+	}
+	out := make([]*Resource, 0, len(raw))
+	for i, e := range raw {
+		fields, _ := e.([]any)
+		if len(fields) < 7 || fields[0] != typ {
+			continue
+		}
+		r, err := decode(ids[i], fields)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func decode(id string, f []any) (*Resource, error) {
+	str := func(i int) string { s, _ := f[i].(string); return s }
+	r := &Resource{Type: str(0), ID: id}
+	if err := json.Unmarshal([]byte(str(1)), &r.Attrs); err != nil {
+		return nil, fmt.Errorf("store: decode %s: %w", id, err)
+	}
+	r.Version, _ = strconv.ParseInt(str(2), 10, 64)
+	r.Created, _ = time.Parse(time.RFC3339Nano, str(3))
+	r.Modified, _ = time.Parse(time.RFC3339Nano, str(4))
+	groups, _ := f[5].([]any)
+	for i := 0; i+1 < len(groups); i += 2 {
+		gid, _ := groups[i].(string)
+		name, _ := groups[i+1].(string)
+		r.Groups = append(r.Groups, Member{Value: gid, Type: TypeGroup, Display: name})
+	}
+	members, _ := f[6].([]any)
+	if len(members) > 0 {
+		r.Members = make([]Member, 0, len(members)/2)
+	}
+	for i := 0; i+1 < len(members); i += 2 {
+		mid, _ := members[i].(string)
+		raw, _ := members[i+1].(string)
+		m := Member{Value: mid}
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil, fmt.Errorf("store: decode member of %s: %w", id, err)
+		}
+		m.Value = mid
+		r.Members = append(r.Members, m)
+	}
+	return r, nil
+}
+
+// Lookup implements Store.
+func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, error) {
+	if attr == "id" {
+		n, err := s.c.Exists(ctx, s.resKey(value)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("store: lookup id: %w", err)
+		}
+		if n == 0 {
+			return nil, nil
+		}
+		return []string{value}, nil
+	}
+	for _, ix := range indexesOf(typ) {
+		if ix.attr != attr {
+			continue
+		}
+		if ix.fold {
+			value = strings.ToLower(value)
+		}
+		key := s.ixKey(typ, ix)
+		if ix.unique {
+			id, err := s.c.HGet(ctx, key, value).Result()
+			if errors.Is(err, redis.Nil) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
+			}
+			return []string{id}, nil
+		}
+		members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: "[" + value + "\x00", Max: "[" + value + "\x00\xff"}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
+		}
+		ids := make([]string, 0, len(members))
+		for _, m := range members {
+			ids = append(ids, m[len(value)+1:])
+		}
+		return ids, nil
+	}
+	return nil, fmt.Errorf("store: %s.%s is not indexed", typ, attr)
+}
+
+// Scan implements Store.
+func (s *Redis) Scan(ctx context.Context, typ, after string, batch int, ro ReadOptions, fn func([]*Resource) (bool, error)) error {
+	min := "-"
+	if after != "" {
+		min = "(" + after
+	}
+	for {
+		ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: min, Max: "+", Count: int64(batch)}).Result()
+		if err != nil {
+			return fmt.Errorf("store: scan %s: %w", typ, err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		rs, err := s.GetMany(ctx, typ, ids, ro)
+		if err != nil {
+			return err
+		}
+		more, err := fn(rs)
+		if err != nil || !more || len(ids) < batch {
+			return err
+		}
+		min = "(" + ids[len(ids)-1]
+	}
+}
+
+// Count implements Store.
+func (s *Redis) Count(ctx context.Context, typ string) (int64, error) {
+	n, err := s.c.ZCard(ctx, s.allKey(typ)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", typ, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,208 @@
+package store
+
+import "github.com/redis/go-redis/v9"
+
+// Lua scripts. KEYS name the keys a script is handed; the scripts derive the
+// membership keys (m:, of:, r: of members, gname) from ARGV[1], the prefix
+// including the {scim} hash tag, so every key is in the same Cluster slot.
+
+// writeScript creates or updates one resource.
+//
+//	KEYS[1] r:<id>   KEYS[2] all:<Type>   KEYS[3..] index keys of the type
+//	ARGV[1] key prefix  ARGV[2] id  ARGV[3] type  ARGV[4] "create"|"update"
+//	ARGV[5] expected version ("0" = any)  ARGV[6] now (RFC 3339)
+//	ARGV[7] attributes JSON ("" = unchanged)
+//	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr], ...] ("" = unchanged)
+//	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id]} ("" = none)
+//	ARGV[10] group displayName ("" = unchanged)
+//
+// Returns {version, changed(0|1)} or an error reply: NOTFOUND, EXISTS,
+// VERSION, UNIQUENESS <attr>, NOMEMBER <id>.
+var writeScript = redis.NewScript(`
+local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local res = KEYS[1]
+local exists = redis.call('EXISTS', res) == 1
+if mode == 'create' then
+  if exists then return redis.error_reply('EXISTS') end
+else
+  if not exists or redis.call('HGET', res, 't') ~= typ then return redis.error_reply('NOTFOUND') end
+  if ARGV[5] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[5] then
+    return redis.error_reply('VERSION')
+  end
+end
+
+local newix = nil
+if ARGV[8] ~= '' then
+  newix = cjson.decode(ARGV[8])
+  for _, e in ipairs(newix) do
+    if e[3] == 1 then
+      local cur = redis.call('HGET', KEYS[e[1]], e[2])
+      if cur and cur ~= id then return redis.error_reply('UNIQUENESS ' .. e[4]) end
+    end
+  end
+end
+
+local mc = nil
+if ARGV[9] ~= '' then
+  mc = cjson.decode(ARGV[9])
+  for _, a in ipairs(mc.add) do
+    local t = redis.call('HGET', p .. 'r:' .. a[1], 't')
+    if not t then return redis.error_reply('NOMEMBER ' .. a[1]) end
+    a[3] = t
+  end
+end
+
+local changed = (mode == 'create')
+if ARGV[7] ~= '' then
+  if redis.call('HGET', res, 'doc') ~= ARGV[7] then
+    redis.call('HSET', res, 'doc', ARGV[7])
+    changed = true
+  end
+end
+
+if newix then
+  local old = redis.call('HGET', res, 'ix')
+  if old then
+    for _, e in ipairs(cjson.decode(old)) do
+      if e[3] == 1 then
+        if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
+      else
+        redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
+      end
+    end
+  end
+  for _, e in ipairs(newix) do
+    if e[3] == 1 then
+      redis.call('HSET', KEYS[e[1]], e[2], id)
+    else
+      redis.call('ZADD', KEYS[e[1]], 0, e[2] .. '\0' .. id)
+    end
+  end
+  redis.call('HSET', res, 'ix', ARGV[8])
+end
+
+if ARGV[10] ~= '' then
+  redis.call('HSET', p .. 'gname', id, ARGV[10])
+end
+
+if mc then
+  local mkey = p .. 'm:' .. id
+  if mc.replace then
+    local cur = redis.call('HKEYS', mkey)
+    for _, mid in ipairs(cur) do
+      redis.call('SREM', p .. 'of:' .. mid, id)
+    end
+    if #cur > 0 then
+      redis.call('DEL', mkey)
+      changed = true
+    end
+  end
+  for _, mid in ipairs(mc.remove) do
+    if redis.call('HDEL', mkey, mid) == 1 then
+      redis.call('SREM', p .. 'of:' .. mid, id)
+      changed = true
+    end
+  end
+  for _, a in ipairs(mc.add) do
+    local val = '{"type":' .. cjson.encode(a[3]) .. ',"display":' .. cjson.encode(a[2]) .. '}'
+    if redis.call('HGET', mkey, a[1]) ~= val then
+      redis.call('HSET', mkey, a[1], val)
+      redis.call('SADD', p .. 'of:' .. a[1], id)
+      changed = true
+    end
+  end
+end
+
+local v
+if mode == 'create' then
+  v = 1
+  redis.call('HSET', res, 't', typ, 'v', 1, 'c', ARGV[6], 'm', ARGV[6])
+  redis.call('ZADD', KEYS[2], 0, id)
+elseif changed then
+  v = redis.call('HINCRBY', res, 'v', 1)
+  redis.call('HSET', res, 'm', ARGV[6])
+else
+  v = tonumber(redis.call('HGET', res, 'v'))
+end
+return {v, changed and 1 or 0}
+`)
+
+// deleteScript removes one resource and every reference to it.
+//
+//	KEYS[1] r:<id>   KEYS[2] all:<Type>   KEYS[3..] index keys of the type
+//	ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected version ("0" = any)
+//	ARGV[4] now (RFC 3339, lastModified of groups that lose the member)
+//	ARGV[5] type
+var deleteScript = redis.NewScript(`
+local p, id = ARGV[1], ARGV[2]
+local res = KEYS[1]
+if redis.call('HGET', res, 't') ~= ARGV[5] then return redis.error_reply('NOTFOUND') end
+if ARGV[3] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[3] then
+  return redis.error_reply('VERSION')
+end
+local old = redis.call('HGET', res, 'ix')
+if old then
+  for _, e in ipairs(cjson.decode(old)) do
+    if e[3] == 1 then
+      if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
+    else
+      redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
+    end
+  end
+end
+-- groups that contain this resource lose it
+local ofkey = p .. 'of:' .. id
+for _, gid in ipairs(redis.call('SMEMBERS', ofkey)) do
+  if redis.call('HDEL', p .. 'm:' .. gid, id) == 1 then
+    redis.call('HINCRBY', p .. 'r:' .. gid, 'v', 1)
+    redis.call('HSET', p .. 'r:' .. gid, 'm', ARGV[4])
+  end
+end
+redis.call('DEL', ofkey)
+-- a group's members lose their back-reference
+if redis.call('HGET', res, 't') == 'Group' then
+  local mkey = p .. 'm:' .. id
+  for _, mid in ipairs(redis.call('HKEYS', mkey)) do
+    redis.call('SREM', p .. 'of:' .. mid, id)
+  end
+  redis.call('DEL', mkey)
+  redis.call('HDEL', p .. 'gname', id)
+end
+redis.call('DEL', res)
+redis.call('ZREM', KEYS[2], id)
+return 1
+`)
+
+// readScript reads resources with their derived data in one round trip.
+//
+//	KEYS r:<id> for each id
+//	ARGV[1] key prefix  ARGV[2] members "1"|"0"  ARGV[3] groups "1"|"0"
+//
+// Returns one entry per key: {} when missing, else
+// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}}.
+var readScript = redis.NewScript(`
+local p = ARGV[1]
+local out = {}
+for i, key in ipairs(KEYS) do
+  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm')
+  if not r[1] then
+    out[i] = {}
+  else
+    local id = string.sub(key, #p + 3)
+    local groups = {}
+    if ARGV[3] == '1' then
+      local gids = redis.call('SMEMBERS', p .. 'of:' .. id)
+      for _, gid in ipairs(gids) do
+        groups[#groups + 1] = gid
+        groups[#groups + 1] = redis.call('HGET', p .. 'gname', gid) or ''
+      end
+    end
+    local members = {}
+    if ARGV[2] == '1' and r[1] == 'Group' then
+      members = redis.call('HGETALL', p .. 'm:' .. id)
+    end
+    out[i] = {r[1], r[2], r[3], r[4], r[5], groups, members}
+  end
+end
+return out
+`)

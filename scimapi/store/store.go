@@ -1,0 +1,164 @@
+// Package store keeps SCIM resources (Users and Groups) in Redis.
+//
+// The Store interface is the contract; Redis is its implementation and
+// storetest its conformance suite, run on miniredis and on a real Redis.
+// Filtering, sorting and paging live above the store (package scimapi),
+// which uses Lookup for indexed equality filters and Scan for the rest.
+//
+// # Key layout
+//
+// Every key carries the hash tag {scim}, so all of them live in one Redis
+// Cluster slot and the Lua scripts below may touch any of them atomically.
+// P is the configured prefix (e.g. "scimgate:").
+//
+//	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
+//	                                  c (created), m (lastModified), ix (index entries)
+//	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
+//	                                  order = creation order (ids are UUIDv7)
+//	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id
+//	                                  (User userName (lower-cased), User externalId,
+//	                                  Group externalId)
+//	P{scim}:x:<Type>:<attr>     zset  non-unique index: "<value>\x00<id>", score 0
+//	                                  (Group displayName, lower-cased)
+//	P{scim}:m:<groupId>         hash  member id -> {"type","display"} JSON
+//	P{scim}:of:<id>             set   ids of the groups that directly contain id
+//	P{scim}:gname               hash  group id -> displayName (for User.groups)
+//
+// Group members live outside the group document, so adding or removing
+// members costs time proportional to the change, not to the group size.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Resource types.
+const (
+	TypeUser  = "User"
+	TypeGroup = "Group"
+)
+
+// Resource is one stored SCIM resource.
+type Resource struct {
+	Type string
+	ID   string
+	// Attrs holds the client-settable attributes with canonical names;
+	// never id, meta, members or groups.
+	Attrs    map[string]any
+	Version  int64
+	Created  time.Time
+	Modified time.Time
+	// Members of a Group, when read with ReadOptions.Members.
+	Members []Member
+	// Groups directly containing the resource, when read with
+	// ReadOptions.Groups (Display is the group's displayName).
+	Groups []Member
+}
+
+// Member is one member of a group, or one group of a member.
+type Member struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+// MemberChange is a change to a group's members: with Replace the current
+// members are dropped first; then Remove and Add apply.
+type MemberChange struct {
+	Replace bool
+	Add     []Member
+	Remove  []string
+}
+
+// Empty reports whether the change does nothing.
+func (mc *MemberChange) Empty() bool {
+	return mc == nil || (!mc.Replace && len(mc.Add) == 0 && len(mc.Remove) == 0)
+}
+
+// ReadOptions selects the derived data a read loads.
+type ReadOptions struct {
+	Members bool // a Group's members
+	Groups  bool // the groups containing a resource
+}
+
+// Store keeps SCIM resources. All methods are safe for concurrent use by
+// many processes sharing one Redis. Every method that writes is atomic:
+// either all of its keys change or none do.
+type Store interface {
+	// Create stores a new resource with a server-assigned id. It fails
+	// with *UniquenessError when a unique attribute is taken and with
+	// *InvalidMemberError when a member does not exist.
+	Create(ctx context.Context, typ string, attrs map[string]any, members []Member) (*Resource, error)
+	// Get returns one resource or ErrNotFound.
+	Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error)
+	// GetMany returns the resources that exist among ids, in ids' order.
+	GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error)
+	// Update replaces the attributes (unless attrs is nil) and applies mc
+	// (unless nil), only if the stored version equals version (0 skips the
+	// check; a mismatch is ErrVersionMismatch). The version and
+	// lastModified change only when something changed; changed says so.
+	Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange) (res *Resource, changed bool, err error)
+	// Delete removes the resource, its index entries and its membership in
+	// every group (and, for a group, its members' back-references), only
+	// if version matches (0 skips the check).
+	Delete(ctx context.Context, typ, id string, version int64) error
+	// Lookup returns the ids whose indexed attribute equals value (compared
+	// as the index normalises it). attr must be one of Indexed(typ).
+	Lookup(ctx context.Context, typ, attr, value string) ([]string, error)
+	// Scan visits every resource of typ in id order, after the id after
+	// ("" = from the start), in batches of at most batch, until fn returns
+	// false or an error.
+	Scan(ctx context.Context, typ, after string, batch int, ro ReadOptions, fn func([]*Resource) (bool, error)) error
+	// Count returns the number of resources of typ.
+	Count(ctx context.Context, typ string) (int64, error)
+}
+
+// Errors shared by every Store implementation.
+var (
+	ErrNotFound        = errors.New("store: resource not found")
+	ErrVersionMismatch = errors.New("store: version mismatch")
+)
+
+// UniquenessError reports a taken unique attribute value.
+type UniquenessError struct{ Attr string }
+
+func (e *UniquenessError) Error() string {
+	return fmt.Sprintf("store: %s is already taken", e.Attr)
+}
+
+// InvalidMemberError reports a group member that does not exist.
+type InvalidMemberError struct{ ID string }
+
+func (e *InvalidMemberError) Error() string {
+	return fmt.Sprintf("store: member %q does not exist", e.ID)
+}
+
+// index describes one attribute index of a resource type.
+type index struct {
+	attr   string
+	unique bool
+	fold   bool // lower-case the value (caseExact=false attributes)
+}
+
+// indexesOf lists the indexed attributes of a type besides id.
+func indexesOf(typ string) []index {
+	switch typ {
+	case TypeUser:
+		return []index{{attr: "userName", unique: true, fold: true}, {attr: "externalId", unique: true}}
+	case TypeGroup:
+		return []index{{attr: "externalId", unique: true}, {attr: "displayName", fold: true}}
+	}
+	return nil
+}
+
+// Indexed returns the attributes of typ that Lookup serves, including id.
+func Indexed(typ string) []string {
+	out := []string{"id"}
+	for _, ix := range indexesOf(typ) {
+		out = append(out, ix.attr)
+	}
+	return out
+}
