@@ -368,3 +368,19 @@ func jsonType(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// NormalizeValue validates and canonicalises a value for attribute a as
+// Normalize does (wrapping single values of multi-valued attributes into an
+// array); nil means "no value". path names the attribute in errors.
+func NormalizeValue(a *Attribute, path string, v any, opts Options) (any, error) {
+	return normalizer{opts: opts}.value(a, path, v)
+}
+
+// NormalizeElement validates and canonicalises one value of attribute a,
+// i.e. one element when a is multi-valued; nil means "no value".
+func NormalizeElement(a *Attribute, path string, v any, opts Options) (any, error) {
+	if _, isArr := v.([]any); isArr {
+		return nil, scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: expected a single value, got an array", path)
+	}
+	return normalizer{opts: opts}.single(a, path, v)
+}
