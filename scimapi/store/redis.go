@@ -78,7 +78,7 @@ func encodeMembers(mc *MemberChange) (string, error) {
 	if remove == nil {
 		remove = []string{}
 	}
-	b, err := json.Marshal(map[string]any{"replace": mc.Replace, "add": add, "remove": remove})
+	b, err := json.Marshal(map[string]any{"replace": mc.Replace, "add": add, "remove": remove, "present": mc.RemovePresent})
 	return string(b), err
 }
 
@@ -150,6 +150,8 @@ func scriptErr(err error) error {
 		return &UniquenessError{Attr: strings.TrimPrefix(msg, "UNIQUENESS ")}
 	case strings.HasPrefix(msg, "NOMEMBER "):
 		return &InvalidMemberError{ID: strings.TrimPrefix(msg, "NOMEMBER ")}
+	case strings.HasPrefix(msg, "NOTARGET "):
+		return &NoTargetError{ID: strings.TrimPrefix(msg, "NOTARGET ")}
 	case msg == "EXISTS":
 		return errors.New("store: generated id collides with an existing resource")
 	}

@@ -71,6 +71,10 @@ type MemberChange struct {
 	Replace bool
 	Add     []Member
 	Remove  []string
+	// RemovePresent makes the change fail with *NoTargetError when an id
+	// in Remove is not a member (a filtered PATCH remove that matches
+	// nothing, RFC 7644 §3.5.2.2).
+	RemovePresent bool
 }
 
 // Empty reports whether the change does nothing.
@@ -134,6 +138,13 @@ type InvalidMemberError struct{ ID string }
 
 func (e *InvalidMemberError) Error() string {
 	return fmt.Sprintf("store: member %q does not exist", e.ID)
+}
+
+// NoTargetError reports a member to remove that is not in the group.
+type NoTargetError struct{ ID string }
+
+func (e *NoTargetError) Error() string {
+	return fmt.Sprintf("store: %q is not a member", e.ID)
 }
 
 // index describes one attribute index of a resource type.

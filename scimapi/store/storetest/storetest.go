@@ -216,6 +216,15 @@ func testMembers(t *testing.T, s store.Store) {
 	if ua, _ = s.Get(ctx, store.TypeUser, a.ID, store.ReadOptions{Groups: true}); len(ua.Groups) != 0 {
 		t.Fatalf("removed user still lists group: %+v", ua.Groups)
 	}
+	// Removing a non-member with RemovePresent fails and changes nothing.
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{b.ID, a.ID}, RemovePresent: true})
+	var nte *store.NoTargetError
+	if !errors.As(err, &nte) || nte.ID != a.ID {
+		t.Fatalf("remove non-member: %v", err)
+	}
+	if r, _ = s.Get(ctx, store.TypeGroup, g.ID, store.ReadOptions{Members: true}); len(r.Members) != 2 {
+		t.Fatalf("failed remove changed members: %v", memberIDs(r))
+	}
 	// Replace with an empty list empties the group (Okta).
 	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Replace: true})
 	if err != nil || !changed || len(r.Members) != 0 {
