@@ -7,13 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/server"
+	"github.com/scimgate/scimgate/tokenstore"
 )
 
 func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
@@ -67,8 +70,30 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	defer conn.Close()
 
+	store, err := tokenstore.NewRedis(conn.Client, tokenstore.Options{Prefix: cfg.Redis.Prefix})
+	if err != nil {
+		return usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
+	}
+	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
+	admin := adminapi.NewService(store, hasher, time.Now)
+	cred, err := adminapi.NewCredential(cfg.Admin.Token, cfg.Admin.TokenHash)
+	if err != nil {
+		return usageError{err}
+	}
+	var first *firstRun
+	if conn.Embedded() {
+		if first, err = bootstrapEmbedded(ctx, admin, &cred); err != nil {
+			return fmt.Errorf("embedded first run: %w", err)
+		}
+	} else if !cred.Configured() {
+		log.Warn("no admin.token or admin.token_hash configured: the admin API answers 401 to every request")
+	}
+
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std()})
-	authn := auth.Chain{} // authenticators are added by their issues; empty refuses all
+	// Each authentication mode is one authenticator; a credential none of
+	// them claims is refused.
+	authn := auth.Chain{auth.NewStaticTokens(store, hasher, cfg.Tokens.CacheTTL.Std())}
+	adminapi.Mount(engine.Group(adminapi.Prefix), admin, cred, log)
 	if err := mountSCIM(engine, auth.Middleware(authn, log, nil), conn, cfg, log); err != nil {
 		return err
 	}
@@ -76,6 +101,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 
 	return server.Run(ctx, cfg.Listen, engine, cfg.ShutdownTimeout.Std(), log, func(a net.Addr) {
 		log.Info("scimgate listening", "addr", a.String(), "scim_base", "http://"+a.String()+"/scim/v2", "embedded_redis", conn.Embedded())
+		if first != nil {
+			first.print(cio.stderr, cfg.PublicURL, a)
+		}
 		if ready != nil {
 			ready(a)
 		}

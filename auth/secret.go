@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/big"
+	"strings"
+)
+
+// StaticTokenPrefix starts every static system token, so secret scanners
+// can recognise one.
+const StaticTokenPrefix = "opst-"
+
+const (
+	base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	secretBytes    = 32
+	// secretBodyLen is the base62 length of secretBytes random bytes:
+	// ceil(256 / log2(62)).
+	secretBodyLen = 43
+	checksumLen   = 6 // 62^6 > 2^32
+)
+
+// Secret format errors.
+var (
+	ErrSecretMalformed = errors.New("malformed token")
+	ErrSecretChecksum  = errors.New("token checksum mismatch")
+)
+
+// NewSecret returns prefix + base62 of 32 bytes from crypto/rand + a
+// 6-character base62 CRC32 of that random part (the GitHub token style:
+// a scanner can check a candidate offline).
+func NewSecret(prefix string) (string, error) {
+	b := make([]byte, secretBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	body := base62(b, secretBodyLen)
+	return prefix + body + checksum(body), nil
+}
+
+// NewStaticToken returns a fresh opst- token.
+func NewStaticToken() (string, error) { return NewSecret(StaticTokenPrefix) }
+
+// CheckSecret verifies the shape and checksum of a secret made by NewSecret
+// with prefix, without any I/O.
+func CheckSecret(prefix, s string) error {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || len(rest) != secretBodyLen+checksumLen {
+		return ErrSecretMalformed
+	}
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(base62Alphabet, rest[i]) < 0 {
+			return ErrSecretMalformed
+		}
+	}
+	body, sum := rest[:secretBodyLen], rest[secretBodyLen:]
+	if subtle.ConstantTimeCompare([]byte(checksum(body)), []byte(sum)) != 1 {
+		return ErrSecretChecksum
+	}
+	return nil
+}
+
+func checksum(body string) string {
+	return base62(big.NewInt(int64(crc32.ChecksumIEEE([]byte(body)))).Bytes(), checksumLen)
+}
+
+// base62 encodes b as a big-endian number, left-padded with '0' to width.
+func base62(b []byte, width int) string {
+	n := new(big.Int).SetBytes(b)
+	out := make([]byte, width)
+	base, mod := big.NewInt(62), new(big.Int)
+	for i := width - 1; i >= 0; i-- {
+		n.DivMod(n, base, mod)
+		out[i] = base62Alphabet[mod.Int64()]
+	}
+	return string(out)
+}
+
+// TokenHasher derives the storage key of a token: hex HMAC-SHA256 keyed by
+// the pepper, or plain SHA-256 without one. The result is as secret as the
+// token's record and is never logged.
+type TokenHasher struct{ pepper []byte }
+
+// NewTokenHasher returns a hasher keyed by pepper (empty: SHA-256).
+func NewTokenHasher(pepper string) TokenHasher { return TokenHasher{pepper: []byte(pepper)} }
+
+// Hash returns the hex storage key of token.
+func (h TokenHasher) Hash(token string) string {
+	if len(h.pepper) == 0 {
+		sum := sha256.Sum256([]byte(token))
+		return hex.EncodeToString(sum[:])
+	}
+	m := hmac.New(sha256.New, h.pepper)
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
+}

@@ -1,0 +1,78 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// StaticTokens authenticates static system tokens (opst-…). A token's
+// format and checksum are checked before any I/O; a well-formed token costs
+// one store round trip (tokenstore.Store.LookupToken), or none while its
+// verified principal is cached. The cache lives at most cacheTTL (≤ 1s in
+// configuration), so a revocation, disable or delete reaches every replica
+// within that time.
+type StaticTokens struct {
+	store  tokenstore.Store
+	hasher TokenHasher
+	cache  *principalCache
+}
+
+// NewStaticTokens returns the static-token Authenticator. cacheTTL 0
+// disables the cache.
+func NewStaticTokens(store tokenstore.Store, hasher TokenHasher, cacheTTL time.Duration) *StaticTokens {
+	return &StaticTokens{store: store, hasher: hasher, cache: newPrincipalCache(cacheTTL, 10000)}
+}
+
+// Authenticate implements Authenticator.
+func (s *StaticTokens) Authenticate(ctx context.Context, req Request) (*Principal, error) {
+	if !strings.HasPrefix(req.Token, StaticTokenPrefix) {
+		return nil, ErrNotMine
+	}
+	if err := CheckSecret(StaticTokenPrefix, req.Token); err != nil {
+		return nil, Reject(MethodStaticToken, "", "%v", err)
+	}
+	hash := s.hasher.Hash(req.Token)
+	key := hash + "|" + req.RemoteIP.String()
+	if p, ok := s.cache.get(key, req.Now); ok {
+		return p, nil
+	}
+	tok, client, err := s.store.LookupToken(ctx, hash, req.RemoteIP, req.Now)
+	if err != nil {
+		return nil, s.refusal(tok, req, err)
+	}
+	p := &Principal{
+		ClientID:     client.ID,
+		ClientName:   client.Name,
+		Method:       MethodStaticToken,
+		Scopes:       tok.Scopes,
+		CredentialID: tok.ID,
+	}
+	s.cache.put(key, p, req.Now, tok.ExpiresAt)
+	return p, nil
+}
+
+// refusal maps a store refusal to a *Rejection with a precise log reason;
+// any other error (store unavailable) is returned as is, giving 503.
+func (s *StaticTokens) refusal(tok tokenstore.Token, req Request, err error) error {
+	reason := ""
+	switch {
+	case errors.Is(err, tokenstore.ErrNotFound):
+		return Reject(MethodStaticToken, "", "unknown token")
+	case errors.Is(err, tokenstore.ErrTokenRevoked):
+		reason = "token revoked"
+	case errors.Is(err, tokenstore.ErrTokenExpired):
+		reason = "token expired"
+	case errors.Is(err, tokenstore.ErrClientDisabled):
+		reason = "client disabled"
+	case errors.Is(err, tokenstore.ErrAddressNotAllowed):
+		reason = fmt.Sprintf("source address %s outside the token's allow-list", req.RemoteIP)
+	default:
+		return fmt.Errorf("static token lookup: %w", err)
+	}
+	return Reject(MethodStaticToken, tok.ClientID, "%s (token id %s)", reason, tok.ID)
+}
