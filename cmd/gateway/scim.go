@@ -7,18 +7,30 @@ import (
 
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
-	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/scimapi"
+	"github.com/scimgate/scimgate/scimapi/schema"
+	"github.com/scimgate/scimgate/scimapi/store"
 )
 
-// mountSCIM wires the SCIM resource layer under /scim/v2 and /scim_v2, each
-// behind the authentication middleware authMW.
+// scimPrefixes are the mount points of the SCIM API: the RFC form and the
+// form OpenProject and Keycloak plugin set-ups use.
+var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
+
+// mountSCIM wires the SCIM resource layer under each SCIM prefix, behind the
+// authentication middleware authMW.
 func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, conn *redisconn.Conn, cfg config.Config, log *slog.Logger) error {
-	for _, prefix := range []string{"/scim/v2", "/scim_v2"} {
-		g := e.Group(prefix, authMW)
-		g.Any("/*path", func(c *gin.Context) {
-			status, body := scimerr.ToBody(scimerr.NotFound("no such SCIM endpoint"))
-			c.JSON(status, body)
-		})
+	h := scimapi.New(schema.NewRegistry(), store.NewRedis(conn.Client, cfg.Redis.Prefix), scimapi.Options{
+		PublicURL:    cfg.PublicURL,
+		MaxBodyBytes: cfg.SCIM.MaxBodyBytes,
+		MaxResults:   cfg.SCIM.MaxResults,
+		Strict:       cfg.SCIM.Strict,
+		OnCompat: func(rule string) {
+			log.Debug("scim compatibility rule applied", "rule", rule)
+		},
+		Log: log,
+	})
+	for _, prefix := range scimPrefixes {
+		h.Register(e.Group(prefix, authMW))
 	}
 	return nil
 }

@@ -74,11 +74,9 @@ func encodeMembers(mc *MemberChange) (string, error) {
 	for _, m := range mc.Add {
 		add = append(add, []string{m.Value, m.Display})
 	}
-	remove := mc.Remove
-	if remove == nil {
-		remove = []string{}
-	}
-	b, err := json.Marshal(map[string]any{"replace": mc.Replace, "add": add, "remove": remove, "present": mc.RemovePresent})
+	remove := append(append([]string{}, mc.Remove...), mc.RemoveExisting...)
+	present := append([]string{}, mc.RemoveExisting...)
+	b, err := json.Marshal(map[string]any{"replace": mc.Replace, "add": add, "remove": remove, "present": present})
 	return string(b), err
 }
 
@@ -314,6 +312,19 @@ func (s *Redis) Scan(ctx context.Context, typ, after string, batch int, ro ReadO
 		}
 		min = "(" + ids[len(ids)-1]
 	}
+}
+
+// IDs implements Store.
+func (s *Redis) IDs(ctx context.Context, typ, after string, offset, limit int) ([]string, error) {
+	min := "-"
+	if after != "" {
+		min = "(" + after
+	}
+	ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: min, Max: "+", Offset: int64(offset), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: ids of %s: %w", typ, err)
+	}
+	return ids, nil
 }
 
 // Count implements Store.

@@ -13,7 +13,7 @@ import "github.com/redis/go-redis/v9"
 //	ARGV[5] expected version ("0" = any)  ARGV[6] now (RFC 3339)
 //	ARGV[7] attributes JSON ("" = unchanged)
 //	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr], ...] ("" = unchanged)
-//	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":b} ("" = none)
+//	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
 //
 // Returns {version, changed(0|1)} or an error reply: NOTFOUND, EXISTS,
@@ -50,8 +50,8 @@ if ARGV[9] ~= '' then
     if not t then return redis.error_reply('NOMEMBER ' .. a[1]) end
     a[3] = t
   end
-  if mc.present then
-    for _, mid in ipairs(mc.remove) do
+  if not mc.replace then
+    for _, mid in ipairs(mc.present) do
       if redis.call('HEXISTS', p .. 'm:' .. id, mid) == 0 then return redis.error_reply('NOTARGET ' .. mid) end
     end
   end

@@ -66,20 +66,20 @@ type Member struct {
 }
 
 // MemberChange is a change to a group's members: with Replace the current
-// members are dropped first; then Remove and Add apply.
+// members are dropped first; then Remove, RemoveExisting and Add apply.
 type MemberChange struct {
 	Replace bool
 	Add     []Member
 	Remove  []string
-	// RemovePresent makes the change fail with *NoTargetError when an id
-	// in Remove is not a member (a filtered PATCH remove that matches
-	// nothing, RFC 7644 §3.5.2.2).
-	RemovePresent bool
+	// RemoveExisting are removed like Remove, but the change fails with
+	// *NoTargetError when one is not a member (a filtered PATCH remove that
+	// matches nothing, RFC 7644 §3.5.2.2).
+	RemoveExisting []string
 }
 
 // Empty reports whether the change does nothing.
 func (mc *MemberChange) Empty() bool {
-	return mc == nil || (!mc.Replace && len(mc.Add) == 0 && len(mc.Remove) == 0)
+	return mc == nil || (!mc.Replace && len(mc.Add) == 0 && len(mc.Remove) == 0 && len(mc.RemoveExisting) == 0)
 }
 
 // ReadOptions selects the derived data a read loads.
@@ -116,6 +116,9 @@ type Store interface {
 	// ("" = from the start), in batches of at most batch, until fn returns
 	// false or an error.
 	Scan(ctx context.Context, typ, after string, batch int, ro ReadOptions, fn func([]*Resource) (bool, error)) error
+	// IDs returns up to limit ids of typ in id order, after the id after
+	// ("" = from the start), skipping offset of them first.
+	IDs(ctx context.Context, typ, after string, offset, limit int) ([]string, error)
 	// Count returns the number of resources of typ.
 	Count(ctx context.Context, typ string) (int64, error)
 }

@@ -217,7 +217,7 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("removed user still lists group: %+v", ua.Groups)
 	}
 	// Removing a non-member with RemovePresent fails and changes nothing.
-	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{b.ID, a.ID}, RemovePresent: true})
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{"absent"}, RemoveExisting: []string{b.ID, a.ID}})
 	var nte *store.NoTargetError
 	if !errors.As(err, &nte) || nte.ID != a.ID {
 		t.Fatalf("remove non-member: %v", err)
@@ -304,6 +304,14 @@ func testScanAndCount(t *testing.T, s store.Store) {
 	})
 	if !slices.Equal(seen, ids[20:]) {
 		t.Fatalf("scan after cursor: %d ids", len(seen))
+	}
+	page, err := s.IDs(ctx, store.TypeUser, "", 10, 5)
+	if err != nil || !slices.Equal(page, ids[10:15]) {
+		t.Fatalf("IDs offset page: %v %v", page, err)
+	}
+	page, _ = s.IDs(ctx, store.TypeUser, ids[22], 0, 10)
+	if !slices.Equal(page, ids[23:]) {
+		t.Fatalf("IDs after: %v", page)
 	}
 }
 

@@ -1,0 +1,108 @@
+// Package scimapi serves the SCIM 2.0 protocol (RFC 7644) over the resource
+// store: Users, Groups, search, and the discovery endpoints. Handlers read
+// the authenticated principal from the request context (set by the auth
+// middleware) and never parse credentials themselves. Every error leaves
+// through one function, writeError, as an RFC 7644 §3.12 error body.
+package scimapi
+
+import (
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/scimapi/schema"
+	"github.com/scimgate/scimgate/scimapi/store"
+)
+
+// Media types.
+const (
+	MediaType = "application/scim+json"
+)
+
+// Message URNs (RFC 7644 §3.4.2, §3.4.3, §3.5.2).
+const (
+	ListResponseURN  = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	SearchRequestURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+	PatchOpURN       = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	SPConfigURN      = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+)
+
+// Options configures the SCIM layer.
+type Options struct {
+	// PublicURL is the externally visible base URL ("" = from the request).
+	PublicURL string
+	// MaxBodyBytes bounds request bodies (413 above).
+	MaxBodyBytes int64
+	// MaxResults caps page sizes (advertised as filter.maxResults).
+	MaxResults int
+	// Strict turns the IdP compatibility rules off.
+	Strict bool
+	// OnCompat is called with the name of every compatibility rule applied.
+	OnCompat func(rule string)
+	Log      *slog.Logger
+}
+
+// Handler serves SCIM over a store.
+type Handler struct {
+	reg   *schema.Registry
+	store store.Store
+	opts  Options
+}
+
+// New returns a Handler.
+func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
+	if opts.MaxResults <= 0 {
+		opts.MaxResults = 1000
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{reg: reg, store: st, opts: opts}
+}
+
+// Register mounts the SCIM routes on g, whose path prefix (e.g. "/scim/v2")
+// is used for meta.location. g must already carry the authentication
+// middleware; each route adds its scope requirement.
+func (h *Handler) Register(g *gin.RouterGroup) {
+	read := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res}) }
+	write := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res, Write: true}) }
+	prefix := g.BasePath()
+	with := func(hf func(*gin.Context, *request)) gin.HandlerFunc {
+		return func(c *gin.Context) { hf(c, h.newRequest(c, prefix)) }
+	}
+
+	g.GET("/ServiceProviderConfig", read(""), with(h.serviceProviderConfig))
+	g.GET("/Schemas", read(""), with(h.schemas))
+	g.GET("/Schemas/:urn", read(""), with(h.schema))
+	g.GET("/ResourceTypes", read(""), with(h.resourceTypes))
+	g.GET("/ResourceTypes/:name", read(""), with(h.resourceType))
+	g.POST("/.search", read("*"), with(h.rootSearch))
+
+	for _, rt := range []*schema.ResourceType{h.reg.Users(), h.reg.Groups()} {
+		rt := rt
+		res := rt.Endpoint[1:]
+		bind := func(hf func(*gin.Context, *request, *schema.ResourceType)) gin.HandlerFunc {
+			return func(c *gin.Context) { hf(c, h.newRequest(c, prefix), rt) }
+		}
+		// The trailing-slash forms are what Entra sends ("/Users/?filter=…").
+		g.GET(rt.Endpoint, read(res), bind(h.list))
+		g.GET(rt.Endpoint+"/", read(res), bind(h.list))
+		g.POST(rt.Endpoint, write(res), bind(h.create))
+		g.POST(rt.Endpoint+"/", write(res), bind(h.create))
+		g.POST(rt.Endpoint+"/.search", read(res), bind(h.search))
+		g.GET(rt.Endpoint+"/:id", read(res), bind(h.get))
+		g.PUT(rt.Endpoint+"/:id", write(res), bind(h.replace))
+		g.PATCH(rt.Endpoint+"/:id", write(res), bind(h.patch))
+		g.DELETE(rt.Endpoint+"/:id", write(res), bind(h.delete))
+	}
+}
+
+// NotFound answers an unknown path under a SCIM prefix with a SCIM 404;
+// mount it as the engine's NoRoute handler for those prefixes.
+func (h *Handler) NotFound(c *gin.Context) {
+	writeError(c, h.opts.Log, notFoundEndpoint)
+}

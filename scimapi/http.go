@@ -1,0 +1,184 @@
+package scimapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/scimapi/store"
+)
+
+var notFoundEndpoint = scimerr.NotFound("no such SCIM endpoint")
+
+// request holds per-request values shared by the handlers.
+type request struct {
+	base string // base URL of the SCIM mount, e.g. https://h/scim/v2
+}
+
+func (h *Handler) newRequest(c *gin.Context, prefix string) *request {
+	base := h.opts.PublicURL
+	if base == "" {
+		scheme := "http"
+		if c.Request.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + c.Request.Host
+	}
+	return &request{base: strings.TrimSuffix(base, "/") + prefix}
+}
+
+// writeJSON writes v as application/scim+json.
+func writeJSON(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Data(status, MediaType, b)
+}
+
+// writeError is the one place errors become SCIM error responses
+// (RFC 7644 §3.12). Store errors map to their protocol meaning; anything
+// unknown is a logged 500 with a generic detail.
+func writeError(c *gin.Context, log *slog.Logger, err error) {
+	err = toSCIMError(err)
+	status, body := scimerr.ToBody(err)
+	if status >= 500 {
+		log.ErrorContext(c.Request.Context(), "scim request failed", "err", err.Error(), "route", c.FullPath())
+	}
+	b, _ := json.Marshal(body)
+	c.Abort()
+	c.Data(status, MediaType, b)
+}
+
+func toSCIMError(err error) error {
+	if _, ok := scimerr.As(err); ok {
+		return err
+	}
+	var ue *store.UniquenessError
+	var ime *store.InvalidMemberError
+	var nte *store.NoTargetError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return scimerr.NotFound("resource not found")
+	case errors.Is(err, store.ErrVersionMismatch):
+		return scimerr.PreconditionFailed("the resource has changed (version mismatch)")
+	case errors.As(err, &ue):
+		return scimerr.Conflict("%s is already in use", ue.Attr)
+	case errors.As(err, &ime):
+		return scimerr.BadRequest(scimerr.InvalidValue, "member %q does not exist", ime.ID)
+	case errors.As(err, &nte):
+		return scimerr.BadRequest(scimerr.NoTarget, "%q is not a member of the group", nte.ID)
+	case errors.As(err, &mbe):
+		return scimerr.New(http.StatusRequestEntityTooLarge, "", "request body exceeds %d bytes", mbe.Limit)
+	}
+	return err
+}
+
+// readBody reads a JSON object body, enforcing the size limit and the media
+// type. Malformed JSON is 400 invalidSyntax (RFC 7644 §3.12).
+func (h *Handler) readBody(c *gin.Context, into any) error {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != MediaType && mt != "application/json") {
+			return scimerr.New(http.StatusUnsupportedMediaType, "", "Content-Type must be %s or application/json", MediaType)
+		}
+	}
+	if c.Request.ContentLength > h.opts.MaxBodyBytes {
+		return scimerr.New(http.StatusRequestEntityTooLarge, "", "request body exceeds %d bytes", h.opts.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		return toSCIMError(err)
+	}
+	return decodeJSON(body, into)
+}
+
+// decodeJSON decodes a JSON object strictly enough to reject trailing data.
+func decodeJSON(body []byte, into any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(into); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q has the wrong type", ute.Field)
+		}
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not valid JSON")
+	}
+	if dec.More() {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body has data after the JSON object")
+	}
+	if m, ok := into.(*map[string]any); ok && *m == nil {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body must be a JSON object")
+	}
+	return nil
+}
+
+// etag renders a version as a weak entity tag (RFC 7644 §3.14).
+func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
+
+// matchesETag reports whether an If-Match / If-None-Match header value lists
+// the version (or is "*"). Weak comparison, as RFC 7232 §3.2 prescribes for
+// If-None-Match; RFC 7644 §3.14 uses weak tags throughout.
+func matchesETag(header string, v int64) bool {
+	want := strconv.FormatInt(v, 10)
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return true
+		}
+		tag = strings.TrimPrefix(tag, "W/")
+		if strings.Trim(tag, `"`) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// ifMatch returns the version a write must find (0 when the request has no
+// If-Match), or a 412 when the current version does not match.
+func ifMatch(c *gin.Context, current int64) (int64, error) {
+	h := c.GetHeader("If-Match")
+	if h == "" {
+		return 0, nil
+	}
+	if !matchesETag(h, current) {
+		return 0, scimerr.PreconditionFailed("If-Match does not match the current version %s", etag(current))
+	}
+	return current, nil
+}
+
+// splitAttrs parses a comma-separated attributes parameter.
+func splitAttrs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// intParam parses an optional integer query parameter.
+func intParam(c *gin.Context, name string) (int, bool, error) {
+	raw, ok := c.GetQuery(name)
+	if !ok || raw == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, false, scimerr.BadRequest(scimerr.InvalidValue, "%s must be an integer", name)
+	}
+	return n, true, nil
+}

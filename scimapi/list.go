@@ -1,0 +1,390 @@
+package scimapi
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/scimapi/filter"
+	"github.com/scimgate/scimgate/scimapi/schema"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/scimapi/store"
+)
+
+// scanBatch is how many resources a filter scan reads per round trip.
+const scanBatch = 500
+
+// listParams are the query parameters of a list or search (RFC 7644 §3.4.2,
+// RFC 9865 for cursor).
+type listParams struct {
+	filter     string
+	sortBy     string
+	descending bool
+	startIndex int
+	count      int
+	cursor     *string // nil: index pagination
+	proj       projection
+}
+
+func (h *Handler) listParamsFromQuery(c *gin.Context) (listParams, error) {
+	lp := listParams{filter: c.Query("filter"), sortBy: c.Query("sortBy"), proj: projectionOf(c)}
+	if err := lp.setSortOrder(c.Query("sortOrder")); err != nil {
+		return lp, err
+	}
+	start, hasStart, err := intParam(c, "startIndex")
+	if err != nil {
+		return lp, err
+	}
+	count, hasCount, err := intParam(c, "count")
+	if err != nil {
+		return lp, err
+	}
+	var cursor *string
+	if v, ok := c.GetQuery("cursor"); ok {
+		cursor = &v
+	}
+	return lp, h.finishParams(&lp, start, hasStart, count, hasCount, cursor)
+}
+
+// searchRequest is the body of POST .search (RFC 7644 §3.4.3).
+type searchRequest struct {
+	Schemas            []string `json:"schemas"`
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
+	Filter             string   `json:"filter"`
+	SortBy             string   `json:"sortBy"`
+	SortOrder          string   `json:"sortOrder"`
+	StartIndex         *int     `json:"startIndex"`
+	Count              *int     `json:"count"`
+	Cursor             *string  `json:"cursor"`
+}
+
+func (h *Handler) listParamsFromBody(c *gin.Context) (listParams, error) {
+	var sr searchRequest
+	if err := h.readBody(c, &sr); err != nil {
+		return listParams{}, err
+	}
+	if h.opts.Strict && !slices.ContainsFunc(sr.Schemas, func(s string) bool { return strings.EqualFold(s, SearchRequestURN) }) {
+		return listParams{}, scimerr.BadRequest(scimerr.InvalidSyntax, "schemas must be [%q]", SearchRequestURN)
+	}
+	lp := listParams{filter: sr.Filter, sortBy: sr.SortBy, proj: projection{attributes: sr.Attributes, excluded: sr.ExcludedAttributes}}
+	if err := lp.setSortOrder(sr.SortOrder); err != nil {
+		return lp, err
+	}
+	start, count := 0, 0
+	if sr.StartIndex != nil {
+		start = *sr.StartIndex
+	}
+	if sr.Count != nil {
+		count = *sr.Count
+	}
+	return lp, h.finishParams(&lp, start, sr.StartIndex != nil, count, sr.Count != nil, sr.Cursor)
+}
+
+func (lp *listParams) setSortOrder(s string) error {
+	switch strings.ToLower(s) {
+	case "", "ascending":
+	case "descending":
+		lp.descending = true
+	default:
+		return scimerr.BadRequest(scimerr.InvalidValue, "sortOrder must be ascending or descending")
+	}
+	return nil
+}
+
+// finishParams applies the paging rules: startIndex below 1 is read as 1
+// (RFC 7644 §3.4.2.4), negative count as 0, count is capped at MaxResults;
+// cursor (RFC 9865) excludes startIndex and sortBy.
+func (h *Handler) finishParams(lp *listParams, start int, hasStart bool, count int, hasCount bool, cursor *string) error {
+	lp.startIndex = max(start, 1)
+	lp.count = h.opts.MaxResults
+	if hasCount {
+		lp.count = min(max(count, 0), h.opts.MaxResults)
+	}
+	if cursor != nil {
+		if hasStart {
+			return scimerr.BadRequest(scimerr.InvalidValue, "cursor and startIndex cannot be combined")
+		}
+		if lp.sortBy != "" {
+			return scimerr.BadRequest(scimerr.InvalidValue, "cursor pagination returns resources in id order; sortBy cannot be combined with it")
+		}
+		lp.cursor = cursor
+	}
+	return nil
+}
+
+func decodeCursor(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		return "", scimerr.BadRequest(scimerr.InvalidCursor, "cursor is not valid")
+	}
+	return string(b), nil
+}
+
+func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+func (h *Handler) list(c *gin.Context, req *request, rt *schema.ResourceType) {
+	lp, err := h.listParamsFromQuery(c)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	h.respondList(c, req, []*schema.ResourceType{rt}, lp)
+}
+
+func (h *Handler) search(c *gin.Context, req *request, rt *schema.ResourceType) {
+	lp, err := h.listParamsFromBody(c)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	h.respondList(c, req, []*schema.ResourceType{rt}, lp)
+}
+
+// rootSearch is POST /.search over every resource type (RFC 7644 §3.4.3).
+func (h *Handler) rootSearch(c *gin.Context, req *request) {
+	lp, err := h.listParamsFromBody(c)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	if lp.cursor != nil {
+		writeError(c, h.opts.Log, scimerr.BadRequest(scimerr.InvalidValue, "cursor pagination is not supported on the root search"))
+		return
+	}
+	h.respondList(c, req, []*schema.ResourceType{h.reg.Users(), h.reg.Groups()}, lp)
+}
+
+// hit is one matched resource with its resource type.
+type hit struct {
+	rt  *schema.ResourceType
+	res *store.Resource
+	doc map[string]any // rendered without location, for sorting
+}
+
+type page struct {
+	total int
+	hits  []hit
+	next  string
+}
+
+func (h *Handler) respondList(c *gin.Context, req *request, rts []*schema.ResourceType, lp listParams) {
+	pg, err := h.query(c.Request.Context(), rts, lp)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	items := make([]any, 0, len(pg.hits))
+	for _, ht := range pg.hits {
+		items = append(items, schema.Project(ht.rt, render(ht.rt, ht.res, req.base), lp.proj.attributes, lp.proj.excluded))
+	}
+	body := map[string]any{
+		"schemas":      []string{ListResponseURN},
+		"totalResults": pg.total,
+		"itemsPerPage": len(items),
+		"Resources":    items,
+	}
+	if lp.cursor == nil {
+		body["startIndex"] = lp.startIndex
+	} else if pg.next != "" {
+		body["nextCursor"] = pg.next
+	}
+	writeJSON(c, http.StatusOK, body)
+}
+
+// query runs a list over one or more resource types.
+func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp listParams) (page, error) {
+	after := ""
+	if lp.cursor != nil {
+		var err error
+		if after, err = decodeCursor(*lp.cursor); err != nil {
+			return page{}, err
+		}
+	}
+	filters := make([]*filter.Filter, len(rts))
+	if lp.filter != "" {
+		compiled := 0
+		var firstErr error
+		for i, rt := range rts {
+			f, err := filter.Compile(rt, lp.filter)
+			if err != nil {
+				firstErr = err
+				continue // root search: the filter may name another type's attributes
+			}
+			filters[i] = f
+			compiled++
+		}
+		if compiled == 0 {
+			return page{}, firstErr
+		}
+	}
+	// Fast path: one type, no filter, no sort — page straight off the id index.
+	if len(rts) == 1 && lp.filter == "" && lp.sortBy == "" {
+		return h.unfilteredPage(ctx, rts[0], lp, after)
+	}
+	var less func(a, b map[string]any) bool
+	if lp.sortBy != "" {
+		for _, rt := range rts {
+			l, err := filter.Less(rt, lp.sortBy, !lp.descending)
+			if err == nil {
+				less = l
+				break
+			} else if len(rts) == 1 {
+				return page{}, err
+			}
+		}
+	}
+	collectAll := less != nil
+	var pg page
+	var kept []hit
+	lo := lp.startIndex - 1
+	for i, rt := range rts {
+		if lp.filter != "" && filters[i] == nil {
+			continue
+		}
+		err := h.matches(ctx, rt, filters[i], lp.filter, func(r *store.Resource, doc map[string]any) {
+			pg.total++
+			switch {
+			case collectAll:
+				kept = append(kept, hit{rt: rt, res: r, doc: doc})
+			case lp.cursor != nil:
+				if r.ID > after && len(kept) <= lp.count {
+					kept = append(kept, hit{rt: rt, res: r})
+				}
+			default:
+				if n := pg.total - 1; n >= lo && n < lo+lp.count {
+					kept = append(kept, hit{rt: rt, res: r})
+				}
+			}
+		})
+		if err != nil {
+			return page{}, err
+		}
+	}
+	if collectAll {
+		slices.SortStableFunc(kept, func(a, b hit) int {
+			switch {
+			case less(a.doc, b.doc):
+				return -1
+			case less(b.doc, a.doc):
+				return 1
+			}
+			return strings.Compare(a.res.ID, b.res.ID)
+		})
+		kept = kept[min(lo, len(kept)):min(lo+lp.count, len(kept))]
+	}
+	if lp.cursor != nil && len(kept) > lp.count {
+		kept = kept[:lp.count]
+		if len(kept) > 0 {
+			pg.next = encodeCursor(kept[len(kept)-1].res.ID)
+		}
+	}
+	hits, err := h.reload(ctx, kept, lp.proj)
+	pg.hits = hits
+	return pg, err
+}
+
+// matches calls visit with every resource of rt that matches f (all of them
+// when f is nil), in id order. Equality filters on indexed attributes read
+// only the index candidates; other filters scan in batches of scanBatch.
+func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, raw string, visit func(*store.Resource, map[string]any)) error {
+	// Load derived attributes only when the filter may refer to them.
+	lower := strings.ToLower(raw)
+	ro := store.ReadOptions{Members: strings.Contains(lower, "members"), Groups: strings.Contains(lower, "groups")}
+	check := func(rs []*store.Resource) {
+		for _, r := range rs {
+			doc := render(rt, r, "")
+			if f == nil || f.Match(doc) {
+				visit(r, doc)
+			}
+		}
+	}
+	if f != nil {
+		if attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...); ok {
+			var ids []string
+			for _, v := range values {
+				found, err := h.store.Lookup(ctx, rt.Name, attr, v)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, found...)
+			}
+			slices.Sort(ids)
+			rs, err := h.store.GetMany(ctx, rt.Name, slices.Compact(ids), ro)
+			if err != nil {
+				return err
+			}
+			check(rs)
+			return nil
+		}
+	}
+	return h.store.Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
+		check(rs)
+		return true, ctx.Err()
+	})
+}
+
+// unfilteredPage pages through all resources of rt straight off the id
+// index: one ZRANGEBYLEX and one read, whatever the collection size.
+func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, lp listParams, after string) (page, error) {
+	total, err := h.store.Count(ctx, rt.Name)
+	if err != nil {
+		return page{}, err
+	}
+	pg := page{total: int(total)}
+	if lp.count == 0 {
+		return pg, nil
+	}
+	var ids []string
+	if lp.cursor != nil {
+		ids, err = h.store.IDs(ctx, rt.Name, after, 0, lp.count+1)
+	} else {
+		ids, err = h.store.IDs(ctx, rt.Name, "", lp.startIndex-1, lp.count)
+	}
+	if err != nil {
+		return page{}, err
+	}
+	if lp.cursor != nil && len(ids) > lp.count {
+		ids = ids[:lp.count]
+		pg.next = encodeCursor(ids[len(ids)-1])
+	}
+	rs, err := h.store.GetMany(ctx, rt.Name, ids, lp.proj.readOptions(rt))
+	for _, r := range rs {
+		pg.hits = append(pg.hits, hit{rt: rt, res: r})
+	}
+	return pg, err
+}
+
+// reload reads the page's resources again with the derived attributes the
+// response needs (members, groups), keeping the page order. A resource
+// deleted in between is dropped.
+func (h *Handler) reload(ctx context.Context, kept []hit, p projection) ([]hit, error) {
+	byType := map[*schema.ResourceType][]string{}
+	for _, k := range kept {
+		byType[k.rt] = append(byType[k.rt], k.res.ID)
+	}
+	fresh := map[string]*store.Resource{}
+	for rt, ids := range byType {
+		rs, err := h.store.GetMany(ctx, rt.Name, ids, p.readOptions(rt))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			fresh[r.ID] = r
+		}
+	}
+	out := make([]hit, 0, len(kept))
+	for _, k := range kept {
+		if r, ok := fresh[k.res.ID]; ok {
+			out = append(out, hit{rt: k.rt, res: r})
+		}
+	}
+	return out, nil
+}

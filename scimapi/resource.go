@@ -1,0 +1,278 @@
+package scimapi
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/scimapi/schema"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/scimapi/store"
+)
+
+// maxWriteAttempts bounds optimistic-concurrency retries of read-modify-write
+// requests that carry no If-Match.
+const maxWriteAttempts = 8
+
+// projection is the attributes / excludedAttributes pair of a request.
+type projection struct {
+	attributes, excluded []string
+}
+
+func projectionOf(c *gin.Context) projection {
+	return projection{attributes: splitAttrs(c.Query("attributes")), excluded: splitAttrs(c.Query("excludedAttributes"))}
+}
+
+// wants reports whether the projection returns the core attribute name
+// (used to skip loading members or groups nobody asked for).
+func (p projection) wants(rt *schema.ResourceType, name string) bool {
+	named := func(list []string) bool {
+		for _, a := range list {
+			a = strings.ToLower(a)
+			a = strings.TrimPrefix(a, strings.ToLower(rt.Schema.ID)+":")
+			if a == strings.ToLower(name) || strings.HasPrefix(a, strings.ToLower(name)+".") {
+				return true
+			}
+		}
+		return false
+	}
+	if len(p.attributes) > 0 {
+		return named(p.attributes)
+	}
+	return !named(p.excluded)
+}
+
+func (p projection) readOptions(rt *schema.ResourceType) store.ReadOptions {
+	if rt.Name == store.TypeGroup {
+		return store.ReadOptions{Members: p.wants(rt, "members")}
+	}
+	return store.ReadOptions{Groups: p.wants(rt, "groups")}
+}
+
+// render builds the full SCIM representation of r (RFC 7643 §3.1 meta).
+func render(rt *schema.ResourceType, r *store.Resource, base string) map[string]any {
+	doc := maps.Clone(r.Attrs)
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	doc["id"] = r.ID
+	doc["meta"] = map[string]any{
+		"resourceType": rt.Name,
+		"created":      r.Created.UTC().Format(time.RFC3339Nano),
+		"lastModified": r.Modified.UTC().Format(time.RFC3339Nano),
+		"location":     base + rt.Endpoint + "/" + r.ID,
+		"version":      etag(r.Version),
+	}
+	if len(r.Members) > 0 {
+		ms := make([]any, len(r.Members))
+		for i, m := range r.Members {
+			e := map[string]any{"value": m.Value, "type": m.Type, "$ref": base + "/" + m.Type + "s/" + m.Value}
+			if m.Display != "" {
+				e["display"] = m.Display
+			}
+			ms[i] = e
+		}
+		doc["members"] = ms
+	}
+	if len(r.Groups) > 0 {
+		gs := make([]any, len(r.Groups))
+		for i, g := range r.Groups {
+			gs[i] = map[string]any{"value": g.Value, "display": g.Display, "type": "direct", "$ref": base + "/Groups/" + g.Value}
+		}
+		doc["groups"] = gs
+	}
+	return doc
+}
+
+func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.ResourceType, r *store.Resource, status int, p projection) {
+	c.Header("ETag", etag(r.Version))
+	if status == http.StatusCreated {
+		c.Header("Location", req.base+rt.Endpoint+"/"+r.ID)
+	}
+	writeJSON(c, status, schema.Project(rt, render(rt, r, req.base), p.attributes, p.excluded))
+}
+
+func (h *Handler) schemaOpts() schema.Options {
+	return schema.Options{Strict: h.opts.Strict, OnCompat: h.opts.OnCompat}
+}
+
+// splitInput turns a normalised document into the stored attributes and,
+// for groups, the members. Passwords are never stored: scimgate provisions
+// users who sign in through their identity provider, and
+// /ServiceProviderConfig says changePassword is not supported.
+func splitInput(rt *schema.ResourceType, doc map[string]any) (map[string]any, []store.Member, error) {
+	attrs := maps.Clone(doc)
+	delete(attrs, "id")
+	delete(attrs, "meta")
+	delete(attrs, "groups")
+	delete(attrs, "password")
+	if rt.Name != store.TypeGroup {
+		return attrs, nil, nil
+	}
+	raw, _ := attrs["members"].([]any)
+	delete(attrs, "members")
+	members, err := membersOf(raw)
+	return attrs, members, err
+}
+
+// membersOf converts normalised member values to store members.
+func membersOf(raw []any) ([]store.Member, error) {
+	out := make([]store.Member, 0, len(raw))
+	seen := map[string]bool{}
+	for _, v := range raw {
+		m, _ := v.(map[string]any)
+		id, _ := m["value"].(string)
+		if id == "" {
+			return nil, scimerr.BadRequest(scimerr.InvalidValue, "every member needs a non-empty \"value\"")
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		display, _ := m["display"].(string)
+		out = append(out, store.Member{Value: id, Display: display})
+	}
+	return out, nil
+}
+
+func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) {
+	var in map[string]any
+	if err := h.readBody(c, &in); err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	doc, err := schema.Normalize(rt, in, h.schemaOpts())
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	attrs, members, err := splitInput(rt, doc)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	r, err := h.store.Create(c.Request.Context(), rt.Name, attrs, members)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	h.respondResource(c, req, rt, r, http.StatusCreated, projectionOf(c))
+}
+
+func (h *Handler) get(c *gin.Context, req *request, rt *schema.ResourceType) {
+	p := projectionOf(c)
+	r, err := h.store.Get(c.Request.Context(), rt.Name, c.Param("id"), p.readOptions(rt))
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	if inm := c.GetHeader("If-None-Match"); inm != "" && matchesETag(inm, r.Version) {
+		c.Header("ETag", etag(r.Version))
+		c.Status(http.StatusNotModified)
+		return
+	}
+	h.respondResource(c, req, rt, r, http.StatusOK, p)
+}
+
+// replace is PUT (RFC 7644 §3.5.1): the body replaces every client-settable
+// attribute; immutable attributes may not change; readOnly ones are ignored.
+func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType) {
+	var in map[string]any
+	if err := h.readBody(c, &in); err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	doc, err := schema.Normalize(rt, in, h.schemaOpts())
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	attrs, members, err := splitInput(rt, doc)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	isGroup := rt.Name == store.TypeGroup
+	ctx := c.Request.Context()
+	for attempt := 0; ; attempt++ {
+		cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{Members: isGroup})
+		if err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+		version, err := ifMatch(c, cur.Version)
+		if err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+		if err := schema.ImmutableViolation(rt, cur.Attrs, attrs); err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+		var mc *store.MemberChange
+		if isGroup {
+			mc = memberDiff(cur.Members, members)
+		}
+		expect := version
+		if expect == 0 {
+			expect = cur.Version // optimistic: retry if someone wrote in between
+		}
+		r, _, err := h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc)
+		if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
+			continue
+		}
+		if err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+		h.respondResource(c, req, rt, r, http.StatusOK, projectionOf(c))
+		return
+	}
+}
+
+// memberDiff turns a wanted member list into a change against the current one.
+func memberDiff(cur, want []store.Member) *store.MemberChange {
+	have := make(map[string]store.Member, len(cur))
+	for _, m := range cur {
+		have[m.Value] = m
+	}
+	mc := &store.MemberChange{}
+	keep := make(map[string]bool, len(want))
+	for _, m := range want {
+		keep[m.Value] = true
+		if old, ok := have[m.Value]; !ok || old.Display != m.Display {
+			mc.Add = append(mc.Add, m)
+		}
+	}
+	for _, m := range cur {
+		if !keep[m.Value] {
+			mc.Remove = append(mc.Remove, m.Value)
+		}
+	}
+	return mc
+}
+
+func (h *Handler) delete(c *gin.Context, _ *request, rt *schema.ResourceType) {
+	ctx := c.Request.Context()
+	var version int64
+	if c.GetHeader("If-Match") != "" {
+		cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{})
+		if err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+		if version, err = ifMatch(c, cur.Version); err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+	}
+	if err := h.store.Delete(ctx, rt.Name, c.Param("id"), version); err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
