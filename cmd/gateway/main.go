@@ -67,8 +67,11 @@ type cliIO struct {
 	env            func(string) (string, bool)
 }
 
-// subcommands holds the administration commands registered by other files.
-var subcommands = map[string]func(context.Context, []string, cliIO) error{}
+// subcommands holds the administration commands, each in its own file.
+var subcommands = map[string]func(context.Context, []string, cliIO) error{
+	"client": cmdClient,
+	"token":  cmdToken,
+}
 
 const usageText = `scimgate gateway — SCIM 2.0 gateway with OAuth2/OIDC authentication
 
@@ -76,6 +79,8 @@ Usage:
   gateway [serve] [--config FILE] [--listen ADDR]   run the gateway (default)
   gateway config check --config FILE               validate a configuration file
   gateway config keys                              list every configuration key
+  gateway client create|list|show|update|delete    SCIM clients (on the configured Redis)
+  gateway token create|list|revoke                 static system tokens (opst-)
   gateway help                                     this text
 
 Every setting can also come from the environment as SCIMGATE_<KEY>.

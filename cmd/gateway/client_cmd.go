@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+const clientUsage = `usage:
+  gateway client create --name NAME [--auth static_token|client_credentials|idp_jwt] [--provider NAME]
+  gateway client list [-o json]
+  gateway client show NAME|ID [-o json]
+  gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y]
+  gateway client delete NAME|ID
+every command also takes --config FILE`
+
+// cmdClient administers SCIM clients on the configured Redis.
+func cmdClient(ctx context.Context, args []string, cio cliIO) error {
+	if len(args) == 0 {
+		return usagef("client: want a subcommand\n%s", clientUsage)
+	}
+	switch args[0] {
+	case "create":
+		return clientCreate(ctx, args[1:], cio)
+	case "list":
+		return clientList(ctx, args[1:], cio)
+	case "show":
+		return clientOne(ctx, "show", args[1:], cio)
+	case "delete":
+		return clientOne(ctx, "delete", args[1:], cio)
+	case "update":
+		return clientUpdate(ctx, args[1:], cio)
+	}
+	return usagef("client: unknown subcommand %q\n%s", args[0], clientUsage)
+}
+
+func clientCreate(ctx context.Context, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("client create", cio, true)
+	name := fs.String("name", "", "client name (unique)")
+	method := fs.String("auth", "static_token", "authentication method: static_token, client_credentials or idp_jwt")
+	provider := fs.String("provider", "", "login provider of the provisioned users (free text)")
+	if err := noPositional(fs, args, "client create"); err != nil {
+		return err
+	}
+	if *name == "" {
+		return usagef("--name: required")
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	c, err := s.svc.CreateClient(ctx, adminapi.ClientSpec{Name: *name, Method: *method, Provider: *provider})
+	if err != nil {
+		return cliErr(err)
+	}
+	if c.Method != "static_token" {
+		fmt.Fprintf(cio.stderr, "note: %s credentials are not issued by this version; the client is stored with its method only\n", c.Method)
+	}
+	return s.printClient(c)
+}
+
+// noPositional parses flags and refuses positional arguments.
+func noPositional(fs *flag.FlagSet, args []string, cmd string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if len(fs.Args()) > 0 {
+		return usagef("%s: unexpected argument %q", cmd, fs.Args()[0])
+	}
+	return nil
+}
+
+// oneRef wants exactly one NAME|ID argument.
+func oneRef(pos []string, cmd string) (string, error) {
+	if len(pos) != 1 {
+		return "", usagef("%s: want one client NAME or ID", cmd)
+	}
+	return pos[0], nil
+}
+
+func clientList(ctx context.Context, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("client list", cio, true)
+	if err := noPositional(fs, args, "client list"); err != nil {
+		return err
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cs, err := s.svc.ListClients(ctx)
+	if err != nil {
+		return cliErr(err)
+	}
+	if s.jsonO {
+		out := make([]adminapi.ClientJSON, len(cs))
+		for i, c := range cs {
+			out[i] = adminapi.ToClientJSON(c)
+		}
+		return writeJSON(cio.stdout, out)
+	}
+	tw := newTable(cio.stdout)
+	fmt.Fprintln(tw, "ID\tNAME\tMETHOD\tPROVIDER\tENABLED\tCREATED")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%t\t%s\n", c.ID, c.Name, c.Method, dash(c.Provider), c.Enabled, fmtTime(c.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func clientOne(ctx context.Context, verb string, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("client "+verb, cio, verb == "show")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	ref, err := oneRef(pos, "client "+verb)
+	if err != nil {
+		return err
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if verb == "delete" {
+		c, err := s.svc.DeleteClient(ctx, ref)
+		if err != nil {
+			return cliErr(err)
+		}
+		fmt.Fprintf(cio.stdout, "deleted client %s (%s) and all its tokens\n", c.Name, c.ID)
+		return nil
+	}
+	c, err := s.svc.Client(ctx, ref)
+	if err != nil {
+		return cliErr(err)
+	}
+	return s.printClient(c)
+}
+
+func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("client update", cio, true)
+	enabled := fs.Bool("enabled", true, "enable (true) or disable (false) the client and all its tokens")
+	provider := fs.String("provider", "", "new login provider")
+	name := fs.String("name", "", "new name")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	ref, err := oneRef(pos, "client update")
+	if err != nil {
+		return err
+	}
+	var p adminapi.ClientPatch
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "enabled":
+			p.Enabled = enabled
+		case "provider":
+			p.Provider = provider
+		case "name":
+			p.Name = name
+		}
+	})
+	if p == (adminapi.ClientPatch{}) {
+		return usagef("client update: nothing to change (give --enabled, --provider or --name)")
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	c, err := s.svc.UpdateClient(ctx, ref, p)
+	if err != nil {
+		return cliErr(err)
+	}
+	return s.printClient(c)
+}
+
+func (s *adminSession) printClient(c tokenstore.Client) error {
+	if s.jsonO {
+		return writeJSON(s.cio.stdout, adminapi.ToClientJSON(c))
+	}
+	tw := newTable(s.cio.stdout)
+	for _, row := range [][2]string{
+		{"id", c.ID}, {"name", c.Name}, {"method", c.Method}, {"provider", dash(c.Provider)},
+		{"enabled", fmt.Sprint(c.Enabled)}, {"created", fmtTime(c.CreatedAt)}, {"updated", fmtTime(c.UpdatedAt)},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], strings.TrimSpace(row[1]))
+	}
+	return tw.Flush()
+}
