@@ -210,19 +210,16 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	}
 	filters := make([]*filter.Filter, len(rts))
 	if lp.filter != "" {
-		compiled := 0
-		var firstErr error
+		compile := filter.Compile
+		if len(rts) > 1 {
+			compile = filter.CompileLenient // root search: attributes of other types
+		}
 		for i, rt := range rts {
-			f, err := filter.Compile(rt, lp.filter)
+			f, err := compile(rt, lp.filter)
 			if err != nil {
-				firstErr = err
-				continue // root search: the filter may name another type's attributes
+				return page{}, err
 			}
 			filters[i] = f
-			compiled++
-		}
-		if compiled == 0 {
-			return page{}, firstErr
 		}
 	}
 	// Fast path: one type, no filter, no sort — page straight off the id index.
@@ -246,9 +243,6 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	var kept []hit
 	lo := lp.startIndex - 1
 	for i, rt := range rts {
-		if lp.filter != "" && filters[i] == nil {
-			continue
-		}
 		err := h.matches(ctx, rt, filters[i], lp.filter, func(r *store.Resource, doc map[string]any) {
 			pg.total++
 			switch {

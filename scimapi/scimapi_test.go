@@ -413,10 +413,15 @@ func testListAndFilter(t *testing.T, e *env) {
 		t.Fatal("trailing slash list")
 	}
 	e.must(e.do("POST", "/scim/v2/Groups", map[string]any{"displayName": "eng"}), 201)
-	root := e.must(e.do("POST", "/scim/v2/.search", map[string]any{"filter": `displayName eq "eng" or externalId eq "x2"`}), 200)
+	// userName is not a Group attribute: on Groups it matches nothing.
+	root := e.must(e.do("POST", "/scim/v2/.search", map[string]any{"filter": `displayName eq "eng" or userName eq "bob@corp.example"`}), 200)
 	if root.body["totalResults"] != float64(2) {
 		t.Fatalf("root search: %s", root.raw)
 	}
+	if r := e.must(e.do("POST", "/scim/v2/.search", map[string]any{"filter": `nosuch eq "x"`}), 200); r.body["totalResults"] != float64(0) {
+		t.Fatalf("unknown attribute on every type: %s", r.raw)
+	}
+	wantError(t, e.do("POST", "/scim/v2/.search", map[string]any{"filter": `userName eq`}), 400, "invalidFilter")
 }
 
 func urlq(s string) string {

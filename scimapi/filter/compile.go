@@ -39,6 +39,23 @@ func (p *Parsed) Compile(rt *schema.ResourceType) (*Filter, error) {
 	return &Filter{rt: rt, root: root}, nil
 }
 
+// CompileLenient is Compile for searches across resource types (RFC 7644
+// §3.4.3 root search): an attribute that rt does not define compares as an
+// absent attribute (it matches nothing) instead of failing; syntax errors and
+// impossible comparisons on known attributes still fail.
+func CompileLenient(rt *schema.ResourceType, s string) (*Filter, error) {
+	p, err := Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	c := compiler{rt: rt, suffixes: p.suffixes, lenient: true}
+	root, err := c.expr(p.Expr, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Filter{rt: rt, root: root}, nil
+}
+
 // CompileExpr compiles an already parsed expression relative to the
 // elements of the complex attribute parent (nil for the resource itself).
 // The patch package uses it for value-path filters.
@@ -53,6 +70,7 @@ func CompileExpr(rt *schema.ResourceType, e fp.Expression, parent *schema.AttrRe
 
 type compiler struct {
 	rt       *schema.ResourceType
+	lenient  bool // unknown attributes match nothing instead of failing
 	suffixes []*fp.AttributeExpression
 	nvp      int // value paths seen so far
 }
@@ -110,6 +128,9 @@ func (c *compiler) valuePath(e *fp.ValuePath, parent *schema.AttrRef) (node, err
 	}
 	ref, err := c.rt.ResolveParts(ap.URI(), ap.AttributeName, "")
 	if err != nil {
+		if c.lenient {
+			return absentNode{}, nil
+		}
 		return nil, invalid("invalid filter: %v", err)
 	}
 	if ref.Attr.Type != schema.TypeComplex {
@@ -149,6 +170,9 @@ func (c *compiler) attrExp(e *fp.AttributeExpression, parent *schema.AttrRef) (n
 	} else {
 		var err error
 		if ref, err = c.rt.ResolveParts(ap.URI(), ap.AttributeName, ap.SubAttributeName()); err != nil {
+			if c.lenient {
+				return absentNode{}, nil
+			}
 			return nil, invalid("invalid filter: %v", err)
 		}
 	}

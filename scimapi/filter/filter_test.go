@@ -226,3 +226,22 @@ func FuzzParse(f *testing.F) {
 		flt.IndexCandidates("userName", "id")
 	})
 }
+
+func TestCompileLenient(t *testing.T) {
+	reg := schema.NewRegistry()
+	doc := map[string]any{"displayName": "Eng"}
+	f, err := CompileLenient(reg.Groups(), `userName eq "x" or displayName eq "eng"`)
+	if err != nil || !f.Match(doc) {
+		t.Fatalf("lenient or: %v", err)
+	}
+	f, err = CompileLenient(reg.Groups(), `userName eq "x" and displayName eq "eng"`)
+	if err != nil || f.Match(doc) {
+		t.Fatalf("lenient and: %v", err)
+	}
+	if _, err := Compile(reg.Groups(), `userName eq "x"`); err == nil {
+		t.Fatal("strict compile accepted an unknown attribute")
+	}
+	if _, err := CompileLenient(reg.Groups(), `displayName gt true`); err == nil {
+		t.Fatal("lenient compile accepted an impossible comparison")
+	}
+}

@@ -22,6 +22,12 @@ type node interface {
 	match(doc map[string]any) bool
 }
 
+// absentNode is an attribute the resource type does not define (lenient
+// compilation): like an absent attribute, it matches no comparison.
+type absentNode struct{}
+
+func (absentNode) match(map[string]any) bool { return false }
+
 type andNode struct{ l, r node }
 type orNode struct{ l, r node }
 type notNode struct{ n node }
