@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ type Config struct {
 	Listen string `yaml:"listen" doc:"HTTP listen address"`
 	// PublicURL is the externally visible base URL, used in SCIM meta.location.
 	PublicURL string `yaml:"public_url" doc:"externally visible base URL (meta.location, token issuer); empty means derived from each request"`
+	// TrustedProxies lists the proxies (comma-separated CIDRs or addresses)
+	// whose X-Forwarded-For is believed; empty trusts none, so the client
+	// address (token IP allow-lists, logs) is the TCP peer's.
+	TrustedProxies string `yaml:"trusted_proxies" doc:"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none (use the TCP peer address)"`
 	// ShutdownTimeout bounds how long in-flight requests may run after SIGTERM.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" doc:"grace period for in-flight requests on SIGINT/SIGTERM"`
 	Log             Log      `yaml:"log"`
@@ -104,6 +109,7 @@ func (c *Config) Validate() error {
 	}{
 		{"listen", checkHostPort(c.Listen)},
 		{"public_url", checkOptionalURL(c.PublicURL, "http", "https")},
+		{"trusted_proxies", checkCIDRList(c.TrustedProxies)},
 		{"shutdown_timeout", checkRange(time.Duration(c.ShutdownTimeout), 0, time.Hour)},
 		{"log.format", checkOneOf(c.Log.Format, "text", "json")},
 		{"log.level", checkOneOf(c.Log.Level, "debug", "info", "warn", "error")},
@@ -168,6 +174,32 @@ func checkRange(d, lo, hi time.Duration) error {
 func checkIntRange(n, lo, hi int64) error {
 	if n < lo || n > hi {
 		return fmt.Errorf("%d is outside %d..%d", n, lo, hi)
+	}
+	return nil
+}
+
+// TrustedProxyList splits TrustedProxies into its entries.
+func (c *Config) TrustedProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func checkCIDRList(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return fmt.Errorf("%q is not a CIDR or an IP address", p)
+			}
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
@@ -80,6 +81,44 @@ func TestRealRedisWithoutAdminCredentialWarnsAndRefuses(t *testing.T) {
 	for _, tok := range []string{"", "opadm-x", "anything"} {
 		if got := get(t, base+"/admin/api/v1/clients", tok); got != 401 {
 			t.Fatalf("admin API with %q: %d", tok, got)
+		}
+	}
+}
+
+// TestAllowListIgnoresForwardedForFromUntrustedPeers: a client cannot pick
+// the address an allow-list checks by sending X-Forwarded-For, unless it is
+// a configured trusted proxy.
+func TestAllowListIgnoresForwardedForFromUntrustedPeers(t *testing.T) {
+	for _, tc := range []struct {
+		trusted string
+		want    int
+	}{{"", 401}, {"127.0.0.1/32", 200}} {
+		cfg := config.Default()
+		cfg.Admin.Token = "opadm-configured"
+		cfg.TrustedProxies = tc.trusted
+		base, _ := startGateway(t, cfg)
+		req, _ := http.NewRequest("POST", base+"/admin/api/v1/clients/default/tokens", strings.NewReader(`{"allow_ips":["10.0.0.0/8"]}`))
+		req.Header.Set("Authorization", "Bearer opadm-configured")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Token string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("create token: %d", resp.StatusCode)
+		}
+		req, _ = http.NewRequest("GET", base+"/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+body.Token)
+		req.Header.Set("X-Forwarded-For", "10.1.1.1")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.StatusCode; (tc.want == 401) != (got == 401) {
+			t.Fatalf("trusted_proxies=%q: X-Forwarded-For inside the allow-list gave %d, want %d", tc.trusted, got, tc.want)
 		}
 	}
 }

@@ -90,6 +90,12 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std()})
+	// gin believes X-Forwarded-For from anyone by default, which would let a
+	// client pick the address token allow-lists check. Trust only the
+	// configured proxies.
+	if err := engine.SetTrustedProxies(cfg.TrustedProxyList()); err != nil {
+		return usageError{&config.KeyError{Key: "trusted_proxies", Err: err}}
+	}
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
 	authn := auth.Chain{auth.NewStaticTokens(store, hasher, cfg.Tokens.CacheTTL.Std())}
