@@ -164,9 +164,10 @@ func (h *Handler) rootSearch(c *gin.Context, req *request) {
 
 // hit is one matched resource with its resource type.
 type hit struct {
-	rt  *schema.ResourceType
-	res *store.Resource
-	doc map[string]any // rendered without location, for sorting
+	rt     *schema.ResourceType
+	res    *store.Resource
+	doc    map[string]any    // rendered without location, for sorting
+	loaded store.ReadOptions // derived data res was read with
 }
 
 type page struct {
@@ -243,18 +244,18 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	var kept []hit
 	lo := lp.startIndex - 1
 	for i, rt := range rts {
-		err := h.matches(ctx, rt, filters[i], lp.filter, func(r *store.Resource, doc map[string]any) {
+		err := h.matches(ctx, rt, filters[i], lp.filter, lp.proj.readOptions(rt), func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
 			pg.total++
 			switch {
 			case collectAll:
-				kept = append(kept, hit{rt: rt, res: r, doc: doc})
+				kept = append(kept, hit{rt: rt, res: r, doc: doc, loaded: ro})
 			case lp.cursor != nil:
 				if r.ID > after && len(kept) <= lp.count {
-					kept = append(kept, hit{rt: rt, res: r})
+					kept = append(kept, hit{rt: rt, res: r, loaded: ro})
 				}
 			default:
 				if n := pg.total - 1; n >= lo && n < lo+lp.count {
-					kept = append(kept, hit{rt: rt, res: r})
+					kept = append(kept, hit{rt: rt, res: r, loaded: ro})
 				}
 			}
 		})
@@ -286,17 +287,19 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 }
 
 // matches calls visit with every resource of rt that matches f (all of them
-// when f is nil), in id order. Equality filters on indexed attributes read
-// only the index candidates; other filters scan in batches of scanBatch.
-func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, raw string, visit func(*store.Resource, map[string]any)) error {
-	// Load derived attributes only when the filter may refer to them.
+// when f is nil), in id order, and the derived data it was read with.
+// Equality filters on indexed attributes read only the index candidates,
+// together with what the response needs (resp); other filters scan in
+// batches of scanBatch, reading derived data only when the filter may refer
+// to it (a conservative test on the filter text).
+func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, raw string, resp store.ReadOptions, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
 	lower := strings.ToLower(raw)
 	ro := store.ReadOptions{Members: strings.Contains(lower, "members"), Groups: strings.Contains(lower, "groups")}
-	check := func(rs []*store.Resource) {
+	check := func(rs []*store.Resource, ro store.ReadOptions) {
 		for _, r := range rs {
 			doc := render(rt, r, "")
 			if f == nil || f.Match(doc) {
-				visit(r, doc)
+				visit(r, doc, ro)
 			}
 		}
 	}
@@ -311,16 +314,17 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 				ids = append(ids, found...)
 			}
 			slices.Sort(ids)
+			ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups}
 			rs, err := h.store.GetMany(ctx, rt.Name, slices.Compact(ids), ro)
 			if err != nil {
 				return err
 			}
-			check(rs)
+			check(rs, ro)
 			return nil
 		}
 	}
 	return h.store.Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
-		check(rs)
+		check(rs, ro)
 		return true, ctx.Err()
 	})
 }
@@ -362,7 +366,13 @@ func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, l
 func (h *Handler) reload(ctx context.Context, kept []hit, p projection) ([]hit, error) {
 	byType := map[*schema.ResourceType][]string{}
 	for _, k := range kept {
-		byType[k.rt] = append(byType[k.rt], k.res.ID)
+		need := p.readOptions(k.rt)
+		if (need.Members && !k.loaded.Members) || (need.Groups && !k.loaded.Groups) {
+			byType[k.rt] = append(byType[k.rt], k.res.ID)
+		}
+	}
+	if len(byType) == 0 {
+		return kept, nil
 	}
 	fresh := map[string]*store.Resource{}
 	for rt, ids := range byType {
@@ -376,7 +386,10 @@ func (h *Handler) reload(ctx context.Context, kept []hit, p projection) ([]hit, 
 	}
 	out := make([]hit, 0, len(kept))
 	for _, k := range kept {
-		if r, ok := fresh[k.res.ID]; ok {
+		need := p.readOptions(k.rt)
+		if !(need.Members && !k.loaded.Members) && !(need.Groups && !k.loaded.Groups) {
+			out = append(out, k)
+		} else if r, ok := fresh[k.res.ID]; ok {
 			out = append(out, hit{rt: k.rt, res: r})
 		}
 	}
