@@ -71,7 +71,7 @@ func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 		return fmt.Errorf("encode client: %w", err)
 	}
 	res, err := createClientScript.Run(ctx, r.rdb, []string{r.namesKey(), r.clientKey(c.ID)},
-		r.base, nameKey(c.Name), c.ID, data, boolFlag(c.Enabled)).Text()
+		r.base, nameKey(c.Name), c.ID, data, boolFlag(c.Enabled), idpField(c), idpIssuer(c)).Text()
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
 	}
@@ -80,6 +80,8 @@ func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 		return nil
 	case "name_taken":
 		return fmt.Errorf("client name %q: %w", c.Name, ErrAlreadyExists)
+	case "subject_taken":
+		return fmt.Errorf("issuer %q subject %q: %w", c.Issuer, c.Subject, ErrSubjectTaken)
 	default:
 		return fmt.Errorf("client id %s: %w", c.ID, ErrAlreadyExists)
 	}
@@ -174,7 +176,8 @@ func (r *Redis) UpdateClient(ctx context.Context, id string, update func(Client)
 			return Client{}, fmt.Errorf("encode client: %w", err)
 		}
 		res, err := updateClientScript.Run(ctx, r.rdb, []string{r.namesKey(), r.clientKey(id)},
-			r.base, oldData, data, boolFlag(c.Enabled), nameKey(old.Name), nameKey(c.Name), id).Text()
+			r.base, oldData, data, boolFlag(c.Enabled), nameKey(old.Name), nameKey(c.Name), id,
+			idpField(old), idpField(c), idpIssuer(old), idpIssuer(c)).Text()
 		if err != nil {
 			return Client{}, fmt.Errorf("update client: %w", err)
 		}
@@ -185,6 +188,8 @@ func (r *Redis) UpdateClient(ctx context.Context, id string, update func(Client)
 			return Client{}, fmt.Errorf("client %s: %w", id, ErrNotFound)
 		case "name_taken":
 			return Client{}, fmt.Errorf("client name %q: %w", c.Name, ErrAlreadyExists)
+		case "subject_taken":
+			return Client{}, fmt.Errorf("issuer %q subject %q: %w", c.Issuer, c.Subject, ErrSubjectTaken)
 		}
 		// "conflict": someone else changed the record; read it again.
 	}

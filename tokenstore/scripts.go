@@ -7,36 +7,48 @@ import "github.com/redis/go-redis/v9"
 // script derives keys that depend on what it read (same hash tag, same slot).
 
 // createClientScript: KEYS[1] client-names, KEYS[2] client:<id>.
-// ARGV: base, lower name, id, data, enabled.
-var createClientScript = redis.NewScript(`
+// ARGV: base, lower name, id, data, enabled, idp-subjects field (empty
+// unless idp_jwt), issuer.
+var createClientScript = redis.NewScript(idpIndexLua + `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'id_taken' end
+if ARGV[6] ~= '' and redis.call('HEXISTS', ARGV[1] .. 'idp-subjects', ARGV[6]) == 1 then return 'subject_taken' end
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 0 then return 'name_taken' end
 redis.call('HSET', KEYS[2], 'data', ARGV[4], 'enabled', ARGV[5], 'lname', ARGV[2])
+idp_add(ARGV[1], KEYS[2], ARGV[6], ARGV[7], ARGV[3])
 return 'ok'
 `)
 
 // updateClientScript: compare-and-swap of a client record, moving its
 // name index entry when the name changes.
 // KEYS[1] client-names, KEYS[2] client:<id>.
-// ARGV: base, old data, new data, enabled, old lower name, new lower name, id.
-var updateClientScript = redis.NewScript(`
+// ARGV: base, old data, new data, enabled, old lower name, new lower name, id,
+// old and new idp-subjects field, old and new issuer (idp fields empty
+// unless idp_jwt).
+var updateClientScript = redis.NewScript(idpIndexLua + `
 local cur = redis.call('HGET', KEYS[2], 'data')
 if not cur then return 'not_found' end
 if cur ~= ARGV[2] then return 'conflict' end
+if ARGV[8] ~= ARGV[9] and ARGV[9] ~= '' and redis.call('HEXISTS', ARGV[1] .. 'idp-subjects', ARGV[9]) == 1 then return 'subject_taken' end
 if ARGV[5] ~= ARGV[6] then
   if redis.call('HSETNX', KEYS[1], ARGV[6], ARGV[7]) == 0 then return 'name_taken' end
   if redis.call('HGET', KEYS[1], ARGV[5]) == ARGV[7] then redis.call('HDEL', KEYS[1], ARGV[5]) end
 end
 redis.call('HSET', KEYS[2], 'data', ARGV[3], 'enabled', ARGV[4], 'lname', ARGV[6])
+if ARGV[8] ~= ARGV[9] then
+  idp_remove(ARGV[1], KEYS[2], ARGV[8], ARGV[10], ARGV[7])
+  idp_add(ARGV[1], KEYS[2], ARGV[9], ARGV[11], ARGV[7])
+end
 return 'ok'
 `)
 
 // deleteClientScript removes a client with all its tokens and indexes.
 // KEYS[1] client-names, KEYS[2] client:<id>, KEYS[3] client:<id>:tokens.
 // ARGV: base, id.
-var deleteClientScript = redis.NewScript(`
+var deleteClientScript = redis.NewScript(idpIndexLua + `
 local lname = redis.call('HGET', KEYS[2], 'lname')
 if not lname then return 'not_found' end
+local idp = redis.call('HMGET', KEYS[2], 'idp', 'iss')
+idp_remove(ARGV[1], KEYS[2], idp[1] or '', idp[2] or '', ARGV[2])
 for _, tid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local h = redis.call('GET', ARGV[1] .. 'token-id:' .. tid)
   if h then redis.call('DEL', ARGV[1] .. 'token:' .. h) end

@@ -21,6 +21,11 @@
 //	                                               allow (packed CIDRs), revoked (unix ms),
 //	                                               used_at (unix ms), used_ip
 //	<prefix>{auth}:token-id:<id>             STRING hash of the token with that id
+//	<prefix>{auth}:idp-subjects              HASH  issuer "\n" subject -> id of the idp_jwt client
+//	<prefix>{auth}:idp-issuers               HASH  issuer -> number of idp_jwt clients trusting it
+//
+// An idp_jwt client's hash also holds idp (its idp-subjects field) and iss,
+// so deleting or updating the client finds its index entries.
 //
 // The scripts derive the client and token-id keys from the records they
 // read; because those keys carry the same hash tag they are always local to
@@ -30,6 +35,7 @@ package tokenstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -50,6 +56,17 @@ var (
 	errConcurrentModified = errors.New("tokenstore: concurrent modification")
 )
 
+// Errors of the IdP JWT index. Each wraps the shared error it refines, so
+// errors.Is(err, ErrNotFound) and errors.Is(err, ErrAlreadyExists) hold.
+var (
+	// ErrUnknownIssuer: no idp_jwt client trusts the issuer.
+	ErrUnknownIssuer = fmt.Errorf("tokenstore: no client trusts this issuer: %w", ErrNotFound)
+	// ErrUnknownSubject: the issuer is trusted, but not for this subject.
+	ErrUnknownSubject = fmt.Errorf("tokenstore: no client for this subject of the issuer: %w", ErrNotFound)
+	// ErrSubjectTaken: another client already has this (issuer, subject).
+	ErrSubjectTaken = fmt.Errorf("tokenstore: issuer and subject already belong to another client: %w", ErrAlreadyExists)
+)
+
 // Client is a SCIM client: one identity provider that provisions into us.
 //
 // The record is stored as JSON, so the per-client settings later issues add
@@ -66,6 +83,15 @@ type Client struct {
 	Enabled   bool      `json:"enabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// IdP JWT settings (method idp_jwt): tokens issued by Issuer (exact
+	// iss) for Subject (sub) with Audience among their aud, signed by a key
+	// of JWKSURL, or of the issuer's discovery document when empty. A
+	// client is found by (Issuer, Subject), which is unique.
+	Issuer   string `json:"issuer,omitempty"`
+	Subject  string `json:"subject,omitempty"`
+	Audience string `json:"audience,omitempty"`
+	JWKSURL  string `json:"jwks_url,omitempty"`
 }
 
 // Token is a static system token's record. It never holds the token or
@@ -158,4 +184,13 @@ type Store interface {
 	// caller can name the client in its logs. Other errors mean the store is
 	// unavailable.
 	LookupToken(ctx context.Context, hash string, ip netip.Addr, now time.Time) (Token, Client, error)
+
+	// LookupIdPClient is the request path of IdP JWTs: in ONE round trip it
+	// returns the idp_jwt client whose (Issuer, Subject) is (issuer,
+	// subject), enabled or not. It returns ErrUnknownIssuer when no client
+	// trusts issuer, ErrUnknownSubject when some do but none for subject.
+	// The (issuer, subject) index is maintained atomically by CreateClient,
+	// UpdateClient and DeleteClient, which refuse a pair already taken with
+	// ErrSubjectTaken.
+	LookupIdPClient(ctx context.Context, issuer, subject string) (Client, error)
 }

@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) tokenstore.Store) {
 		{"LookupAllowList", testLookupAllowList},
 		{"LookupTouchesAtMostOncePerInterval", testTouch},
 		{"DeleteClientDeletesTokens", testDeleteClient},
+		{"IdPIndex", testIdPIndex},
+		{"IdPSubjectUniqueUnderConcurrency", testIdPSubjectUniqueUnderConcurrency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
