@@ -62,7 +62,8 @@ func seedUsers(b *testing.B, st store.Store, n int) []string {
 			for i := range work {
 				r, err := st.Create(context.Background(), store.TypeUser, map[string]any{
 					"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": fmt.Sprintf("u%d@example.com", i), "active": true,
-				}, nil)
+				}, nil, nil)
+
 				if err != nil {
 					b.Error(err)
 					return
@@ -135,7 +136,7 @@ func BenchmarkPatchReplace(b *testing.B) {
 func BenchmarkPatchAddMemberLargeGroup(b *testing.B) {
 	e := newBenchEnv(b)
 	ids := seedUsers(b, e.st, 10001)
-	g, err := e.st.Create(context.Background(), store.TypeGroup, map[string]any{"displayName": "big"}, nil)
+	g, err := e.st.Create(context.Background(), store.TypeGroup, map[string]any{"displayName": "big"}, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func BenchmarkPatchAddMemberLargeGroup(b *testing.B) {
 		for _, id := range ids[i : i+1000] {
 			ms = append(ms, store.Member{Value: id})
 		}
-		if _, _, err := e.st.Update(context.Background(), store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: ms}); err != nil {
+		if _, _, err := e.st.Update(context.Background(), store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: ms}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

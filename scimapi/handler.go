@@ -40,7 +40,10 @@ type Options struct {
 	Strict bool
 	// OnCompat is called with the name of every compatibility rule applied.
 	OnCompat func(rule string)
-	Log      *slog.Logger
+	// AuditMaxLen is the approximate length of the audit and change-event
+	// streams (0 = one million).
+	AuditMaxLen int64
+	Log         *slog.Logger
 }
 
 // Handler serves SCIM over a store.

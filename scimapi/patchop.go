@@ -77,6 +77,7 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 			return
 		}
 		var attrs map[string]any
+		var touched []string
 		mc := delta
 		if len(rest) > 0 {
 			res, err := patch.Apply(rt, render(rt, cur, req.base), rest, h.patchOpts())
@@ -85,6 +86,7 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 				return
 			}
 			if res.Changed {
+				touched = res.Touched
 				var members []store.Member
 				if attrs, members, err = splitInput(rt, res.Doc); err != nil {
 					writeError(c, h.opts.Log, err)
@@ -101,7 +103,7 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 		}
 		r := cur
 		if attrs != nil || !mc.Empty() {
-			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc)
+			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc, h.journal(c, rt, kindUpdate, cur.Attrs, attrsOr(attrs, cur.Attrs), touched))
 			if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
 				continue
 			}
@@ -127,6 +129,14 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 		h.respondResource(c, req, rt, r, http.StatusOK, p)
 		return
 	}
+}
+
+// attrsOr returns attrs, or fallback when the attributes did not change.
+func attrsOr(attrs, fallback map[string]any) map[string]any {
+	if attrs != nil {
+		return attrs
+	}
+	return fallback
 }
 
 var (

@@ -155,7 +155,11 @@ func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) 
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	r, err := h.store.Create(c.Request.Context(), rt.Name, attrs, members)
+	created := changedAttrs(nil, attrs)
+	if len(members) > 0 {
+		created = append(created, "members")
+	}
+	r, err := h.store.Create(c.Request.Context(), rt.Name, attrs, members, h.journal(c, rt, kindCreate, nil, attrs, created))
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
@@ -221,7 +225,8 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 		if expect == 0 {
 			expect = cur.Version // optimistic: retry if someone wrote in between
 		}
-		r, _, err := h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc)
+		j := h.journal(c, rt, kindUpdate, cur.Attrs, attrs, changedAttrs(cur.Attrs, attrs))
+		r, _, err := h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc, j)
 		if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
 			continue
 		}
@@ -258,19 +263,19 @@ func memberDiff(cur, want []store.Member) *store.MemberChange {
 
 func (h *Handler) delete(c *gin.Context, _ *request, rt *schema.ResourceType) {
 	ctx := c.Request.Context()
-	var version int64
-	if c.GetHeader("If-Match") != "" {
-		cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{})
-		if err != nil {
-			writeError(c, h.opts.Log, err)
-			return
-		}
-		if version, err = ifMatch(c, cur.Version); err != nil {
-			writeError(c, h.opts.Log, err)
-			return
-		}
+	// Read first: the audit record names the deleted resource, and If-Match
+	// needs the version. The delete itself checks the version it read.
+	cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{})
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
 	}
-	if err := h.store.Delete(ctx, rt.Name, c.Param("id"), version); err != nil {
+	version, err := ifMatch(c, cur.Version)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	if err := h.store.Delete(ctx, rt.Name, cur.ID, version, h.journal(c, rt, kindDelete, cur.Attrs, nil, nil)); err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}

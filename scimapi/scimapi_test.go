@@ -20,6 +20,7 @@ import (
 	"github.com/scimgate/scimgate/scimapi"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server"
 )
 
 // testAuth injects a principal whose scopes are the bearer token itself
@@ -36,12 +37,14 @@ type env struct {
 	compat map[string]int
 	mu     sync.Mutex
 	token  string
+	redis  *redistest.Redis
 }
 
 func newEnv(t *testing.T, r *redistest.Redis, strict bool) *env {
 	gin.SetMode(gin.TestMode)
-	e := &env{t: t, engine: gin.New(), compat: map[string]int{}, token: auth.ScopeSCIM}
+	e := &env{t: t, engine: gin.New(), compat: map[string]int{}, token: auth.ScopeSCIM, redis: r}
 	e.engine.RedirectTrailingSlash = false
+	e.engine.Use(server.RequestID())
 	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{
 		MaxBodyBytes: 64 << 10, MaxResults: 50, Strict: strict,
 		OnCompat: func(rule string) { e.mu.Lock(); e.compat[rule]++; e.mu.Unlock() },
@@ -148,6 +151,7 @@ func TestSCIM(t *testing.T) {
 			"ConcurrentCreate":    testConcurrentCreate,
 			"ConcurrentMemberAdd": testConcurrentMemberAdd,
 			"Scopes":              testScopes,
+			"AuditAndEvents":      testAuditAndEvents,
 		}
 		for name, fn := range tests {
 			t.Run(name, func(t *testing.T) {

@@ -11,18 +11,21 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/audit"
 )
 
 // Redis is the Store on Redis (single server, Sentinel or Cluster).
 type Redis struct {
-	c   redis.UniversalClient
-	p   string // prefix including the hash tag, e.g. "scimgate:{scim}:"
-	now func() time.Time
+	c      redis.UniversalClient
+	prefix string
+	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
+	now    func() time.Time
 }
 
 // NewRedis returns a Store on c whose keys start with prefix.
 func NewRedis(c redis.UniversalClient, prefix string) *Redis {
-	return &Redis{c: c, p: prefix + "{scim}:", now: time.Now}
+	return &Redis{c: c, prefix: prefix, p: prefix + "{scim}:", now: time.Now}
 }
 
 var _ Store = (*Redis)(nil)
@@ -36,13 +39,35 @@ func (s *Redis) ixKey(typ string, ix index) string {
 	return s.p + "x:" + typ + ":" + ix.attr
 }
 
-// keys returns the KEYS of the write and delete scripts for one resource.
+// keys returns the KEYS of the write and delete scripts for one resource:
+// the resource, the type's id set, its index keys, then the audit and
+// change-event streams.
 func (s *Redis) keys(typ, id string) []string {
 	k := []string{s.resKey(id), s.allKey(typ)}
 	for _, ix := range indexesOf(typ) {
 		k = append(k, s.ixKey(typ, ix))
 	}
-	return k
+	return append(k, audit.Key(s.prefix), EventsKey(s.prefix))
+}
+
+// encodeJournal renders j for the scripts ("" for none).
+func (s *Redis) encodeJournal(j *Journal, now time.Time) (string, error) {
+	if j == nil {
+		return "", nil
+	}
+	ev := j.Audit
+	ev.Time = now
+	if ev.Outcome == "" {
+		ev.Outcome = audit.OutcomeSuccess
+	}
+	maxLen := j.MaxLen
+	if maxLen <= 0 {
+		maxLen = 1_000_000
+	}
+	b, err := json.Marshal(map[string]any{
+		"audit": ev, "doc_action": j.DocAction, "member_action": j.MemberAction, "event": j.Event, "maxlen": maxLen,
+	})
+	return string(b), err
 }
 
 // indexEntries returns the index entries of attrs as the write script
@@ -81,7 +106,7 @@ func encodeMembers(mc *MemberChange) (string, error) {
 }
 
 // Create implements Store.
-func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, members []Member) (*Resource, error) {
+func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal) (*Resource, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, fmt.Errorf("new id: %w", err)
@@ -90,15 +115,15 @@ func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, me
 	if len(members) > 0 {
 		mc = &MemberChange{Add: members}
 	}
-	if _, _, err := s.write(ctx, typ, id.String(), "create", 0, attrs, mc); err != nil {
+	if _, _, err := s.write(ctx, typ, id.String(), "create", 0, attrs, mc, j); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, typ, id.String(), ReadOptions{Members: typ == TypeGroup, Groups: true})
 }
 
 // Update implements Store.
-func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange) (*Resource, bool, error) {
-	_, changed, err := s.write(ctx, typ, id, "update", version, attrs, mc)
+func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (*Resource, bool, error) {
+	_, changed, err := s.write(ctx, typ, id, "update", version, attrs, mc, j)
 	if err != nil {
 		return nil, false, err
 	}
@@ -106,7 +131,7 @@ func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs
 	return r, changed, err
 }
 
-func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, attrs map[string]any, mc *MemberChange) (int64, bool, error) {
+func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (int64, bool, error) {
 	var doc, ix []byte
 	var gname string
 	if attrs != nil {
@@ -125,9 +150,14 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, 
 	if err != nil {
 		return 0, false, fmt.Errorf("encode members: %w", err)
 	}
+	now := s.now().UTC()
+	journal, err := s.encodeJournal(j, now)
+	if err != nil {
+		return 0, false, fmt.Errorf("encode journal: %w", err)
+	}
 	res, err := writeScript.Run(ctx, s.c, s.keys(typ, id),
-		s.p, id, typ, mode, strconv.FormatInt(version, 10), s.now().UTC().Format(time.RFC3339Nano),
-		string(doc), string(ix), members, gname).Slice()
+		s.p, id, typ, mode, strconv.FormatInt(version, 10), now.Format(time.RFC3339Nano),
+		string(doc), string(ix), members, gname, journal).Slice()
 	if err != nil {
 		return 0, false, scriptErr(err)
 	}
@@ -157,9 +187,14 @@ func scriptErr(err error) error {
 }
 
 // Delete implements Store.
-func (s *Redis) Delete(ctx context.Context, typ, id string, version int64) error {
-	err := deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-		s.now().UTC().Format(time.RFC3339Nano), typ).Err()
+func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Journal) error {
+	now := s.now().UTC()
+	journal, err := s.encodeJournal(j, now)
+	if err != nil {
+		return fmt.Errorf("encode journal: %w", err)
+	}
+	err = deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
+		now.Format(time.RFC3339Nano), typ, journal).Err()
 	if err != nil {
 		return scriptErr(err)
 	}

@@ -15,6 +15,10 @@ import "github.com/redis/go-redis/v9"
 //	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr], ...] ("" = unchanged)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
+//	ARGV[11] journal JSON ("" = none): {"audit":{event},"doc_action","member_action",
+//	         "event","maxlen"}; KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS]
+//	         the change-event stream. Records are appended only when something
+//	         changed, in the same atomic step as the change.
 //
 // Returns {version, changed(0|1)} or an error reply: NOTFOUND, EXISTS,
 // VERSION, UNIQUENESS <attr>, NOMEMBER <id>, NOTARGET <id>.
@@ -58,10 +62,13 @@ if ARGV[9] ~= '' then
 end
 
 local changed = (mode == 'create')
+local docChanged = (mode == 'create')
+local added, removed = {}, {}
 if ARGV[7] ~= '' then
   if redis.call('HGET', res, 'doc') ~= ARGV[7] then
     redis.call('HSET', res, 'doc', ARGV[7])
     changed = true
+    docChanged = true
   end
 end
 
@@ -96,6 +103,7 @@ if mc then
     local cur = redis.call('HKEYS', mkey)
     for _, mid in ipairs(cur) do
       redis.call('SREM', p .. 'of:' .. mid, id)
+      removed[mid] = true
     end
     if #cur > 0 then
       redis.call('DEL', mkey)
@@ -105,16 +113,46 @@ if mc then
   for _, mid in ipairs(mc.remove) do
     if redis.call('HDEL', mkey, mid) == 1 then
       redis.call('SREM', p .. 'of:' .. mid, id)
+      removed[mid] = true
       changed = true
     end
   end
   for _, a in ipairs(mc.add) do
     local val = '{"type":' .. cjson.encode(a[3]) .. ',"display":' .. cjson.encode(a[2]) .. '}'
     if redis.call('HGET', mkey, a[1]) ~= val then
-      redis.call('HSET', mkey, a[1], val)
+      if redis.call('HSET', mkey, a[1], val) == 1 then
+        if removed[a[1]] then removed[a[1]] = nil else added[a[1]] = true end
+      end
       redis.call('SADD', p .. 'of:' .. a[1], id)
       changed = true
     end
+  end
+end
+
+if changed and ARGV[11] ~= '' then
+  local j = cjson.decode(ARGV[11])
+  local a = j.audit
+  local membersChanged = next(added) ~= nil or next(removed) ~= nil
+  a.action = j.doc_action
+  if not docChanged and membersChanged then a.action = j.member_action end
+  a.target.id = id
+  if membersChanged then
+    if type(a.changed) ~= 'table' then a.changed = {} end
+    a.changed[#a.changed + 1] = 'members'
+  end
+  local aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', j.maxlen, '*', 'e', cjson.encode(a))
+  local ev = KEYS[#KEYS]
+  if docChanged and j.event ~= '' then
+    redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', j.event, 'resource_type', typ, 'id', id,
+      'audit_id', aid, 'time', ARGV[6], 'data', ARGV[7])
+  end
+  for mid in pairs(added) do
+    redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
+      'audit_id', aid, 'time', ARGV[6], 'member', mid)
+  end
+  for mid in pairs(removed) do
+    redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', 'group.member_removed', 'resource_type', typ, 'id', id,
+      'audit_id', aid, 'time', ARGV[6], 'member', mid)
   end
 end
 
@@ -138,6 +176,8 @@ return {v, changed and 1 or 0}
 //	ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected version ("0" = any)
 //	ARGV[4] now (RFC 3339, lastModified of groups that lose the member)
 //	ARGV[5] type
+//	ARGV[6] journal JSON ("" = none), as for writeScript; KEYS[#KEYS-1] is the
+//	        audit stream, KEYS[#KEYS] the change-event stream
 var deleteScript = redis.NewScript(`
 local p, id = ARGV[1], ARGV[2]
 local res = KEYS[1]
@@ -155,12 +195,25 @@ if old then
     end
   end
 end
+local j, aid = nil, nil
+if ARGV[6] ~= '' then
+  j = cjson.decode(ARGV[6])
+  j.audit.action = j.doc_action
+  j.audit.target.id = id
+  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', j.maxlen, '*', 'e', cjson.encode(j.audit))
+  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', j.maxlen, '*', 'type', j.event, 'resource_type', ARGV[5], 'id', id,
+    'audit_id', aid, 'time', ARGV[4])
+end
 -- groups that contain this resource lose it
 local ofkey = p .. 'of:' .. id
 for _, gid in ipairs(redis.call('SMEMBERS', ofkey)) do
   if redis.call('HDEL', p .. 'm:' .. gid, id) == 1 then
     redis.call('HINCRBY', p .. 'r:' .. gid, 'v', 1)
     redis.call('HSET', p .. 'r:' .. gid, 'm', ARGV[4])
+    if j then
+      redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', j.maxlen, '*', 'type', 'group.member_removed', 'resource_type', 'Group',
+        'id', gid, 'audit_id', aid, 'time', ARGV[4], 'member', id)
+    end
   end
 end
 redis.call('DEL', ofkey)

@@ -23,6 +23,8 @@
 //	P{scim}:m:<groupId>         hash  member id -> {"type","display"} JSON
 //	P{scim}:of:<id>             set   ids of the groups that directly contain id
 //	P{scim}:gname               hash  group id -> displayName (for User.groups)
+//	P{scim}:audit               stream audit events (package audit)
+//	P{scim}:events              stream change events for the application
 //
 // Group members live outside the group document, so adding or removing
 // members costs time proportional to the change, not to the group size.
@@ -33,6 +35,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/scimgate/scimgate/audit"
 )
 
 // Resource types.
@@ -88,14 +92,37 @@ type ReadOptions struct {
 	Groups  bool // the groups containing a resource
 }
 
+// Journal is what a write records besides the change itself, in the same
+// atomic step: one audit event, and change events for the application. It
+// is recorded only when the write changes something.
+type Journal struct {
+	// Audit is the audit event. The store fills in Action (DocAction when
+	// attributes changed or for creates and deletes, else MemberAction),
+	// Target.ID, and appends "members" to Changed when members changed.
+	Audit        audit.Event
+	DocAction    string
+	MemberAction string
+	// Event is the change-event type of an attribute change, creation or
+	// deletion (e.g. "user.updated"); member changes are published as
+	// group.member_added / group.member_removed.
+	Event string
+	// MaxLen is the approximate length both streams are trimmed to.
+	MaxLen int64
+}
+
+// EventsKey returns the change-event stream key for prefix.
+func EventsKey(prefix string) string { return prefix + "{scim}:events" }
+
 // Store keeps SCIM resources. All methods are safe for concurrent use by
 // many processes sharing one Redis. Every method that writes is atomic:
 // either all of its keys change or none do.
 type Store interface {
+	// Writes take an optional *Journal (nil records nothing).
+	//
 	// Create stores a new resource with a server-assigned id. It fails
 	// with *UniquenessError when a unique attribute is taken and with
 	// *InvalidMemberError when a member does not exist.
-	Create(ctx context.Context, typ string, attrs map[string]any, members []Member) (*Resource, error)
+	Create(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal) (*Resource, error)
 	// Get returns one resource or ErrNotFound.
 	Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error)
 	// GetMany returns the resources that exist among ids, in ids' order.
@@ -104,11 +131,11 @@ type Store interface {
 	// (unless nil), only if the stored version equals version (0 skips the
 	// check; a mismatch is ErrVersionMismatch). The version and
 	// lastModified change only when something changed; changed says so.
-	Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange) (res *Resource, changed bool, err error)
+	Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (res *Resource, changed bool, err error)
 	// Delete removes the resource, its index entries and its membership in
 	// every group (and, for a group, its members' back-references), only
 	// if version matches (0 skips the check).
-	Delete(ctx context.Context, typ, id string, version int64) error
+	Delete(ctx context.Context, typ, id string, version int64, j *Journal) error
 	// Lookup returns the ids whose indexed attribute equals value (compared
 	// as the index normalises it). attr must be one of Indexed(typ).
 	Lookup(ctx context.Context, typ, attr, value string) ([]string, error)

@@ -39,7 +39,7 @@ var ctx = context.Background()
 
 func mustCreate(t *testing.T, s store.Store, typ string, attrs map[string]any, members ...store.Member) *store.Resource {
 	t.Helper()
-	r, err := s.Create(ctx, typ, attrs, members)
+	r, err := s.Create(ctx, typ, attrs, members, nil)
 	if err != nil {
 		t.Fatalf("create %v: %v", attrs, err)
 	}
@@ -57,23 +57,23 @@ func testCRUD(t *testing.T, s store.Store) {
 	if err != nil || got.Attrs["userName"] != "bjensen" {
 		t.Fatalf("get: %+v %v", got, err)
 	}
-	upd, changed, err := s.Update(ctx, store.TypeUser, u.ID, 1, map[string]any{"userName": "bjensen", "title": "CEO"}, nil)
+	upd, changed, err := s.Update(ctx, store.TypeUser, u.ID, 1, map[string]any{"userName": "bjensen", "title": "CEO"}, nil, nil)
 	if err != nil || !changed || upd.Version != 2 || upd.Attrs["title"] != "CEO" || upd.Attrs["name"] != nil {
 		t.Fatalf("update: %+v %v %v", upd, changed, err)
 	}
 	if !upd.Modified.After(upd.Created) && !upd.Modified.Equal(upd.Created) {
 		t.Fatalf("modified before created")
 	}
-	if err := s.Delete(ctx, store.TypeUser, u.ID, 0); err != nil {
+	if err := s.Delete(ctx, store.TypeUser, u.ID, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
-	if err := s.Delete(ctx, store.TypeUser, u.ID, 0); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Delete(ctx, store.TypeUser, u.ID, 0, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, user("x"), nil); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, user("x"), nil, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update missing: %v", err)
 	}
 }
@@ -88,9 +88,9 @@ func wantUniqueness(t *testing.T, err error, attr string) {
 
 func testUniqueness(t *testing.T, s store.Store) {
 	mustCreate(t, s, store.TypeUser, map[string]any{"userName": "Alice", "externalId": "ext-1"})
-	_, err := s.Create(ctx, store.TypeUser, user("aLICE"), nil)
+	_, err := s.Create(ctx, store.TypeUser, user("aLICE"), nil, nil)
 	wantUniqueness(t, err, "userName") // RFC 7643 §4.1.1: userName caseExact false
-	_, err = s.Create(ctx, store.TypeUser, map[string]any{"userName": "bob", "externalId": "ext-1"}, nil)
+	_, err = s.Create(ctx, store.TypeUser, map[string]any{"userName": "bob", "externalId": "ext-1"}, nil, nil)
 	wantUniqueness(t, err, "externalId")
 	// externalId is caseExact: a different case is a different value.
 	mustCreate(t, s, store.TypeUser, map[string]any{"userName": "carol", "externalId": "EXT-1"})
@@ -109,7 +109,7 @@ func testUniqueness(t *testing.T, s store.Store) {
 
 func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 	u := mustCreate(t, s, store.TypeUser, map[string]any{"userName": "old", "externalId": "e1"})
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, map[string]any{"userName": "new"}, nil); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, map[string]any{"userName": "new"}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for attr, want := range map[string]int{"old": 0, "new": 1} {
@@ -123,7 +123,7 @@ func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 	}
 	// The freed names are reusable; the taken one is not.
 	mustCreate(t, s, store.TypeUser, map[string]any{"userName": "old", "externalId": "e1"})
-	_, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, user("OLD"), nil)
+	_, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, user("OLD"), nil, nil)
 	wantUniqueness(t, err, "userName")
 	// A failed update changes nothing.
 	got, _ := s.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
@@ -131,7 +131,7 @@ func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 		t.Fatalf("failed update changed state: %+v", got)
 	}
 	g := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "Eng"})
-	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Sales"}, nil); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Sales"}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ids, _ := s.Lookup(ctx, store.TypeGroup, "displayName", "eng"); len(ids) != 0 {
@@ -141,17 +141,17 @@ func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 
 func testVersions(t *testing.T, s store.Store) {
 	u := mustCreate(t, s, store.TypeUser, user("v"))
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 7, user("v2"), nil); !errors.Is(err, store.ErrVersionMismatch) {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 7, user("v2"), nil, nil); !errors.Is(err, store.ErrVersionMismatch) {
 		t.Fatalf("stale version: %v", err)
 	}
-	r, changed, err := s.Update(ctx, store.TypeUser, u.ID, 1, user("v"), nil)
+	r, changed, err := s.Update(ctx, store.TypeUser, u.ID, 1, user("v"), nil, nil)
 	if err != nil || changed || r.Version != 1 || !r.Modified.Equal(u.Modified) {
 		t.Fatalf("no-op update: %+v changed=%v %v", r, changed, err)
 	}
-	if err := s.Delete(ctx, store.TypeUser, u.ID, 9); !errors.Is(err, store.ErrVersionMismatch) {
+	if err := s.Delete(ctx, store.TypeUser, u.ID, 9, nil); !errors.Is(err, store.ErrVersionMismatch) {
 		t.Fatalf("delete stale: %v", err)
 	}
-	if err := s.Delete(ctx, store.TypeUser, u.ID, 1); err != nil {
+	if err := s.Delete(ctx, store.TypeUser, u.ID, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -161,10 +161,10 @@ func testTypeIsolation(t *testing.T, s store.Store) {
 	if _, err := s.Get(ctx, store.TypeGroup, u.ID, store.ReadOptions{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user read as group: %v", err)
 	}
-	if err := s.Delete(ctx, store.TypeGroup, u.ID, 0); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Delete(ctx, store.TypeGroup, u.ID, 0, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user deleted as group: %v", err)
 	}
-	if _, _, err := s.Update(ctx, store.TypeGroup, u.ID, 0, map[string]any{"displayName": "x"}, nil); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.Update(ctx, store.TypeGroup, u.ID, 0, map[string]any{"displayName": "x"}, nil, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user updated as group: %v", err)
 	}
 }
@@ -181,7 +181,7 @@ func memberIDs(r *store.Resource) []string {
 func testMembers(t *testing.T, s store.Store) {
 	a := mustCreate(t, s, store.TypeUser, user("a"))
 	b := mustCreate(t, s, store.TypeUser, user("b"))
-	_, err := s.Create(ctx, store.TypeGroup, map[string]any{"displayName": "G"}, []store.Member{{Value: "nope"}})
+	_, err := s.Create(ctx, store.TypeGroup, map[string]any{"displayName": "G"}, []store.Member{{Value: "nope"}}, nil)
 	var ime *store.InvalidMemberError
 	if !errors.As(err, &ime) || ime.ID != "nope" {
 		t.Fatalf("missing member: %v", err)
@@ -191,7 +191,7 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("members %+v", g.Members)
 	}
 	inner := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "Inner"})
-	r, changed, err := s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}, {Value: inner.ID}}})
+	r, changed, err := s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}, {Value: inner.ID}}}, nil)
 	if err != nil || !changed || r.Version != 2 || len(r.Members) != 3 {
 		t.Fatalf("add: %+v %v %v", r, changed, err)
 	}
@@ -201,7 +201,7 @@ func testMembers(t *testing.T, s store.Store) {
 		}
 	}
 	// Re-adding and removing absent members changes nothing.
-	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}}, Remove: []string{"absent"}})
+	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}}, Remove: []string{"absent"}}, nil)
 	if err != nil || changed || r.Version != 2 {
 		t.Fatalf("no-op member change: v=%d changed=%v %v", r.Version, changed, err)
 	}
@@ -209,7 +209,7 @@ func testMembers(t *testing.T, s store.Store) {
 	if len(ua.Groups) != 1 || ua.Groups[0].Value != g.ID || ua.Groups[0].Display != "G" {
 		t.Fatalf("user groups %+v", ua.Groups)
 	}
-	r, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{a.ID}})
+	r, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{a.ID}}, nil)
 	if err != nil || !slices.Equal(memberIDs(r), sortedIDs(b.ID, inner.ID)) {
 		t.Fatalf("remove: %v %v", memberIDs(r), err)
 	}
@@ -217,7 +217,7 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("removed user still lists group: %+v", ua.Groups)
 	}
 	// Removing a non-member with RemovePresent fails and changes nothing.
-	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{"absent"}, RemoveExisting: []string{b.ID, a.ID}})
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{"absent"}, RemoveExisting: []string{b.ID, a.ID}}, nil)
 	var nte *store.NoTargetError
 	if !errors.As(err, &nte) || nte.ID != a.ID {
 		t.Fatalf("remove non-member: %v", err)
@@ -226,19 +226,19 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("failed remove changed members: %v", memberIDs(r))
 	}
 	// Replace with an empty list empties the group (Okta).
-	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Replace: true})
+	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Replace: true}, nil)
 	if err != nil || !changed || len(r.Members) != 0 {
 		t.Fatalf("replace empty: %+v %v", r, err)
 	}
 	// Renaming the group renames it in its members' groups attribute.
-	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Renamed"}, &store.MemberChange{Add: []store.Member{{Value: a.ID}}}); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Renamed"}, &store.MemberChange{Add: []store.Member{{Value: a.ID}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ua, _ = s.Get(ctx, store.TypeUser, a.ID, store.ReadOptions{Groups: true}); len(ua.Groups) != 1 || ua.Groups[0].Display != "Renamed" {
 		t.Fatalf("groups after rename %+v", ua.Groups)
 	}
 	// A failed member change is atomic with the attribute change.
-	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Other"}, &store.MemberChange{Add: []store.Member{{Value: "ghost"}}})
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Other"}, &store.MemberChange{Add: []store.Member{{Value: "ghost"}}}, nil)
 	if !errors.As(err, &ime) {
 		t.Fatalf("ghost member: %v", err)
 	}
@@ -254,7 +254,7 @@ func testDeleteCleansMemberships(t *testing.T, s store.Store) {
 	keep := mustCreate(t, s, store.TypeUser, user("keep"))
 	g1 := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "g1"}, store.Member{Value: u.ID}, store.Member{Value: keep.ID})
 	g2 := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "g2"}, store.Member{Value: u.ID})
-	if err := s.Delete(ctx, store.TypeUser, u.ID, 0); err != nil {
+	if err := s.Delete(ctx, store.TypeUser, u.ID, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	r1, _ := s.Get(ctx, store.TypeGroup, g1.ID, store.ReadOptions{Members: true})
@@ -265,7 +265,7 @@ func testDeleteCleansMemberships(t *testing.T, s store.Store) {
 	if r1.Version != 2 || r2.Version != 2 {
 		t.Fatalf("groups that lost a member keep their version: %d %d", r1.Version, r2.Version)
 	}
-	if err := s.Delete(ctx, store.TypeGroup, g1.ID, 0); err != nil {
+	if err := s.Delete(ctx, store.TypeGroup, g1.ID, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if k, _ := s.Get(ctx, store.TypeUser, keep.ID, store.ReadOptions{Groups: true}); len(k.Groups) != 0 {
@@ -324,7 +324,7 @@ func testConcurrentCreate(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			_, err := s.Create(ctx, store.TypeUser, map[string]any{"userName": fmt.Sprintf("RACE%c", "rR"[i%2])}, nil)
+			_, err := s.Create(ctx, store.TypeUser, map[string]any{"userName": fmt.Sprintf("RACE%c", "rR"[i%2])}, nil, nil)
 			var ue *store.UniquenessError
 			mu.Lock()
 			defer mu.Unlock()
@@ -358,7 +358,7 @@ func testConcurrentMemberAdds(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func(id string) {
 			defer wg.Done()
-			if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: id}}}); err != nil {
+			if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: id}}}, nil); err != nil {
 				t.Error(err)
 			}
 		}(id)
