@@ -83,6 +83,8 @@ func (h handlers) fail(c *gin.Context, err error) {
 	switch {
 	case errors.As(err, &fe):
 		c.JSON(http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
+	case errors.Is(err, tokenstore.ErrSubjectTaken):
+		c.JSON(http.StatusConflict, errorBody{Error: "another client already has this issuer and subject", Field: "subject"})
 	case errors.Is(err, tokenstore.ErrNotFound):
 		c.JSON(http.StatusNotFound, errorBody{Error: "not found"})
 	case errors.Is(err, tokenstore.ErrAlreadyExists):

@@ -150,7 +150,8 @@ func TestClientsAPI(t *testing.T) {
 		expect(t, "unknown field", ev.admin("POST", "/clients", `{"name":"x","colour":"red"}`, nil), 400, `"field":"colour"`)
 		expect(t, "wrong type", ev.admin("POST", "/clients", `{"name":"x","enabled":"yes"}`, nil), 400, `"field":"enabled"`)
 		expect(t, "not JSON", ev.admin("POST", "/clients", `nope`, nil), 400, `"field":"body"`)
-		expect(t, "later method, no credential", ev.admin("POST", "/clients", `{"name":"kc","method":"idp_jwt"}`, nil), 201, `"method":"idp_jwt"`)
+		expect(t, "later method, no credential", ev.admin("POST", "/clients",
+			`{"name":"kc","method":"idp_jwt","issuer":"https://kc.example.com/realms/r","subject":"sa","audience":"scimgate"}`, nil), 201, `"method":"idp_jwt"`)
 
 		var list struct{ Clients []adminapi.ClientJSON }
 		expect(t, "list", ev.admin("GET", "/clients", "", &list), 200, "")

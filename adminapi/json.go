@@ -16,12 +16,18 @@ type ClientJSON struct {
 	Enabled   bool      `json:"enabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// idp_jwt settings.
+	Issuer   string `json:"issuer,omitempty"`
+	Subject  string `json:"subject,omitempty"`
+	Audience string `json:"audience,omitempty"`
+	JWKSURL  string `json:"jwks_url,omitempty"`
 }
 
 // ToClientJSON converts a stored client.
 func ToClientJSON(c tokenstore.Client) ClientJSON {
 	return ClientJSON{ID: c.ID, Name: c.Name, Provider: c.Provider, Method: c.Method, Enabled: c.Enabled,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, JWKSURL: c.JWKSURL}
 }
 
 // TokenJSON is a token's record as the API and `-o json` show it. Token

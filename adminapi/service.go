@@ -57,6 +57,8 @@ type ClientSpec struct {
 	Method string `json:"method"`
 	// Enabled defaults to true.
 	Enabled *bool `json:"enabled"`
+	// IdPJWTSpec: the settings of method idp_jwt.
+	IdPJWTSpec
 }
 
 // ClientPatch changes the fields that are set.
@@ -143,6 +145,10 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (tokenstore
 		ID: uuid.NewString(), Name: spec.Name, Provider: spec.Provider, Method: spec.Method,
 		Enabled: spec.Enabled == nil || *spec.Enabled, CreatedAt: now, UpdatedAt: now,
 	}
+	if err := spec.IdPJWTSpec.validate(auth.Method(spec.Method)); err != nil {
+		return tokenstore.Client{}, err
+	}
+	spec.IdPJWTSpec.apply(&c)
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return tokenstore.Client{}, err
 	}

@@ -98,6 +98,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 var flagOf = map[string]string{
 	"name": "--name", "provider": "--provider", "method": "--auth", "enabled": "--enabled",
 	"scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
+	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
 }
 
 // cliErr turns service errors into command errors: bad values are usage

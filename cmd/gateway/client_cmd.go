@@ -12,6 +12,7 @@ import (
 
 const clientUsage = `usage:
   gateway client create --name NAME [--auth static_token|client_credentials|idp_jwt] [--provider NAME]
+        (idp_jwt: --issuer URL --subject SUB --audience AUD [--jwks-url URL])
   gateway client list [-o json]
   gateway client show NAME|ID [-o json]
   gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y]
@@ -43,6 +44,11 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 	name := fs.String("name", "", "client name (unique)")
 	method := fs.String("auth", "static_token", "authentication method: static_token, client_credentials or idp_jwt")
 	provider := fs.String("provider", "", "login provider of the provisioned users (free text)")
+	var idp adminapi.IdPJWTSpec
+	fs.StringVar(&idp.Issuer, "issuer", "", "idp_jwt: the IdP's issuer URL, exactly as in its tokens' iss")
+	fs.StringVar(&idp.Subject, "subject", "", "idp_jwt: the sub claim of the SCIM client's tokens")
+	fs.StringVar(&idp.Audience, "audience", "", "idp_jwt: a value the tokens' aud must include (scimgate's client id at the IdP)")
+	fs.StringVar(&idp.JWKSURL, "jwks-url", "", "idp_jwt: JWKS URL (default: from the issuer's OIDC discovery document)")
 	if err := noPositional(fs, args, "client create"); err != nil {
 		return err
 	}
@@ -54,11 +60,11 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 		return err
 	}
 	defer s.close()
-	c, err := s.svc.CreateClient(ctx, adminapi.ClientSpec{Name: *name, Method: *method, Provider: *provider})
+	c, err := s.svc.CreateClient(ctx, adminapi.ClientSpec{Name: *name, Method: *method, Provider: *provider, IdPJWTSpec: idp})
 	if err != nil {
 		return cliErr(err)
 	}
-	if c.Method != "static_token" {
+	if c.Method != "static_token" && c.Method != "idp_jwt" {
 		fmt.Fprintf(cio.stderr, "note: %s credentials are not issued by this version; the client is stored with its method only\n", c.Method)
 	}
 	return s.printClient(c)
@@ -197,6 +203,14 @@ func (s *adminSession) printClient(c tokenstore.Client) error {
 		{"id", c.ID}, {"name", c.Name}, {"method", c.Method}, {"provider", dash(c.Provider)},
 		{"enabled", fmt.Sprint(c.Enabled)}, {"created", fmtTime(c.CreatedAt)}, {"updated", fmtTime(c.UpdatedAt)},
 	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], strings.TrimSpace(row[1]))
+	}
+	for _, row := range [][2]string{
+		{"issuer", c.Issuer}, {"subject", c.Subject}, {"audience", c.Audience}, {"jwks url", c.JWKSURL},
+	} {
+		if row[1] == "" {
+			continue
+		}
 		fmt.Fprintf(tw, "%s:\t%s\n", row[0], strings.TrimSpace(row[1]))
 	}
 	return tw.Flush()

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+func TestClientCreateIdPJWT(t *testing.T) {
+	m := miniredis.RunT(t)
+	c := cli{t: t, url: "redis://" + m.Addr()}
+	const iss = "https://kc.example.com/realms/acme"
+	out := c.ok("client", "create", "--name", "kc", "--auth", "idp_jwt", "--issuer", iss,
+		"--subject", "sa-uuid", "--audience", "scimgate", "--jwks-url", "https://kc.example.com/certs")
+	for _, want := range []string{"idp_jwt", iss, "sa-uuid", "scimgate", "https://kc.example.com/certs"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("create output lacks %q:\n%s", want, out)
+		}
+	}
+	out = c.ok("client", "show", "kc", "-o", "json")
+	if !strings.Contains(out, `"subject": "sa-uuid"`) {
+		t.Fatalf("show -o json: %s", out)
+	}
+	c.usage("--subject", "client", "create", "--name", "kc2", "--auth", "idp_jwt", "--issuer", iss,
+		"--audience", "scimgate")
+	c.usage("--issuer", "client", "create", "--name", "kc2", "--auth", "idp_jwt", "--issuer", "http://kc.example.com",
+		"--subject", "s", "--audience", "a")
+	c.usage("--jwks-url", "client", "create", "--name", "kc2", "--auth", "idp_jwt", "--issuer", iss,
+		"--subject", "s", "--audience", "a", "--jwks-url", "file:///etc/passwd")
+	if _, _, err := c.run("client", "create", "--name", "kc2", "--auth", "idp_jwt", "--issuer", iss,
+		"--subject", "sa-uuid", "--audience", "a"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("taken (issuer, subject): %v", err)
+	}
+}
