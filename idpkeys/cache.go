@@ -1,0 +1,258 @@
+package idpkeys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// Defaults of Options.
+const (
+	DefaultRefresh     = 15 * time.Minute
+	DefaultCooldown    = 30 * time.Second
+	DefaultHTTPTimeout = 10 * time.Second
+)
+
+// Source names where an issuer's keys come from.
+type Source struct {
+	// Issuer is the IdP's issuer URL, exactly as in its tokens' iss.
+	Issuer string
+	// JWKSURL, when set, is used instead of the discovery document's jwks_uri.
+	JWKSURL string
+}
+
+func (s Source) String() string {
+	if s.JWKSURL == "" {
+		return s.Issuer
+	}
+	return s.Issuer + " (jwks " + s.JWKSURL + ")"
+}
+
+// Errors of Keys.
+var (
+	// ErrUnknownKid: the key set, refreshed at most once per cooldown, has
+	// no usable key with the token's kid.
+	ErrUnknownKid = errors.New("idpkeys: no key with this kid")
+	// ErrUnavailable: no key set could be fetched for the source yet.
+	ErrUnavailable = errors.New("idpkeys: keys unavailable")
+)
+
+// Options configures a Cache. Zero values take the defaults.
+type Options struct {
+	// HTTPClient fetches discovery documents and key sets; it must have a
+	// timeout. Default: a client with DefaultHTTPTimeout.
+	HTTPClient *http.Client
+	// Refresh is the background refresh interval of each key set.
+	Refresh time.Duration
+	// Cooldown is the least time between two fetches of one source caused
+	// by unknown kids or retries after a failure.
+	Cooldown time.Duration
+	Log      *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Cache holds the key sets of every Source seen so far.
+type Cache struct {
+	o Options
+
+	mu      sync.Mutex
+	entries map[Source]*entry
+}
+
+// entry is one Source's state. fetchMu serialises fetches, so concurrent
+// requests with unknown kids wait for one fetch instead of starting many.
+type entry struct {
+	src     Source
+	fetchMu sync.Mutex
+
+	mu         sync.RWMutex
+	set        jwk.Set   // nil until the first successful fetch
+	discovered string    // JWKS URL from discovery, "" until known
+	fetchedAt  time.Time // last successful fetch
+	attemptAt  time.Time // last fetch attempt
+	lastErr    error     // error of the last attempt, nil after a success
+}
+
+// New returns an empty Cache.
+func New(o Options) *Cache {
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	if o.Refresh <= 0 {
+		o.Refresh = DefaultRefresh
+	}
+	if o.Cooldown <= 0 {
+		o.Cooldown = DefaultCooldown
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Cache{o: o, entries: map[Source]*entry{}}
+}
+
+func (c *Cache) entry(src Source) *entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[src]
+	if !ok {
+		e = &entry{src: src}
+		c.entries[src] = e
+	}
+	return e
+}
+
+func (c *Cache) all() []*entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*entry, 0, len(c.entries))
+	for _, e := range c.entries {
+		out = append(out, e)
+	}
+	return out
+}
+
+// Keys returns the keys of src that may have signed a token with kid (all
+// keys when kid is empty). A kid missing from the cached set causes one
+// fetch unless src was fetched less than Cooldown ago; ErrUnknownKid if the
+// kid is still missing. ErrUnavailable (wrapping the fetch error) when no
+// key set of src has ever been fetched.
+func (c *Cache) Keys(ctx context.Context, src Source, kid string) ([]jwk.Key, error) {
+	e := c.entry(src)
+	set, _ := e.snapshot()
+	if set == nil {
+		c.refresh(ctx, e, false)
+		if set, _ = e.snapshot(); set == nil {
+			return nil, fmt.Errorf("%w for %s: %w", ErrUnavailable, src, e.err())
+		}
+	}
+	if keys := match(set, kid); len(keys) > 0 {
+		return keys, nil
+	}
+	if c.refresh(ctx, e, false) {
+		set, _ = e.snapshot()
+		if keys := match(set, kid); len(keys) > 0 {
+			return keys, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q at %s", ErrUnknownKid, kid, src)
+}
+
+// Prefetch fetches src's keys now unless they were fetched or tried less
+// than Cooldown ago (serve calls it for every configured issuer at start).
+func (c *Cache) Prefetch(ctx context.Context, src Source) error {
+	e := c.entry(src)
+	c.refresh(ctx, e, false)
+	return e.err()
+}
+
+// RefreshDue refreshes every source whose key set is older than Refresh,
+// and retries every failed source whose last attempt is older than
+// Cooldown. Run calls it periodically.
+func (c *Cache) RefreshDue(ctx context.Context) {
+	now := c.o.Now()
+	for _, e := range c.all() {
+		e.mu.RLock()
+		due := now.Sub(e.fetchedAt) >= c.o.Refresh || (e.lastErr != nil && now.Sub(e.attemptAt) >= c.o.Cooldown)
+		e.mu.RUnlock()
+		if due {
+			c.refresh(ctx, e, true)
+		}
+	}
+}
+
+// Run calls RefreshDue every tick (the smaller of Refresh and Cooldown)
+// until ctx ends.
+func (c *Cache) Run(ctx context.Context) {
+	tick := min(c.o.Refresh, c.o.Cooldown)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.RefreshDue(ctx)
+		}
+	}
+}
+
+// Check reports the degraded sources (last fetch failed), or nil. It is a
+// server.Options.ReadyChecks function.
+func (c *Cache) Check(context.Context) error {
+	var msgs []string
+	for _, e := range c.all() {
+		e.mu.RLock()
+		if e.lastErr != nil {
+			state := "no keys cached"
+			if e.set != nil {
+				state = fmt.Sprintf("using %d keys cached at %s", e.set.Len(), e.fetchedAt.UTC().Format(time.RFC3339))
+			}
+			msgs = append(msgs, fmt.Sprintf("issuer %s unreachable since %s (%s): %v",
+				e.src, e.attemptAt.UTC().Format(time.RFC3339), state, e.lastErr))
+		}
+		e.mu.RUnlock()
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	sort.Strings(msgs)
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func (e *entry) snapshot() (jwk.Set, time.Time) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.set, e.fetchedAt
+}
+
+func (e *entry) err() error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.lastErr
+}
+
+// refresh fetches e's key set unless (when not scheduled) an attempt was
+// made less than Cooldown ago. It reports whether it fetched successfully.
+// The fetch outlives a cancelled request (the HTTP client's timeout bounds
+// it), so one impatient caller cannot fail it for the others waiting.
+func (c *Cache) refresh(ctx context.Context, e *entry, scheduled bool) bool {
+	e.fetchMu.Lock()
+	defer e.fetchMu.Unlock()
+	e.mu.RLock()
+	last, discovered := e.attemptAt, e.discovered
+	e.mu.RUnlock()
+	now := c.o.Now()
+	if !scheduled && !last.IsZero() && now.Sub(last) < c.o.Cooldown {
+		return false
+	}
+	set, jwksURL, err := c.fetch(context.WithoutCancel(ctx), e.src, discovered)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.attemptAt = now
+	if err != nil {
+		if e.lastErr == nil {
+			c.o.Log.Warn("idp keys: fetch failed; cached keys stay in use", "issuer", e.src.Issuer,
+				"cached_keys", e.set != nil, "err", err.Error())
+		}
+		e.lastErr = err
+		e.discovered = "" // discover again next time: the IdP may have moved its JWKS
+		return false
+	}
+	if e.lastErr != nil {
+		c.o.Log.Info("idp keys: issuer reachable again", "issuer", e.src.Issuer)
+	}
+	e.set, e.discovered, e.fetchedAt, e.lastErr = set, jwksURL, now, nil
+	return true
+}
