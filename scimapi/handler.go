@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/roles"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/store"
 )
@@ -43,7 +44,11 @@ type Options struct {
 	// AuditMaxLen is the approximate length of the audit and change-event
 	// streams (0 = one million).
 	AuditMaxLen int64
-	Log         *slog.Logger
+	// Roles maps IdP groups and the roles attribute to an effective
+	// application role (nil = no role mapping). When set, the registry
+	// should carry schema.RoleExtension.
+	Roles *roles.Mapper
+	Log   *slog.Logger
 }
 
 // Handler serves SCIM over a store.

@@ -103,13 +103,28 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 		}
 		r := cur
 		if attrs != nil || !mc.Empty() {
-			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc, h.journal(c, rt, kindUpdate, cur.Attrs, attrsOr(attrs, cur.Attrs), touched))
+			var prior []store.Member
+			if mc != nil && mc.Replace && h.groupMapped(cur.Attrs) {
+				if full && cur.Members != nil {
+					prior = cur.Members
+				} else if withMembers, err := h.store.Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true}); err == nil {
+					prior = withMembers.Members
+				}
+			}
+			j := h.journal(c, rt, kindUpdate, cur.Attrs, attrsOr(attrs, cur.Attrs), touched)
+			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc, j)
 			if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
 				continue
 			}
 			if err != nil {
 				writeError(c, h.opts.Log, err)
 				return
+			}
+			h.rolesAfterWrite(ctx, r, cur.Attrs, attrsOr(attrs, cur.Attrs), mc, prior, j.AuditID)
+			if r.Type == store.TypeUser && h.rolesEnabled() {
+				if fresh, err := h.store.Get(ctx, rt.Name, r.ID, store.ReadOptions{Groups: true}); err == nil {
+					r = fresh
+				}
 			}
 		}
 		p := projectionOf(c)

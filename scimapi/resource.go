@@ -78,6 +78,7 @@ func render(rt *schema.ResourceType, r *store.Resource, base string) map[string]
 		}
 		doc["members"] = ms
 	}
+	renderRole(doc, r)
 	if len(r.Groups) > 0 {
 		gs := make([]any, len(r.Groups))
 		for i, g := range r.Groups {
@@ -159,10 +160,17 @@ func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) 
 	if len(members) > 0 {
 		created = append(created, "members")
 	}
-	r, err := h.store.Create(c.Request.Context(), rt.Name, attrs, members, h.journal(c, rt, kindCreate, nil, attrs, created))
+	j := h.journal(c, rt, kindCreate, nil, attrs, created)
+	r, err := h.store.Create(c.Request.Context(), rt.Name, attrs, members, j)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
+	}
+	h.rolesAfterWrite(c.Request.Context(), r, nil, attrs, &store.MemberChange{Add: members}, nil, j.AuditID)
+	if r.Type == store.TypeUser && h.rolesEnabled() {
+		if fresh, err := h.store.Get(c.Request.Context(), rt.Name, r.ID, projectionOf(c).readOptions(rt)); err == nil {
+			r = fresh
+		}
 	}
 	h.respondResource(c, req, rt, r, http.StatusCreated, projectionOf(c))
 }
@@ -234,6 +242,12 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 			writeError(c, h.opts.Log, err)
 			return
 		}
+		h.rolesAfterWrite(ctx, r, cur.Attrs, attrs, mc, nil, j.AuditID)
+		if r.Type == store.TypeUser && h.rolesEnabled() {
+			if fresh, err := h.store.Get(ctx, rt.Name, r.ID, store.ReadOptions{Groups: true}); err == nil {
+				r = fresh
+			}
+		}
 		h.respondResource(c, req, rt, r, http.StatusOK, projectionOf(c))
 		return
 	}
@@ -275,9 +289,25 @@ func (h *Handler) delete(c *gin.Context, _ *request, rt *schema.ResourceType) {
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	if err := h.store.Delete(ctx, rt.Name, cur.ID, version, h.journal(c, rt, kindDelete, cur.Attrs, nil, nil)); err != nil {
+	var prior []store.Member
+	if rt.Name == store.TypeGroup && h.groupMapped(cur.Attrs) {
+		full, err := h.store.Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true})
+		if err != nil {
+			writeError(c, h.opts.Log, err)
+			return
+		}
+		prior = full.Members
+	}
+	j := h.journal(c, rt, kindDelete, cur.Attrs, nil, nil)
+	if err := h.store.Delete(ctx, rt.Name, cur.ID, version, j); err != nil {
 		writeError(c, h.opts.Log, err)
 		return
+	}
+	if prior != nil {
+		// The members lost a mapped group; users have no membership left to read.
+		if err := h.syncRoles(ctx, memberIDs(nil, prior), j.AuditID); err != nil {
+			h.opts.Log.ErrorContext(ctx, "role recomputation failed", "err", err.Error(), "group", cur.ID)
+		}
 	}
 	c.Status(http.StatusNoContent)
 }

@@ -41,15 +41,25 @@ type env struct {
 }
 
 func newEnv(t *testing.T, r *redistest.Redis, strict bool) *env {
+	return newEnvWith(t, r, func(o *scimapi.Options) { o.Strict = strict })
+}
+
+func newEnvWith(t *testing.T, r *redistest.Redis, configure func(*scimapi.Options)) *env {
 	gin.SetMode(gin.TestMode)
 	e := &env{t: t, engine: gin.New(), compat: map[string]int{}, token: auth.ScopeSCIM, redis: r}
 	e.engine.RedirectTrailingSlash = false
 	e.engine.Use(server.RequestID())
-	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{
-		MaxBodyBytes: 64 << 10, MaxResults: 50, Strict: strict,
+	opts := scimapi.Options{
+		MaxBodyBytes: 64 << 10, MaxResults: 50,
 		OnCompat: func(rule string) { e.mu.Lock(); e.compat[rule]++; e.mu.Unlock() },
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	configure(&opts)
+	reg := schema.NewRegistry()
+	if opts.Roles.Enabled() {
+		reg.AddUserExtension(schema.RoleExtension(), false)
+	}
+	h := scimapi.New(reg, store.NewRedis(r.Client, r.Prefix), opts)
 	mw := auth.Middleware(testAuth{}, slog.New(slog.DiscardHandler), nil)
 	h.Register(e.engine.Group("/scim/v2", mw))
 	h.Register(e.engine.Group("/scim_v2", mw))
@@ -160,6 +170,11 @@ func TestSCIM(t *testing.T) {
 				fn(t, newEnv(t, &sub, false))
 			})
 		}
+		t.Run("RoleMapping", func(t *testing.T) {
+			sub := *r
+			sub.Prefix = r.Prefix + "roles:"
+			testRoleMapping(t, &sub)
+		})
 		t.Run("Strict", func(t *testing.T) {
 			sub := *r
 			sub.Prefix = r.Prefix + "strict:"

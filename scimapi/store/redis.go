@@ -163,6 +163,9 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, 
 	}
 	v, _ := res[0].(int64)
 	ch, _ := res[1].(int64)
+	if j != nil {
+		j.AuditID, _ = res[2].(string)
+	}
 	return v, ch == 1, nil
 }
 
@@ -193,10 +196,13 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	if err != nil {
 		return fmt.Errorf("encode journal: %w", err)
 	}
-	err = deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-		now.Format(time.RFC3339Nano), typ, journal).Err()
+	aid, err := deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
+		now.Format(time.RFC3339Nano), typ, journal).Text()
 	if err != nil {
 		return scriptErr(err)
+	}
+	if j != nil {
+		j.AuditID = aid
 	}
 	return nil
 }
@@ -229,7 +235,7 @@ func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOp
 	out := make([]*Resource, 0, len(raw))
 	for i, e := range raw {
 		fields, _ := e.([]any)
-		if len(fields) < 7 || fields[0] != typ {
+		if len(fields) < 8 || fields[0] != typ {
 			continue
 		}
 		r, err := decode(ids[i], fields)
@@ -254,6 +260,7 @@ func decode(id string, f []any) (*Resource, error) {
 	if err := json.Unmarshal([]byte(str(1)), &r.Attrs); err != nil {
 		return nil, fmt.Errorf("store: decode %s: %w", id, err)
 	}
+	r.Role = str(7)
 	r.Version, _ = strconv.ParseInt(str(2), 10, 64)
 	r.Created, _ = time.Parse(time.RFC3339Nano, str(3))
 	r.Modified, _ = time.Parse(time.RFC3339Nano, str(4))
@@ -369,4 +376,30 @@ func (s *Redis) Count(ctx context.Context, typ string) (int64, error) {
 		return 0, fmt.Errorf("store: count %s: %w", typ, err)
 	}
 	return n, nil
+}
+
+// SetRoles implements Store.
+func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID string, maxLen int64) ([]RoleChange, error) {
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	if maxLen <= 0 {
+		maxLen = 1_000_000
+	}
+	keys := make([]string, 0, len(roles)+1)
+	args := []any{s.now().UTC().Format(time.RFC3339Nano), maxLen, auditID}
+	for id, role := range roles {
+		keys = append(keys, s.resKey(id))
+		args = append(args, role)
+	}
+	keys = append(keys, EventsKey(s.prefix))
+	raw, err := setRolesScript.Run(ctx, s.c, keys, args...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("store: set roles: %w", err)
+	}
+	var out []RoleChange
+	for i := 0; i+2 < len(raw); i += 3 {
+		out = append(out, RoleChange{ID: raw[i], Old: raw[i+1], New: raw[i+2]})
+	}
+	return out, nil
 }

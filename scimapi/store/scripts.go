@@ -20,7 +20,7 @@ import "github.com/redis/go-redis/v9"
 //	         the change-event stream. Records are appended only when something
 //	         changed, in the same atomic step as the change.
 //
-// Returns {version, changed(0|1)} or an error reply: NOTFOUND, EXISTS,
+// Returns {version, changed(0|1), audit entry id or ""} or an error reply: NOTFOUND, EXISTS,
 // VERSION, UNIQUENESS <attr>, NOMEMBER <id>, NOTARGET <id>.
 var writeScript = redis.NewScript(`
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -129,6 +129,7 @@ if mc then
   end
 end
 
+local aidOut = nil
 if changed and ARGV[11] ~= '' then
   local j = cjson.decode(ARGV[11])
   local a = j.audit
@@ -141,6 +142,7 @@ if changed and ARGV[11] ~= '' then
     a.changed[#a.changed + 1] = 'members'
   end
   local aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', j.maxlen, '*', 'e', cjson.encode(a))
+  aidOut = aid
   local ev = KEYS[#KEYS]
   if docChanged and j.event ~= '' then
     redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', j.event, 'resource_type', typ, 'id', id,
@@ -157,6 +159,8 @@ if changed and ARGV[11] ~= '' then
 end
 
 local v
+local auditID = ''
+if aidOut then auditID = aidOut end
 if mode == 'create' then
   v = 1
   redis.call('HSET', res, 't', typ, 'v', 1, 'c', ARGV[6], 'm', ARGV[6])
@@ -167,7 +171,7 @@ elseif changed then
 else
   v = tonumber(redis.call('HGET', res, 'v'))
 end
-return {v, changed and 1 or 0}
+return {v, changed and 1 or 0, auditID}
 `)
 
 // deleteScript removes one resource and every reference to it.
@@ -178,6 +182,8 @@ return {v, changed and 1 or 0}
 //	ARGV[5] type
 //	ARGV[6] journal JSON ("" = none), as for writeScript; KEYS[#KEYS-1] is the
 //	        audit stream, KEYS[#KEYS] the change-event stream
+//
+// Returns the audit entry id ("" without a journal).
 var deleteScript = redis.NewScript(`
 local p, id = ARGV[1], ARGV[2]
 local res = KEYS[1]
@@ -228,7 +234,7 @@ if redis.call('HGET', res, 't') == 'Group' then
 end
 redis.call('DEL', res)
 redis.call('ZREM', KEYS[2], id)
-return 1
+return aid or ''
 `)
 
 // readScript reads resources with their derived data in one round trip.
@@ -237,12 +243,12 @@ return 1
 //	ARGV[1] key prefix  ARGV[2] members "1"|"0"  ARGV[3] groups "1"|"0"
 //
 // Returns one entry per key: {} when missing, else
-// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}}.
+// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role}.
 var readScript = redis.NewScript(`
 local p = ARGV[1]
 local out = {}
 for i, key in ipairs(KEYS) do
-  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm')
+  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role')
   if not r[1] then
     out[i] = {}
   else
@@ -259,7 +265,38 @@ for i, key in ipairs(KEYS) do
     if ARGV[2] == '1' and r[1] == 'Group' then
       members = redis.call('HGETALL', p .. 'm:' .. id)
     end
-    out[i] = {r[1], r[2], r[3], r[4], r[5], groups, members}
+    out[i] = {r[1], r[2], r[3], r[4], r[5], groups, members, r[6] or ''}
+  end
+end
+return out
+`)
+
+// setRolesScript stores users' effective roles and publishes
+// user.role_changed for each one that changed.
+//
+//	KEYS[1..n] r:<id> of each user   KEYS[n+1] change-event stream
+//	ARGV[1] now  ARGV[2] stream maxlen  ARGV[3] audit entry id ("" = none)
+//	ARGV[4..n+3] the new role of each user ("" = none)
+//
+// Returns the flat list {id, old, new, ...} of the users whose role changed;
+// users that no longer exist are skipped.
+var setRolesScript = redis.NewScript(`
+local out = {}
+local ev = KEYS[#KEYS]
+for i = 1, #KEYS - 1 do
+  local key = KEYS[i]
+  if redis.call('HGET', key, 't') == 'User' then
+    local old = redis.call('HGET', key, 'role') or ''
+    local new = ARGV[i + 3]
+    if old ~= new then
+      redis.call('HSET', key, 'role', new)
+      local id = string.match(key, 'r:(.*)$')
+      redis.call('XADD', ev, 'MAXLEN', '~', ARGV[2], '*', 'type', 'user.role_changed', 'resource_type', 'User',
+        'id', id, 'audit_id', ARGV[3], 'time', ARGV[1], 'data', cjson.encode({old_role = old, role = new}))
+      out[#out + 1] = id
+      out[#out + 1] = old
+      out[#out + 1] = new
+    end
   end
 end
 return out

@@ -60,6 +60,13 @@ type Resource struct {
 	// Groups directly containing the resource, when read with
 	// ReadOptions.Groups (Display is the group's displayName).
 	Groups []Member
+	// Role is a User's stored effective role ("" = none); see SetRoles.
+	Role string
+}
+
+// RoleChange is one user whose effective role SetRoles changed.
+type RoleChange struct {
+	ID, Old, New string
 }
 
 // Member is one member of a group, or one group of a member.
@@ -108,6 +115,9 @@ type Journal struct {
 	Event string
 	// MaxLen is the approximate length both streams are trimmed to.
 	MaxLen int64
+	// AuditID is set by the store to the audit entry's stream id when the
+	// write recorded one.
+	AuditID string
 }
 
 // EventsKey returns the change-event stream key for prefix.
@@ -146,6 +156,10 @@ type Store interface {
 	// IDs returns up to limit ids of typ in id order, after the id after
 	// ("" = from the start), skipping offset of them first.
 	IDs(ctx context.Context, typ, after string, offset, limit int) ([]string, error)
+	// SetRoles stores the effective role of each user (id -> role) and
+	// publishes user.role_changed, naming auditID, for each whose role
+	// changed, atomically. Unknown ids are skipped.
+	SetRoles(ctx context.Context, roles map[string]string, auditID string, maxLen int64) ([]RoleChange, error)
 	// Count returns the number of resources of typ.
 	Count(ctx context.Context, typ string) (int64, error)
 }

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteCleansMemberships", testDeleteCleansMemberships},
 		{"ScanAndCount", testScanAndCount},
 		{"ConcurrentCreateSameUserName", testConcurrentCreate},
+		{"Roles", testRoles},
 		{"ConcurrentMemberAdds", testConcurrentMemberAdds},
 	}
 	for _, tc := range tests {
@@ -367,5 +368,28 @@ func testConcurrentMemberAdds(t *testing.T, s store.Store) {
 	r, _ := s.Get(ctx, store.TypeGroup, g.ID, store.ReadOptions{Members: true})
 	if len(r.Members) != len(users) || r.Version != int64(1+len(users)) {
 		t.Fatalf("members=%d version=%d", len(r.Members), r.Version)
+	}
+}
+
+func testRoles(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, store.TypeUser, user("role"))
+	g := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "not a user"})
+	ch, err := s.SetRoles(ctx, map[string]string{u.ID: "ADMIN", "ghost": "ADMIN", g.ID: "ADMIN"}, "", 0)
+	if err != nil || len(ch) != 1 || ch[0] != (store.RoleChange{ID: u.ID, Old: "", New: "ADMIN"}) {
+		t.Fatalf("first set: %+v %v", ch, err)
+	}
+	if ch, _ = s.SetRoles(ctx, map[string]string{u.ID: "ADMIN"}, "", 0); len(ch) != 0 {
+		t.Fatalf("unchanged role reported: %+v", ch)
+	}
+	got, _ := s.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
+	if got.Role != "ADMIN" {
+		t.Fatalf("stored role %q", got.Role)
+	}
+	// A role survives attribute updates.
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, map[string]any{"userName": "role", "title": "x"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{}); got.Role != "ADMIN" {
+		t.Fatalf("role lost on update: %q", got.Role)
 	}
 }
