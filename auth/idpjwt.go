@@ -1,0 +1,268 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/scimgate/scimgate/idpkeys"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// DefaultIdPAlgorithms are the JWS algorithms accepted on IdP tokens by
+// default.
+var DefaultIdPAlgorithms = []string{"RS256", "PS256", "ES256", "EdDSA"}
+
+// IdPAlgorithms lists every algorithm IdPJWTOptions.Algorithms may name:
+// asymmetric ones only. none and HMAC are never accepted: an HMAC "key"
+// would be public (alg confusion with a JWKS key's bytes).
+var IdPAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// Defaults of IdPJWTOptions.
+const (
+	DefaultIdPLeeway        = 60 * time.Second
+	DefaultIdPTokenCacheTTL = 5 * time.Minute
+	DefaultIdPCacheSize     = 10000
+)
+
+// IdPKeys gives the signing keys of an issuer (an *idpkeys.Cache).
+type IdPKeys interface {
+	// Keys returns the keys that may have signed a token with kid, or an
+	// error wrapping idpkeys.ErrUnknownKid or idpkeys.ErrUnavailable.
+	Keys(ctx context.Context, src idpkeys.Source, kid string) ([]jwk.Key, error)
+}
+
+// IdPJWTOptions configures the IdP JWT authenticator.
+type IdPJWTOptions struct {
+	// Algorithms is the allow-list (DefaultIdPAlgorithms when empty); each
+	// must be one of IdPAlgorithms.
+	Algorithms []string
+	// Leeway is the clock skew tolerated on exp, nbf and iat (negative: 0;
+	// zero means DefaultIdPLeeway, so pass a tiny value for "none").
+	Leeway time.Duration
+	// ClientCacheTTL bounds how long a client's state (enabled, settings)
+	// is cached per process: a disable or delete takes effect after at most
+	// this long. Configuration keeps it ≤ 1s; 0 disables the cache.
+	ClientCacheTTL time.Duration
+	// TokenCacheTTL bounds how long a verified token skips signature
+	// verification (never past its exp). 0 means DefaultIdPTokenCacheTTL;
+	// negative disables the cache.
+	TokenCacheTTL time.Duration
+	// CacheSize caps each cache (DefaultIdPCacheSize when 0).
+	CacheSize int
+	// OwnIssuers are issuers whose tokens belong to another authenticator
+	// (scimgate's own token endpoint): they are never claimed here.
+	OwnIssuers []string
+}
+
+// IdPJWT authenticates JWTs issued by a customer's IdP (method idp_jwt).
+//
+// It claims a JWT-shaped bearer token only when its (unverified) iss is
+// trusted by some idp_jwt client; the client is selected by (iss, sub).
+// The token must then be signed by a key of the issuer's JWKS with an
+// allowed algorithm, have the client's subject as sub, include the
+// client's audience in aud, and be within exp/nbf/iat (with leeway). Its
+// scope (space-separated) or scp (array or string) become the principal's
+// scopes; Require checks them. The JOSE typ is not checked: IdPs send JWT.
+//
+// A verified token is remembered (keyed by its SHA-256) until the earlier
+// of its exp and TokenCacheTTL, so a warm request costs a hash and two map
+// look-ups; the client's state is re-read through the store at most every
+// ClientCacheTTL, so disabling or deleting a client takes effect within it.
+type IdPJWT struct {
+	store  tokenstore.Store
+	keys   IdPKeys
+	o      IdPJWTOptions
+	algs   map[string]jwa.SignatureAlgorithm
+	own    map[string]bool
+	tokens *ttlCache[verifiedToken]
+	client *ttlCache[clientLookup]
+}
+
+// verifiedToken is a token whose signature has been verified.
+type verifiedToken struct {
+	claims idpClaims
+	scopes []string
+}
+
+type clientLookup struct {
+	c   tokenstore.Client
+	err error // nil, ErrUnknownIssuer or ErrUnknownSubject
+}
+
+// NewIdPJWT returns the IdP JWT authenticator.
+func NewIdPJWT(store tokenstore.Store, keys IdPKeys, o IdPJWTOptions) (*IdPJWT, error) {
+	if len(o.Algorithms) == 0 {
+		o.Algorithms = DefaultIdPAlgorithms
+	}
+	if o.Leeway == 0 {
+		o.Leeway = DefaultIdPLeeway
+	}
+	o.Leeway = max(o.Leeway, 0)
+	if o.TokenCacheTTL == 0 {
+		o.TokenCacheTTL = DefaultIdPTokenCacheTTL
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultIdPCacheSize
+	}
+	a := &IdPJWT{store: store, keys: keys, o: o, algs: map[string]jwa.SignatureAlgorithm{}, own: map[string]bool{}}
+	for _, name := range o.Algorithms {
+		if !slices.Contains(IdPAlgorithms, name) {
+			return nil, fmt.Errorf("idp jwt: algorithm %q is not one of %s", name, strings.Join(IdPAlgorithms, ", "))
+		}
+		a.algs[name] = jwa.SignatureAlgorithm(name)
+	}
+	for _, iss := range o.OwnIssuers {
+		a.own[iss] = true
+	}
+	tokenCap, clientCap := o.CacheSize, o.CacheSize
+	if o.TokenCacheTTL < 0 {
+		tokenCap = 0
+	}
+	if o.ClientCacheTTL <= 0 {
+		clientCap = 0
+	}
+	a.tokens, a.client = newTTLCache[verifiedToken](tokenCap), newTTLCache[clientLookup](clientCap)
+	return a, nil
+}
+
+// Authenticate implements Authenticator.
+func (a *IdPJWT) Authenticate(ctx context.Context, req Request) (*Principal, error) {
+	sum := sha256.Sum256([]byte(req.Token))
+	key := string(sum[:])
+	v, cached := a.tokens.get(key, req.Now)
+	if !cached {
+		parts, ok := splitJWT(req.Token)
+		if !ok || parts.claims.Iss == "" || a.own[parts.claims.Iss] {
+			return nil, ErrNotMine
+		}
+		v = verifiedToken{claims: parts.claims}
+		// Select the client before verifying: an untrusted issuer is
+		// another authenticator's business, and costs no key fetch.
+		c, err := a.lookupClient(ctx, v.claims, req.Now)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.verifySignature(ctx, c, parts.header, req.Token); err != nil {
+			return nil, err
+		}
+		v.scopes = v.claims.scopes()
+		return a.admit(c, v, key, req.Now, true)
+	}
+	c, err := a.lookupClient(ctx, v.claims, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	return a.admit(c, v, key, req.Now, false)
+}
+
+// lookupClient finds the client of (iss, sub), through the ≤1s cache.
+func (a *IdPJWT) lookupClient(ctx context.Context, cl idpClaims, now time.Time) (tokenstore.Client, error) {
+	ck := cl.Iss + "\n" + cl.Sub
+	l, ok := a.client.get(ck, now)
+	if !ok {
+		c, err := a.store.LookupIdPClient(ctx, cl.Iss, cl.Sub)
+		if err != nil && !errors.Is(err, tokenstore.ErrNotFound) {
+			return tokenstore.Client{}, fmt.Errorf("idp client lookup: %w", err)
+		}
+		l = clientLookup{c: c, err: err}
+		a.client.put(ck, l, now, now.Add(a.o.ClientCacheTTL))
+	}
+	switch {
+	case errors.Is(l.err, tokenstore.ErrUnknownIssuer):
+		return tokenstore.Client{}, ErrNotMine
+	case l.err != nil && cl.Sub == "":
+		return tokenstore.Client{}, Reject(MethodIdPJWT, "", "token of issuer %s has no sub claim", cl.Iss)
+	case l.err != nil:
+		return tokenstore.Client{}, Reject(MethodIdPJWT, "", "sub %q is not the subject of any client trusting issuer %s", cl.Sub, cl.Iss)
+	case !l.c.Enabled:
+		return tokenstore.Client{}, Reject(MethodIdPJWT, l.c.ID, "client disabled")
+	case l.c.Method != string(MethodIdPJWT):
+		return tokenstore.Client{}, Reject(MethodIdPJWT, l.c.ID, "client method is %s", l.c.Method)
+	}
+	return l.c, nil
+}
+
+// verifySignature checks the JOSE header and the signature against the
+// issuer's keys.
+func (a *IdPJWT) verifySignature(ctx context.Context, c tokenstore.Client, h jwtHeader, token string) error {
+	alg, ok := a.algs[h.Alg]
+	if !ok {
+		return Reject(MethodIdPJWT, c.ID, "alg %q not allowed", h.Alg)
+	}
+	if len(h.Crit) > 0 {
+		return Reject(MethodIdPJWT, c.ID, "unsupported critical header parameters %q", h.Crit)
+	}
+	keys, err := a.keys.Keys(ctx, idpkeys.Source{Issuer: c.Issuer, JWKSURL: c.JWKSURL}, h.Kid)
+	switch {
+	case errors.Is(err, idpkeys.ErrUnknownKid):
+		return Reject(MethodIdPJWT, c.ID, "unknown kid %q", h.Kid)
+	case err != nil:
+		// No keys could ever be fetched: not the client's fault (503).
+		return fmt.Errorf("idp keys of client %s: %w", c.ID, err)
+	}
+	fits := 0
+	for _, k := range keys {
+		if !keyFits(k, alg) {
+			continue
+		}
+		fits++
+		if _, err := jws.Verify([]byte(token), jws.WithKey(alg, k)); err == nil {
+			return nil
+		}
+	}
+	if fits == 0 {
+		return Reject(MethodIdPJWT, c.ID, "no key with kid %q fits alg %s", h.Kid, h.Alg)
+	}
+	return Reject(MethodIdPJWT, c.ID, "bad signature (alg %s, kid %q)", h.Alg, h.Kid)
+}
+
+// keyFits reports whether k may verify alg: the key type matches and the
+// key's own alg, if any, is alg.
+func keyFits(k jwk.Key, alg jwa.SignatureAlgorithm) bool {
+	if ka := k.Algorithm().String(); ka != "" && ka != alg.String() {
+		return false
+	}
+	switch k.KeyType() {
+	case jwa.RSA:
+		return strings.HasPrefix(alg.String(), "RS") || strings.HasPrefix(alg.String(), "PS")
+	case jwa.EC:
+		return strings.HasPrefix(alg.String(), "ES")
+	case jwa.OKP:
+		return alg == jwa.EdDSA
+	}
+	return false
+}
+
+// admit checks the claims against the client's current settings, caches a
+// freshly verified token and builds the principal.
+func (a *IdPJWT) admit(c tokenstore.Client, v verifiedToken, key string, now time.Time, fresh bool) (*Principal, error) {
+	if err := v.claims.checkParty(c.Issuer, c.Subject, c.Audience); err != nil {
+		return nil, Reject(MethodIdPJWT, c.ID, "%v", err)
+	}
+	if err := v.claims.checkTimes(now, a.o.Leeway); err != nil {
+		return nil, Reject(MethodIdPJWT, c.ID, "%v", err)
+	}
+	if fresh {
+		until := numericDate(*v.claims.Exp)
+		if bound := now.Add(a.o.TokenCacheTTL); bound.Before(until) {
+			until = bound
+		}
+		a.tokens.put(key, v, now, until)
+	}
+	return &Principal{
+		ClientID:     c.ID,
+		ClientName:   c.Name,
+		Method:       MethodIdPJWT,
+		Scopes:       slices.Clone(v.scopes),
+		CredentialID: v.claims.Jti,
+	}, nil
+}
