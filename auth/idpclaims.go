@@ -165,4 +165,3 @@ func (c idpClaims) checkParty(issuer, subject, audience string) error {
 	}
 	return nil
 }
-

@@ -2,9 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
