@@ -28,12 +28,27 @@ type Config struct {
 	// address (token IP allow-lists, logs) is the TCP peer's.
 	TrustedProxies string `yaml:"trusted_proxies" doc:"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none (use the TCP peer address)"`
 	// ShutdownTimeout bounds how long in-flight requests may run after SIGTERM.
-	ShutdownTimeout Duration `yaml:"shutdown_timeout" doc:"grace period for in-flight requests on SIGINT/SIGTERM"`
-	Log             Log      `yaml:"log"`
-	Redis           Redis    `yaml:"redis"`
-	SCIM            SCIM     `yaml:"scim"`
-	Admin           Admin    `yaml:"admin"`
-	Tokens          Tokens   `yaml:"tokens"`
+	ShutdownTimeout Duration  `yaml:"shutdown_timeout" doc:"grace period for in-flight requests on SIGINT/SIGTERM"`
+	Log             Log       `yaml:"log"`
+	Redis           Redis     `yaml:"redis"`
+	SCIM            SCIM      `yaml:"scim"`
+	Admin           Admin     `yaml:"admin"`
+	Tokens          Tokens    `yaml:"tokens"`
+	OAuth           OAuth     `yaml:"oauth"`
+	RateLimit       RateLimit `yaml:"ratelimit"`
+	Audit           Audit     `yaml:"audit"`
+	Roles           Roles     `yaml:"roles"`
+	IdP IdP `yaml:"idp"`
+}
+
+// OAuth configures scimgate's own OAuth 2.0 token endpoint (client
+// credentials) and the access tokens it issues.
+type OAuth struct {
+	Issuer          string   `yaml:"issuer" doc:"iss of issued access tokens and base URL of the OAuth endpoints (empty: public_url, else http://<listen>)"`
+	TokenTTL        Duration `yaml:"token_ttl" doc:"lifetime of issued access tokens"`
+	SigningAlg      string   `yaml:"signing_alg" doc:"algorithm of new token signing keys: ES256 or RS256"`
+	MaxAuthFailures int      `yaml:"max_auth_failures" doc:"failed client authentications per client id and per source address in one window, then 429"`
+	FailureWindow   Duration `yaml:"failure_window" doc:"window over which max_auth_failures is counted"`
 }
 
 // Log configures logging.
@@ -89,6 +104,21 @@ func Default() Config {
 			MaxResults:   1000,
 		},
 		Tokens: Tokens{CacheTTL: Duration(time.Second)},
+		OAuth: OAuth{
+			TokenTTL:        Duration(time.Hour),
+			SigningAlg:      "ES256",
+			MaxAuthFailures: 10,
+			FailureWindow:   Duration(5 * time.Minute),
+		},
+		RateLimit: RateLimit{
+			Rate:              50,
+			Burst:             100,
+			OnRedisError:      "allow",
+			MaxAuthFailures:   20,
+			AuthFailureWindow: Duration(5 * time.Minute),
+		},
+		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour)},
+		IdP: defaultIdP(),
 	}
 }
 
@@ -120,13 +150,28 @@ func (c *Config) Validate() error {
 		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
 		{"admin.token_hash", checkHexHash(c.Admin.TokenHash)},
 		{"tokens.cache_ttl", checkRange(time.Duration(c.Tokens.CacheTTL), 0, time.Second)},
+		{"oauth.issuer", checkOptionalURL(c.OAuth.Issuer, "http", "https")},
+		{"oauth.token_ttl", checkRange(time.Duration(c.OAuth.TokenTTL), time.Minute, 24*time.Hour)},
+		{"oauth.signing_alg", checkOneOf(c.OAuth.SigningAlg, "ES256", "RS256")},
+		{"oauth.max_auth_failures", checkIntRange(int64(c.OAuth.MaxAuthFailures), 1, 1_000_000)},
+		{"oauth.failure_window", checkRange(time.Duration(c.OAuth.FailureWindow), time.Second, 24*time.Hour)},
+		{"ratelimit.rate", checkIntRange(int64(c.RateLimit.Rate), 0, 1_000_000)},
+		{"ratelimit.burst", checkIntRange(int64(c.RateLimit.Burst), 0, 1_000_000)},
+		{"ratelimit.on_redis_error", checkOneOf(c.RateLimit.OnRedisError, "allow", "deny")},
+		{"ratelimit.max_auth_failures", checkIntRange(int64(c.RateLimit.MaxAuthFailures), 1, 1_000_000)},
+		{"ratelimit.auth_failure_window", checkRange(time.Duration(c.RateLimit.AuthFailureWindow), time.Second, 24*time.Hour)},
+		{"audit.max_len", checkIntRange(c.Audit.MaxLen, 1000, 1<<40)},
+		{"audit.max_age", checkRange(time.Duration(c.Audit.MaxAge), 0, 100*365*24*time.Hour)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
 			return &KeyError{Key: ch.key, Err: ch.err}
 		}
 	}
-	return nil
+	if err := c.IdP.validate(); err != nil {
+		return err
+	}
+	return c.Roles.validate()
 }
 
 func checkHostPort(s string) error {
@@ -212,4 +257,16 @@ func checkHexHash(s string) error {
 		return errors.New("must be 64 hex digits (SHA-256)")
 	}
 	return nil
+}
+
+// Issuer is the iss of issued access tokens and the base URL of the OAuth
+// endpoints: oauth.issuer, else public_url, else http://<listen>.
+func (c Config) Issuer() string {
+	switch {
+	case c.OAuth.Issuer != "":
+		return strings.TrimSuffix(c.OAuth.Issuer, "/")
+	case c.PublicURL != "":
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	return "http://" + c.Listen
 }
