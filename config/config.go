@@ -38,6 +38,8 @@ type Config struct {
 	RateLimit       RateLimit `yaml:"ratelimit"`
 	Audit           Audit     `yaml:"audit"`
 	Roles           Roles     `yaml:"roles"`
+
+	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
 }
 
@@ -118,6 +120,7 @@ func Default() Config {
 			AuthFailureWindow: Duration(5 * time.Minute),
 		},
 		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour)},
+
 		IdP: defaultIdP(),
 	}
 }
