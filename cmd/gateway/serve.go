@@ -89,7 +89,12 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		log.Warn("no admin.token or admin.token_hash configured: the admin API answers 401 to every request")
 	}
 
-	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std()})
+	idp, err := setupIdPJWT(ctx, store, cfg, log)
+	if err != nil {
+		return err
+	}
+	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
+		ReadyChecks: idp.readyChecks()})
 	// gin believes X-Forwarded-For from anyone by default, which would let a
 	// client pick the address token allow-lists check. Trust only the
 	// configured proxies.
@@ -98,7 +103,14 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
-	authn := auth.Chain{auth.NewStaticTokens(store, hasher, cfg.Tokens.CacheTTL.Std())}
+	oa, err := setupOAuth(conn.Client, store, cfg, log)
+	if err != nil {
+		return err
+	}
+	authn := auth.Chain{auth.NewStaticTokens(store, hasher, cfg.Tokens.CacheTTL.Std()), oa.authn, idp.authn}
+	// The OAuth endpoints sit at the root, outside /scim and /admin and
+	// their middleware: clients authenticate to them with their secret.
+	oa.server.Mount(engine)
 	adminapi.Mount(engine.Group(adminapi.Prefix), admin, cred, log)
 	if err := mountSCIM(engine, auth.Middleware(authn, log, nil), conn, cfg, log); err != nil {
 		return err
