@@ -72,4 +72,3 @@ func setupIdPJWT(ctx context.Context, store tokenstore.Store, cfg config.Config,
 func (i *idpJWT) readyChecks() map[string]func(context.Context) error {
 	return map[string]func(context.Context) error{"idp_jwks": i.keys.Check}
 }
-
