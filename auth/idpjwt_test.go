@@ -321,3 +321,24 @@ func TestNewIdPJWTRefusesHMACAndNone(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIdPJWTVsStatic: SCIM GET through the middleware with an IdP JWT
+// (verified-token and client caches warm) vs a static opst- token (1s cache).
+func BenchmarkIdPJWTVsStatic(b *testing.B) {
+	f := newFixture(b, redistest.Mini(b))
+	d := newTestIdP(b)
+	idpClient(b, f.store, d, "kc", "sa-1")
+	e, _ := idpGateway(b, f, newKeys(time.Minute), slog.New(slog.DiscardHandler), auth.IdPJWTOptions{ClientCacheTTL: time.Second})
+	plain, _ := f.token(f.client("static"), nil)
+	jwt := d.sign(jwa.RS256, "rsa1", d.claims("sa-1"))
+	run := func(b *testing.B, token string) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if w := call(e, "GET", token, "192.0.2.1"); w.Code != 200 {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	}
+	b.Run("static", func(b *testing.B) { run(b, plain) })
+	b.Run("idp_jwt", func(b *testing.B) { run(b, jwt) })
+}
