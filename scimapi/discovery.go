@@ -16,7 +16,7 @@ func (h *Handler) serviceProviderConfig(c *gin.Context, req *request) {
 		"schemas":          []string{SPConfigURN},
 		"documentationUri": "https://github.com/scimgate/scimgate#readme",
 		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             map[string]any{"supported": true, "maxOperations": h.opts.BulkMaxOperations, "maxPayloadSize": h.opts.BulkMaxPayload},
 		"filter":           map[string]any{"supported": true, "maxResults": h.opts.MaxResults},
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},

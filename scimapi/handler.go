@@ -14,6 +14,7 @@ import (
 	"github.com/scimgate/scimgate/roles"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server"
 )
 
 // Media types.
@@ -26,6 +27,8 @@ const (
 	ListResponseURN  = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 	SearchRequestURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 	PatchOpURN       = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	BulkRequestURN   = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+	BulkResponseURN  = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 	SPConfigURN      = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 )
 
@@ -44,6 +47,10 @@ type Options struct {
 	// AuditMaxLen is the approximate length of the audit and change-event
 	// streams (0 = one million).
 	AuditMaxLen int64
+	// BulkMaxOperations and BulkMaxPayload bound POST /Bulk (RFC 7644
+	// §3.7.4); advertised in /ServiceProviderConfig.
+	BulkMaxOperations int
+	BulkMaxPayload    int64
 	// Roles maps IdP groups and the roles attribute to an effective
 	// application role (nil = no role mapping). When set, the registry
 	// should carry schema.RoleExtension.
@@ -66,6 +73,12 @@ func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.BulkMaxOperations <= 0 {
+		opts.BulkMaxOperations = 5000
+	}
+	if opts.BulkMaxPayload <= 0 {
+		opts.BulkMaxPayload = 8 << 20
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -76,9 +89,20 @@ func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
 // is used for meta.location. g must already carry the authentication
 // middleware; each route adds its scope requirement.
 func (h *Handler) Register(g *gin.RouterGroup) {
+	prefix := g.BasePath()
+	h.routes(g, prefix)
+	// Bulk operations run through the same routes (and so the same
+	// validation, scope checks, audit and events) on an internal engine.
+	internal := gin.New()
+	internal.ContextWithFallback = true
+	internal.Use(server.RequestID())
+	h.routes(internal.Group(prefix), prefix)
+	g.POST("/Bulk", auth.Require(auth.Operation{}), func(c *gin.Context) { h.bulk(c, internal, prefix) })
+}
+
+func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 	read := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res}) }
 	write := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res, Write: true}) }
-	prefix := g.BasePath()
 	with := func(hf func(*gin.Context, *request)) gin.HandlerFunc {
 		return func(c *gin.Context) { hf(c, h.newRequest(c, prefix)) }
 	}
