@@ -27,6 +27,7 @@ const maxBody = 64 << 10
 //	GET, POST               /clients/{id}/tokens
 //	GET, DELETE             /clients/{id}/tokens/{tokenId}   (DELETE revokes)
 //	POST                    /clients/{id}/tokens/{tokenId}/revoke
+//	POST                    /clients/{id}/rotate-secret   (client_credentials)
 //
 // {id} is a client id or name. Every route requires the admin credential;
 // with none configured every request gets 401.
@@ -43,6 +44,7 @@ func Mount(g *gin.RouterGroup, svc *Service, cred Credential, log *slog.Logger) 
 	g.GET("/clients/:id/tokens/:tokenId", h.showToken)
 	g.DELETE("/clients/:id/tokens/:tokenId", h.revokeToken)
 	g.POST("/clients/:id/tokens/:tokenId/revoke", h.revokeToken)
+	g.POST("/clients/:id/rotate-secret", h.rotateSecret)
 }
 
 // requireAdmin admits only the configured admin bearer token.
@@ -133,12 +135,17 @@ func (h handlers) createClient(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	cl, err := h.svc.CreateClient(c.Request.Context(), spec)
+	cl, secret, err := h.svc.CreateClientWithSecret(c.Request.Context(), spec)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	c.Header("Location", fmt.Sprintf("%s/clients/%s", Prefix, cl.ID))
+	if secret != "" {
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusCreated, ToClientSecretJSON(cl, secret))
+		return
+	}
 	c.JSON(http.StatusCreated, ToClientJSON(cl))
 }
 

@@ -42,6 +42,8 @@ type Service struct {
 	store  tokenstore.Store
 	hasher auth.TokenHasher
 	now    func() time.Time
+	// secretCost is the bcrypt cost of client secrets (0: default).
+	secretCost int
 }
 
 // NewService returns a Service; now is the clock (time.Now in production).
@@ -59,6 +61,8 @@ type ClientSpec struct {
 	Enabled *bool `json:"enabled"`
 	// IdPJWTSpec: the settings of method idp_jwt.
 	IdPJWTSpec
+	// ClientCredentialsSpec: the settings of method client_credentials.
+	ClientCredentialsSpec
 }
 
 // ClientPatch changes the fields that are set.
@@ -149,6 +153,10 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (tokenstore
 		return tokenstore.Client{}, err
 	}
 	spec.IdPJWTSpec.apply(&c)
+	if err := spec.ClientCredentialsSpec.validate(auth.Method(spec.Method)); err != nil {
+		return tokenstore.Client{}, err
+	}
+	spec.ClientCredentialsSpec.apply(&c)
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return tokenstore.Client{}, err
 	}

@@ -92,6 +92,16 @@ type Client struct {
 	Subject  string `json:"subject,omitempty"`
 	Audience string `json:"audience,omitempty"`
 	JWKSURL  string `json:"jwks_url,omitempty"`
+
+	// OAuth client credentials (method client_credentials).
+	// SecretHash is the bcrypt hash of the client secret; the secret itself
+	// is never stored.
+	SecretHash string `json:"secret_hash,omitempty"`
+	// SecretRotatedAt is when the current secret was issued.
+	SecretRotatedAt time.Time `json:"secret_rotated_at,omitzero"`
+	// AllowedScopes are the scopes the client may request at the token
+	// endpoint (scim_v2 when empty).
+	AllowedScopes []string `json:"allowed_scopes,omitempty"`
 }
 
 // Token is a static system token's record. It never holds the token or

@@ -71,6 +71,7 @@ type cliIO struct {
 var subcommands = map[string]func(context.Context, []string, cliIO) error{
 	"client": cmdClient,
 	"token":  cmdToken,
+	"keys":   cmdKeys,
 }
 
 const usageText = `scimgate gateway — SCIM 2.0 gateway with OAuth2/OIDC authentication
@@ -81,6 +82,8 @@ Usage:
   gateway config keys                              list every configuration key
   gateway client create|list|show|update|delete    SCIM clients (on the configured Redis)
   gateway token create|list|revoke                 static system tokens (opst-)
+  gateway client rotate-secret NAME|ID             new OAuth client secret (client_credentials)
+  gateway keys rotate|list                         OAuth access-token signing keys
   gateway help                                     this text
 
 Every setting can also come from the environment as SCIMGATE_<KEY>.

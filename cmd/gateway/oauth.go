@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/oauth"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// tokenLeeway is the clock skew accepted on access-token exp and iat, and
+// the extra time retired signing keys stay published.
+const tokenLeeway = 30 * time.Second
+
+// newKeyStore opens the signing keys as configured.
+func newKeyStore(rdb redis.UniversalClient, cfg config.Config) (*oauth.KeyStore, error) {
+	ks, err := oauth.NewKeyStore(rdb, oauth.KeyStoreOptions{
+		Prefix:    cfg.Redis.Prefix,
+		Alg:       cfg.OAuth.SigningAlg,
+		Retention: cfg.OAuth.TokenTTL.Std() + tokenLeeway,
+	})
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "oauth.signing_alg", Err: err}}
+	}
+	return ks, nil
+}
+
+// oauthSetup is the client-credentials mode: the SCIM authenticator and
+// the authorization server's endpoints.
+type oauthSetup struct {
+	authn  *auth.ClientCredentials
+	server *oauth.Server
+}
+
+// setupOAuth wires the authorization server on rdb. Tokens carry
+// iss = cfg.Issuer() and aud = iss + "/scim/v2".
+func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
+	keys, err := newKeyStore(rdb, cfg)
+	if err != nil {
+		return nil, err
+	}
+	iss := cfg.Issuer()
+	authn, err := auth.NewClientCredentials(auth.ClientCredentialsOptions{
+		Issuer:   iss,
+		Audience: iss + "/scim/v2",
+		Keys:     oauth.NewPublicKeys(keys, 0, time.Now),
+		State:    store,
+		CacheTTL: cfg.Tokens.CacheTTL.Std(),
+		Leeway:   tokenLeeway,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("client credentials: %w", err)
+	}
+	limiter, err := oauth.NewFailureLimiter(rdb, cfg.Redis.Prefix, cfg.OAuth.MaxAuthFailures, cfg.OAuth.FailureWindow.Std())
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "oauth.max_auth_failures", Err: err}}
+	}
+	srv, err := oauth.NewServer(oauth.Options{
+		Issuer:   iss,
+		Audience: iss + "/scim/v2",
+		TokenTTL: cfg.OAuth.TokenTTL.Std(),
+		Clients:  store,
+		State:    store,
+		Keys:     keys,
+		Verifier: authn,
+		Limiter:  limiter,
+		Log:      log,
+		Now:      time.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oauth server: %w", err)
+	}
+	if cfg.OAuth.Issuer == "" && cfg.PublicURL == "" {
+		log.Warn("no oauth.issuer or public_url configured: access tokens name the issuer " + iss)
+	}
+	return &oauthSetup{authn: authn, server: srv}, nil
+}

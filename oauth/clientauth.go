@@ -1,0 +1,206 @@
+package oauth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/go-oauth2/oauth2/v4"
+	oautherrors "github.com/go-oauth2/oauth2/v4/errors"
+
+	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// requestError is a client mistake with its RFC 6749 §5.2 code.
+type requestError struct {
+	code, description string
+}
+
+func (e *requestError) Error() string { return e.code + ": " + e.description }
+
+func badRequest(format string, args ...any) *requestError {
+	return &requestError{code: codeInvalidRequest, description: fmt.Sprintf(format, args...)}
+}
+
+// clientCreds are the client credentials a request presents.
+type clientCreds struct {
+	id, secret string
+	basic      bool // presented in the Authorization header
+}
+
+// readClientCreds reads client_secret_basic or client_secret_post
+// credentials (RFC 6749 §2.3.1), never both, and never from the query
+// string. The Basic user and password are form-urlencoded before base64
+// (§2.3.1), so they are decoded here. r.ParseForm must have run.
+func readClientCreds(r *http.Request) (clientCreds, error) {
+	postID, postSecret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		if postID == "" || postSecret == "" {
+			return clientCreds{}, &requestError{code: codeInvalidClient, description: "client authentication required"}
+		}
+		return clientCreds{id: postID, secret: postSecret}, nil
+	}
+	scheme, b64, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return clientCreds{}, &requestError{code: codeInvalidClient, description: "unsupported client authentication scheme"}
+	}
+	if postSecret != "" {
+		return clientCreds{}, badRequest("more than one client authentication method (RFC 6749 §2.3)")
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil {
+		return clientCreds{}, &requestError{code: codeInvalidClient, description: "malformed Basic credentials"}
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return clientCreds{}, &requestError{code: codeInvalidClient, description: "malformed Basic credentials"}
+	}
+	id, err1 := url.QueryUnescape(user)
+	secret, err2 := url.QueryUnescape(pass)
+	if err1 != nil || err2 != nil || id == "" {
+		return clientCreds{}, &requestError{code: codeInvalidClient, description: "malformed Basic credentials"}
+	}
+	if postID != "" && postID != id {
+		return clientCreds{}, badRequest("client_id differs from the authenticated client")
+	}
+	return clientCreds{id: id, secret: secret, basic: true}, nil
+}
+
+// clientInfoHandler is the library's ClientInfoHandler.
+func clientInfoHandler(r *http.Request) (string, string, error) {
+	c, err := readClientCreds(r)
+	return c.id, c.secret, err
+}
+
+// requestClients memoises the client record for one request: the scope
+// handler and the library's client lookup share one store read.
+type requestClients struct {
+	id     string
+	client tokenstore.Client
+	err    error
+	done   bool
+}
+
+type requestClientsKey struct{}
+
+// loadClient reads client id once per request (memoised in ctx when the
+// token handler put a memo there).
+func (s *Server) loadClient(ctx context.Context, id string) (tokenstore.Client, error) {
+	m, _ := ctx.Value(requestClientsKey{}).(*requestClients)
+	if m != nil && m.done && m.id == id {
+		return m.client, m.err
+	}
+	c, err := s.opts.Clients.GetClient(ctx, id)
+	if m != nil {
+		*m = requestClients{id: id, client: c, err: err, done: true}
+	}
+	return c, err
+}
+
+// usable reports whether c may obtain and use access tokens.
+func usable(c tokenstore.Client) bool {
+	return c.Enabled && c.Method == string(auth.MethodClientCredentials) && c.SecretHash != ""
+}
+
+// clientStore is the library's oauth2.ClientStore over tokenstore.
+type clientStore struct{ s *Server }
+
+// GetByID implements oauth2.ClientStore. Unknown, disabled and
+// non-client_credentials clients give errors.ErrInvalidClient (after the
+// time of one secret check, so client ids cannot be probed by timing);
+// store failures are passed on and answered with server_error.
+func (cs clientStore) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
+	c, err := cs.s.loadClient(ctx, id)
+	if errors.Is(err, tokenstore.ErrNotFound) || (err == nil && !usable(c)) {
+		auth.BurnClientSecretCheck("")
+		return nil, oautherrors.ErrInvalidClient
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load client: %w", err)
+	}
+	return clientInfo{c: c}, nil
+}
+
+// clientInfo is a stored client as the library sees it. It implements
+// oauth2.ClientPasswordVerifier, so the library never compares secrets
+// itself (it would compare with != against GetSecret).
+type clientInfo struct{ c tokenstore.Client }
+
+func (ci clientInfo) GetID() string     { return ci.c.ID }
+func (ci clientInfo) GetSecret() string { return "" }
+func (ci clientInfo) GetDomain() string { return "" }
+func (ci clientInfo) IsPublic() bool    { return false }
+func (ci clientInfo) GetUserID() string { return "" }
+
+// VerifyPassword implements oauth2.ClientPasswordVerifier with bcrypt.
+func (ci clientInfo) VerifyPassword(secret string) bool {
+	return auth.VerifyClientSecret(ci.c.SecretHash, secret) == nil
+}
+
+// allowedScopes are the scopes client c may request.
+func allowedScopes(c tokenstore.Client) []string {
+	if len(c.AllowedScopes) == 0 {
+		return []string{auth.ScopeSCIM}
+	}
+	return c.AllowedScopes
+}
+
+// scopeHandler is the library's ClientScopeHandler: no scope means scim_v2
+// (or, for a client not allowed scim_v2, all its scopes); any scope the
+// client may not have gives invalid_scope. It runs before the secret check,
+// so an unusable client is refused here as invalid_client.
+func (s *Server) scopeHandler(tgr *oauth2.TokenGenerateRequest) (bool, error) {
+	c, err := s.loadClient(tgr.Request.Context(), tgr.ClientID)
+	if errors.Is(err, tokenstore.ErrNotFound) || (err == nil && !usable(c)) {
+		auth.BurnClientSecretCheck(tgr.ClientSecret)
+		return false, oautherrors.ErrInvalidClient
+	}
+	if err != nil {
+		return false, fmt.Errorf("load client: %w", err)
+	}
+	allowed := allowedScopes(c)
+	requested := strings.Fields(tgr.Scope)
+	if len(requested) == 0 {
+		if slices.Contains(allowed, auth.ScopeSCIM) {
+			requested = []string{auth.ScopeSCIM}
+		} else {
+			requested = allowed
+		}
+	}
+	var out []string
+	for _, sc := range requested {
+		if !slices.Contains(allowed, sc) {
+			return false, nil
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	tgr.Scope = strings.Join(out, " ")
+	return true, nil
+}
+
+// authenticateClient authenticates the client of an introspection or
+// revocation request: the same credentials and secret check as the token
+// endpoint. It returns invalid_client as a *requestError.
+func (s *Server) authenticateClient(ctx context.Context, creds clientCreds) (tokenstore.Client, error) {
+	c, err := s.opts.Clients.GetClient(ctx, creds.id)
+	if errors.Is(err, tokenstore.ErrNotFound) || (err == nil && !usable(c)) {
+		auth.BurnClientSecretCheck(creds.secret)
+		return tokenstore.Client{}, &requestError{code: codeInvalidClient, description: "client authentication failed"}
+	}
+	if err != nil {
+		return tokenstore.Client{}, fmt.Errorf("load client: %w", err)
+	}
+	if auth.VerifyClientSecret(c.SecretHash, creds.secret) != nil {
+		return tokenstore.Client{}, &requestError{code: codeInvalidClient, description: "client authentication failed"}
+	}
+	return c, nil
+}

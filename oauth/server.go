@@ -1,0 +1,239 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-oauth2/oauth2/v4"
+	oautherrors "github.com/go-oauth2/oauth2/v4/errors"
+	"github.com/go-oauth2/oauth2/v4/manage"
+	"github.com/go-oauth2/oauth2/v4/server"
+
+	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// Endpoint paths, relative to the issuer.
+const (
+	PathToken      = "/oauth/token"
+	PathIntrospect = "/oauth/introspect"
+	PathRevoke     = "/oauth/revoke"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathMetadata   = "/.well-known/oauth-authorization-server"
+)
+
+// maxFormBytes bounds the body of the form endpoints.
+const maxFormBytes = 16 << 10
+
+// Options configures a Server.
+type Options struct {
+	// Issuer is the iss of our tokens and the base of the endpoint URLs.
+	Issuer string
+	// Audience is the aud of our tokens (the SCIM base URL).
+	Audience string
+	// TokenTTL is the access-token lifetime.
+	TokenTTL time.Duration
+	Clients  tokenstore.Store
+	State    tokenstore.AccessTokenState
+	Keys     *KeyStore
+	// Verifier checks tokens for introspection and revocation.
+	Verifier *auth.ClientCredentials
+	Limiter  *FailureLimiter
+	Log      *slog.Logger
+	// Now is the clock (time.Now in production).
+	Now func() time.Time
+}
+
+// Server is the authorization server's HTTP side.
+type Server struct {
+	opts Options
+	srv  *server.Server
+}
+
+// NewServer builds the token endpoint on go-oauth2 with only the client
+// credentials grant, and the other endpoints beside it.
+func NewServer(o Options) (*Server, error) {
+	if o.Issuer == "" || o.Audience == "" || o.TokenTTL <= 0 || o.Clients == nil || o.State == nil ||
+		o.Keys == nil || o.Verifier == nil || o.Limiter == nil || o.Log == nil || o.Now == nil {
+		return nil, errors.New("oauth: incomplete server options")
+	}
+	s := &Server{opts: o}
+
+	m := manage.NewDefaultManager()
+	m.SetClientTokenCfg(&manage.Config{AccessTokenExp: o.TokenTTL})
+	m.MapClientStorage(clientStore{s: s})
+	m.MapTokenStorage(selfContained{})
+	m.MapAccessGenerate(accessGenerate{issuer: o.Issuer, audience: o.Audience, keys: o.Keys})
+
+	cfg := server.NewConfig()
+	// The default configuration also allows authorization_code, password
+	// and refresh_token.
+	cfg.AllowedGrantTypes = []oauth2.GrantType{oauth2.ClientCredentials}
+	cfg.AllowGetAccessRequest = false
+	cfg.TokenType = "Bearer"
+	srv := server.NewServer(cfg, m)
+	srv.ClientInfoHandler = clientInfoHandler
+	srv.ClientScopeHandler = s.scopeHandler
+	srv.InternalErrorHandler = s.internalError
+	srv.ResponseErrorHandler = responseError
+	s.srv = srv
+	return s, nil
+}
+
+// Mount registers the endpoints on r (the engine root: outside /scim and
+// /admin, and outside the SCIM authentication middleware).
+func (s *Server) Mount(r gin.IRoutes) {
+	r.POST(PathToken, s.token)
+	r.POST(PathIntrospect, s.introspect)
+	r.POST(PathRevoke, s.revoke)
+	r.GET(PathJWKS, s.jwks)
+	r.GET(PathMetadata, s.metadata)
+}
+
+// responseError fixes the library's statuses to RFC 6749 §5.2: 400 for
+// every error but invalid_client (401 with a Basic challenge) and the
+// server errors. The library answers invalid_grant, unauthorized_client
+// and unsupported_grant_type with 401 and never challenges.
+func responseError(re *oautherrors.Response) {
+	switch re.Error {
+	case oautherrors.ErrInvalidClient:
+		re.StatusCode = http.StatusUnauthorized
+		re.SetHeader("WWW-Authenticate", basicChallenge)
+	case oautherrors.ErrServerError:
+		re.StatusCode = http.StatusInternalServerError
+	case oautherrors.ErrTemporarilyUnavailable:
+		re.StatusCode = http.StatusServiceUnavailable
+	default:
+		re.StatusCode = http.StatusBadRequest
+	}
+}
+
+// internalError maps errors the library does not know: our request
+// errors keep their code; anything else is logged and is server_error.
+func (s *Server) internalError(err error) *oautherrors.Response {
+	var re *requestError
+	if errors.As(err, &re) {
+		return &oautherrors.Response{Error: errors.New(re.code), Description: re.description}
+	}
+	s.opts.Log.Error("token endpoint failure", "err", err.Error())
+	return &oautherrors.Response{Error: oautherrors.ErrServerError, Description: "internal error"}
+}
+
+// readForm parses a form POST body (never the query string) and refuses
+// repeated parameters (RFC 6749 §3.2). It writes the error itself.
+func readForm(c *gin.Context) bool {
+	r := c.Request
+	if ct := r.Header.Get("Content-Type"); !hasMediaType(ct, "application/x-www-form-urlencoded") {
+		writeError(c.Writer, codeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+		return false
+	}
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		writeError(c.Writer, codeInvalidRequest, "malformed form body")
+		return false
+	}
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			writeError(c.Writer, codeInvalidRequest, "parameter "+k+" repeated")
+			return false
+		}
+	}
+	// The library reads parameters with FormValue, which also looks at the
+	// query string; give it the body only.
+	r.Form = r.PostForm
+	return true
+}
+
+// clientPrelude reads the client credentials of a form request and
+// refuses clients over the failure limit. It writes errors itself.
+func (s *Server) clientPrelude(c *gin.Context) (clientCreds, bool) {
+	if !readForm(c) {
+		return clientCreds{}, false
+	}
+	creds, err := readClientCreds(c.Request)
+	var re *requestError
+	if errors.As(err, &re) {
+		if re.code == codeInvalidClient {
+			s.fail(c, "", re.description)
+		}
+		writeError(c.Writer, re.code, re.description)
+		return clientCreds{}, false
+	}
+	retry, limited, err := s.opts.Limiter.Check(c.Request.Context(), creds.id, c.ClientIP(), s.opts.Now())
+	if err != nil {
+		s.opts.Log.ErrorContext(c.Request.Context(), "failure limiter unavailable", "err", err.Error())
+		writeError(c.Writer, codeTemporarily, "try again later")
+		return clientCreds{}, false
+	}
+	if limited {
+		s.opts.Log.WarnContext(c.Request.Context(), "client authentication rate limited",
+			"client_id", creds.id, "ip", c.ClientIP(), "retry_after", retry.String())
+		writeTooMany(c.Writer, retry)
+		return clientCreds{}, false
+	}
+	return creds, true
+}
+
+// fail counts and logs a failed client authentication (never the secret).
+func (s *Server) fail(c *gin.Context, clientID, reason string) {
+	ctx := c.Request.Context()
+	s.opts.Log.InfoContext(ctx, "client authentication failed",
+		"route", c.FullPath(), "client_id", clientID, "ip", c.ClientIP(), "reason", reason)
+	if err := s.opts.Limiter.Fail(ctx, clientID, c.ClientIP(), s.opts.Now()); err != nil {
+		s.opts.Log.ErrorContext(ctx, "failure limiter unavailable", "err", err.Error())
+	}
+}
+
+// token is POST /oauth/token.
+func (s *Server) token(c *gin.Context) {
+	noStore(c.Writer)
+	creds, ok := s.clientPrelude(c)
+	if !ok {
+		return
+	}
+	switch gt := c.Request.PostForm.Get("grant_type"); gt {
+	case "":
+		writeError(c.Writer, codeInvalidRequest, "grant_type is required")
+		return
+	case string(oauth2.ClientCredentials):
+	default:
+		writeError(c.Writer, codeUnsupportedGrantType, "only client_credentials is supported")
+		return
+	}
+	ctx := context.WithValue(c.Request.Context(), requestClientsKey{}, &requestClients{})
+	if err := s.srv.HandleTokenRequest(c.Writer, c.Request.WithContext(ctx)); err != nil {
+		s.opts.Log.ErrorContext(ctx, "token response", "err", err.Error())
+	}
+	if c.Writer.Status() == http.StatusUnauthorized {
+		s.fail(c, creds.id, "bad client credentials at the token endpoint")
+		return
+	}
+	if c.Writer.Status() == http.StatusOK {
+		s.opts.Log.InfoContext(ctx, "access token issued", "client_id", creds.id)
+	}
+}
+
+// selfContained is the library's oauth2.TokenStore. Access tokens are
+// self-contained JWTs, so there is nothing to store at issuance: the state
+// that matters later (revocations) is kept by tokenstore.AccessTokenState,
+// and no refresh tokens or codes exist.
+type selfContained struct{}
+
+func (selfContained) Create(context.Context, oauth2.TokenInfo) error { return nil }
+func (selfContained) RemoveByCode(context.Context, string) error     { return nil }
+func (selfContained) RemoveByAccess(context.Context, string) error   { return nil }
+func (selfContained) RemoveByRefresh(context.Context, string) error  { return nil }
+func (selfContained) GetByCode(context.Context, string) (oauth2.TokenInfo, error) {
+	return nil, oautherrors.ErrInvalidAuthorizeCode
+}
+func (selfContained) GetByAccess(context.Context, string) (oauth2.TokenInfo, error) {
+	return nil, fmt.Errorf("access tokens are verified by auth.ClientCredentials: %w", oautherrors.ErrInvalidAccessToken)
+}
+func (selfContained) GetByRefresh(context.Context, string) (oauth2.TokenInfo, error) {
+	return nil, oautherrors.ErrInvalidRefreshToken
+}
