@@ -136,3 +136,50 @@ func (h *Handler) rolesAfterWrite(ctx context.Context, r *store.Resource, before
 }
 
 func reflectEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// RoleChange is one user whose role a mapping would change.
+type RoleChange struct {
+	ID       string `json:"id"`
+	UserName string `json:"userName"`
+	Current  string `json:"current"`
+	New      string `json:"new"`
+}
+
+// PreviewRoles computes, without writing anything, the role every stored
+// user would get under m and reports each one that differs from its stored
+// role (a dry run of a mapping change). It reads the directory in batches.
+func PreviewRoles(ctx context.Context, st store.Store, m *roles.Mapper, fn func(RoleChange)) error {
+	groupCache := map[string]roles.Group{}
+	return st.Scan(ctx, store.TypeUser, "", roleBatch, store.ReadOptions{Groups: true}, func(users []*store.Resource) (bool, error) {
+		var missing []string
+		for _, u := range users {
+			for _, g := range u.Groups {
+				if _, ok := groupCache[g.Value]; !ok {
+					missing = append(missing, g.Value)
+				}
+			}
+		}
+		groups, err := st.GetMany(ctx, store.TypeGroup, slices.Compact(slices.Sorted(slices.Values(missing))), store.ReadOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, g := range groups {
+			groupCache[g.ID] = groupOf(g.Attrs)
+		}
+		for _, u := range users {
+			var gs []roles.Group
+			for _, g := range u.Groups {
+				gs = append(gs, groupCache[g.Value])
+			}
+			newRole := ""
+			if m.Enabled() {
+				newRole = m.Effective(gs, u.Attrs["roles"])
+			}
+			if newRole != u.Role {
+				name, _ := u.Attrs["userName"].(string)
+				fn(RoleChange{ID: u.ID, UserName: name, Current: u.Role, New: newRole})
+			}
+		}
+		return true, ctx.Err()
+	})
+}

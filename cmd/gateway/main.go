@@ -72,6 +72,7 @@ var subcommands = map[string]func(context.Context, []string, cliIO) error{
 	"client": cmdClient,
 	"token":  cmdToken,
 	"keys":   cmdKeys,
+	"roles":  cmdRoles,
 }
 
 const usageText = `scimgate gateway — SCIM 2.0 gateway with OAuth2/OIDC authentication
@@ -80,6 +81,7 @@ Usage:
   gateway [serve] [--config FILE] [--listen ADDR]   run the gateway (default)
   gateway config check --config FILE               validate a configuration file
   gateway config keys                              list every configuration key
+  gateway roles preview --config NEW.yaml          dry run: users whose role a mapping change would change
   gateway client create|list|show|update|delete    SCIM clients (on the configured Redis)
   gateway token create|list|revoke                 static system tokens (opst-)
   gateway client rotate-secret NAME|ID             new OAuth client secret (client_credentials)
