@@ -38,6 +38,8 @@ type Config struct {
 	RateLimit       RateLimit `yaml:"ratelimit"`
 	Audit           Audit     `yaml:"audit"`
 	Roles           Roles     `yaml:"roles"`
+	// Webhooks delivers change events to HTTP subscribers.
+	Webhooks Webhooks `yaml:"webhooks"`
 
 	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
@@ -121,7 +123,8 @@ func Default() Config {
 		},
 		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour)},
 
-		IdP: defaultIdP(),
+		IdP:      defaultIdP(),
+		Webhooks: defaultWebhooks(),
 	}
 }
 
@@ -172,6 +175,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.IdP.validate(); err != nil {
+		return err
+	}
+	if err := c.Webhooks.validate(); err != nil {
 		return err
 	}
 	return c.Roles.validate()
