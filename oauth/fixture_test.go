@@ -2,7 +2,6 @@ package oauth_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -195,5 +194,3 @@ func wantStatus(t testing.TB, what string, got *http.Response, want int) {
 		t.Fatalf("%s: status %d, want %d", what, got.StatusCode, want)
 	}
 }
-
-var _ = fmt.Sprint
