@@ -115,6 +115,13 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err := mountSCIM(engine, auth.Middleware(authn, log, nil), conn, cfg, log); err != nil {
 		return err
 	}
+	// Change events go to the configured webhooks until shutdown; the
+	// deferred stop runs before the Redis connection closes.
+	stopWebhooks, err := startWebhooks(ctx, conn, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	engine.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
 
 	return server.Run(ctx, cfg.Listen, engine, cfg.ShutdownTimeout.Std(), log, func(a net.Addr) {
