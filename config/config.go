@@ -38,8 +38,12 @@ type Config struct {
 	RateLimit       RateLimit `yaml:"ratelimit"`
 	Audit           Audit     `yaml:"audit"`
 	Roles           Roles     `yaml:"roles"`
+	// Console is the browser admin console at /admin.
+	Console Console `yaml:"console"`
 	// Webhooks delivers change events to HTTP subscribers.
 	Webhooks Webhooks `yaml:"webhooks"`
+	// Metrics configures the Prometheus /metrics endpoint.
+	Metrics Metrics `yaml:"metrics"`
 
 	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
@@ -75,6 +79,10 @@ type SCIM struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes" doc:"largest accepted request body in bytes (larger gives 413)"`
 	MaxResults   int   `yaml:"max_results" doc:"largest page size (filter.maxResults)"`
 	Strict       bool  `yaml:"strict" doc:"refuse IdP request shapes that bend RFC 7644 (compatibility rules off)"`
+	// DeleteMode is "hard" (gone at once) or "soft" (kept, invisible, until
+	// SoftDeleteRetention has passed).
+	DeleteMode          string   `yaml:"delete_mode" doc:"DELETE behaviour: hard (removed at once, 404 afterwards) or soft (invisible to SCIM, userName freed, record kept for soft_delete_retention, then purged)"`
+	SoftDeleteRetention Duration `yaml:"soft_delete_retention" doc:"how long soft-deleted resources are kept before the purge job removes them"`
 }
 
 // Admin configures the admin API credential.
@@ -104,8 +112,10 @@ func Default() Config {
 			ReadyTimeout: Duration(time.Second),
 		},
 		SCIM: SCIM{
-			MaxBodyBytes: 1 << 20,
-			MaxResults:   1000,
+			MaxBodyBytes:        1 << 20,
+			MaxResults:          1000,
+			DeleteMode:          "hard",
+			SoftDeleteRetention: Duration(30 * 24 * time.Hour),
 		},
 		Tokens: Tokens{CacheTTL: Duration(time.Second)},
 		OAuth: OAuth{
@@ -124,6 +134,7 @@ func Default() Config {
 		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour)},
 
 		IdP:      defaultIdP(),
+		Console:  defaultConsole(),
 		Webhooks: defaultWebhooks(),
 	}
 }
@@ -154,6 +165,8 @@ func (c *Config) Validate() error {
 		{"redis.ready_timeout", checkRange(time.Duration(c.Redis.ReadyTimeout), time.Millisecond, time.Minute)},
 		{"scim.max_body_bytes", checkIntRange(c.SCIM.MaxBodyBytes, 1024, 1<<30)},
 		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
+		{"scim.delete_mode", checkOneOf(c.SCIM.DeleteMode, "hard", "soft")},
+		{"scim.soft_delete_retention", checkRange(time.Duration(c.SCIM.SoftDeleteRetention), time.Minute, 10*365*24*time.Hour)},
 		{"admin.token_hash", checkHexHash(c.Admin.TokenHash)},
 		{"tokens.cache_ttl", checkRange(time.Duration(c.Tokens.CacheTTL), 0, time.Second)},
 		{"oauth.issuer", checkOptionalURL(c.OAuth.Issuer, "http", "https")},
@@ -177,7 +190,13 @@ func (c *Config) Validate() error {
 	if err := c.IdP.validate(); err != nil {
 		return err
 	}
+	if err := c.Console.validate(); err != nil {
+		return err
+	}
 	if err := c.Webhooks.validate(); err != nil {
+		return err
+	}
+	if err := c.Metrics.validate(c.Listen); err != nil {
 		return err
 	}
 	return c.Roles.validate()

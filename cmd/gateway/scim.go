@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,7 +32,7 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 	} else {
 		mapper = nil
 	}
-	h := scimapi.New(reg, store.NewRedis(conn.Client, cfg.Redis.Prefix), scimapi.Options{
+	h := scimapi.New(reg, newResourceStore(conn, cfg), scimapi.Options{
 		PublicURL:    cfg.PublicURL,
 		MaxBodyBytes: cfg.SCIM.MaxBodyBytes,
 		MaxResults:   cfg.SCIM.MaxResults,
@@ -46,4 +48,45 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 		h.Register(e.Group(prefix, authMW, limitMW))
 	}
 	return nil
+}
+
+// newResourceStore opens the SCIM resource store in the configured delete mode.
+func newResourceStore(conn *redisconn.Conn, cfg config.Config) *store.Redis {
+	st := store.NewRedis(conn.Client, cfg.Redis.Prefix)
+	if cfg.SCIM.DeleteMode == "soft" {
+		st.SoftDelete()
+	}
+	return st
+}
+
+// startSoftDeletePurge runs the job that removes soft-deleted resources
+// once scim.soft_delete_retention has passed, every minute until ctx ends
+// (many replicas may run it: each purge is one atomic script). It returns a
+// function that stops the job and waits for it.
+func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, cfg config.Config, log *slog.Logger) func() {
+	if cfg.SCIM.DeleteMode != "soft" {
+		return func() {}
+	}
+	st := newResourceStore(conn, cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Minute)
+		defer tick.Stop()
+		for {
+			n, err := st.PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
+			if err != nil && ctx.Err() == nil {
+				log.Warn("soft-delete purge failed", "err", err.Error())
+			} else if n > 0 {
+				log.Info("purged soft-deleted resources", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -76,6 +76,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
+	sec, err := setupSecurity(conn, store, cfg, log)
+	if err != nil {
+		return err
+	}
+	admin.SetAudit(sec.events, log)
 	cred, err := adminapi.NewCredential(cfg.Admin.Token, cfg.Admin.TokenHash)
 	if err != nil {
 		return usageError{err}
@@ -111,10 +116,20 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// The OAuth endpoints sit at the root, outside /scim and /admin and
 	// their middleware: clients authenticate to them with their secret.
 	oa.server.Mount(engine)
-	adminapi.Mount(engine.Group(adminapi.Prefix), admin, cred, log)
-	if err := mountSCIM(engine, auth.Middleware(authn, log, nil), conn, cfg, log); err != nil {
+	adminGroup := engine.Group(adminapi.Prefix)
+	adminapi.Mount(adminGroup, admin, cred, log)
+	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
+	// SCIM: brute-force guard and authentication first, then the
+	// per-client rate limit, which needs to know the client.
+	if err := mountSCIM(engine, sec.authMiddleware(authn, log), sec.limiter.Middleware(), conn, cfg, log); err != nil {
 		return err
 	}
+	defer startSoftDeletePurge(ctx, conn, cfg, log)()
+	// Audit retention by age runs until the gateway stops.
+	trimCtx, stopTrim := context.WithCancel(ctx)
+	trimDone := make(chan struct{})
+	go func() { defer close(trimDone); trimAudit(trimCtx, sec.events, cfg.Audit.MaxAge.Std(), log) }()
+	defer func() { stopTrim(); <-trimDone }()
 	// Change events go to the configured webhooks until shutdown; the
 	// deferred stop runs before the Redis connection closes.
 	stopWebhooks, err := startWebhooks(ctx, conn, cfg, log)

@@ -21,6 +21,14 @@ type Redis struct {
 	prefix string
 	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
 	now    func() time.Time
+	soft   bool
+}
+
+// SoftDelete makes Delete keep each deleted resource, outside every index
+// and invisible to reads, until PurgeDeleted drops it.
+func (s *Redis) SoftDelete() *Redis {
+	s.soft = true
+	return s
 }
 
 // NewRedis returns a Store on c whose keys start with prefix.
@@ -196,8 +204,12 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	if err != nil {
 		return fmt.Errorf("encode journal: %w", err)
 	}
+	soft := ""
+	if s.soft {
+		soft = strconv.FormatInt(now.UnixMilli(), 10)
+	}
 	aid, err := deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-		now.Format(time.RFC3339Nano), typ, journal).Text()
+		now.Format(time.RFC3339Nano), typ, journal, soft).Text()
 	if err != nil {
 		return scriptErr(err)
 	}
@@ -402,4 +414,19 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 		out = append(out, RoleChange{ID: raw[i], Old: raw[i+1], New: raw[i+2]})
 	}
 	return out, nil
+}
+
+// PurgeDeleted implements Store.
+func (s *Redis) PurgeDeleted(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := purgeScript.Run(ctx, s.c, []string{s.p + "deleted"}, s.p, before.UnixMilli(), 500).Int()
+		if err != nil {
+			return total, fmt.Errorf("store: purge: %w", err)
+		}
+		total += n
+		if n < 500 {
+			return total, nil
+		}
+	}
 }

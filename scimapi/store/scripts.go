@@ -182,6 +182,7 @@ return {v, changed and 1 or 0, auditID}
 //	ARGV[5] type
 //	ARGV[6] journal JSON ("" = none), as for writeScript; KEYS[#KEYS-1] is the
 //	        audit stream, KEYS[#KEYS] the change-event stream
+//	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //
 // Returns the audit entry id ("" without a journal).
 var deleteScript = redis.NewScript(`
@@ -232,9 +233,31 @@ if redis.call('HGET', res, 't') == 'Group' then
   redis.call('DEL', mkey)
   redis.call('HDEL', p .. 'gname', id)
 end
-redis.call('DEL', res)
+if ARGV[7] ~= '' then
+  -- soft delete: keep the record, outside every index, until purged
+  redis.call('HSET', res, 'deleted', ARGV[4])
+  redis.call('RENAME', res, p .. 'deleted:' .. id)
+  redis.call('ZADD', p .. 'deleted', ARGV[7], id)
+else
+  redis.call('DEL', res)
+end
 redis.call('ZREM', KEYS[2], id)
 return aid or ''
+`)
+
+// purgeScript drops soft-deleted resources deleted before a time.
+//
+//	ARGV[1] key prefix  ARGV[2] cutoff (unix ms)  ARGV[3] batch size
+//
+// Returns the number purged.
+var purgeScript = redis.NewScript(`
+local p = ARGV[1]
+local ids = redis.call('ZRANGEBYSCORE', p .. 'deleted', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  redis.call('DEL', p .. 'deleted:' .. id)
+  redis.call('ZREM', p .. 'deleted', id)
+end
+return #ids
 `)
 
 // readScript reads resources with their derived data in one round trip.

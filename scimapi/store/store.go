@@ -23,6 +23,8 @@
 //	P{scim}:m:<groupId>         hash  member id -> {"type","display"} JSON
 //	P{scim}:of:<id>             set   ids of the groups that directly contain id
 //	P{scim}:gname               hash  group id -> displayName (for User.groups)
+//	P{scim}:deleted             zset  soft-deleted ids, scored by deletion time (unix ms)
+//	P{scim}:deleted:<id>        hash  a soft-deleted resource, kept until purged
 //	P{scim}:audit               stream audit events (package audit)
 //	P{scim}:events              stream change events for the application
 //
@@ -160,6 +162,9 @@ type Store interface {
 	// publishes user.role_changed, naming auditID, for each whose role
 	// changed, atomically. Unknown ids are skipped.
 	SetRoles(ctx context.Context, roles map[string]string, auditID string, maxLen int64) ([]RoleChange, error)
+	// PurgeDeleted removes for good the soft-deleted resources deleted
+	// before before, returning how many (0 when soft delete is off).
+	PurgeDeleted(ctx context.Context, before time.Time) (int, error)
 	// Count returns the number of resources of typ.
 	Count(ctx context.Context, typ string) (int64, error)
 }
