@@ -33,7 +33,7 @@ const maxBody = 64 << 10
 // with none configured every request gets 401.
 func Mount(g *gin.RouterGroup, svc *Service, cred Credential, log *slog.Logger) {
 	h := handlers{svc: svc, log: log}
-	g.Use(requireAdmin(cred, log))
+	g.Use(requireAdmin(cred, log), recordOrigin)
 	g.GET("/clients", h.listClients)
 	g.POST("/clients", h.createClient)
 	g.GET("/clients/:id", h.showClient)

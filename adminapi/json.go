@@ -21,13 +21,17 @@ type ClientJSON struct {
 	Subject  string `json:"subject,omitempty"`
 	Audience string `json:"audience,omitempty"`
 	JWKSURL  string `json:"jwks_url,omitempty"`
+	// RateLimit is the client's own SCIM request rate (absent: the default).
+	RateLimit *RateLimitJSON `json:"rate_limit,omitempty"`
 }
 
 // ToClientJSON converts a stored client.
 func ToClientJSON(c tokenstore.Client) ClientJSON {
 	return ClientJSON{ID: c.ID, Name: c.Name, Provider: c.Provider, Method: c.Method, Enabled: c.Enabled,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, JWKSURL: c.JWKSURL}
+		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, JWKSURL: c.JWKSURL,
+		RateLimit: ToRateLimitJSON(c.RateLimit)}
+
 }
 
 // TokenJSON is a token's record as the API and `-o json` show it. Token

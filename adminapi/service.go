@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
+
 	"slices"
 	"strings"
 	"time"
@@ -16,7 +18,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
+
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -42,6 +46,10 @@ type Service struct {
 	store  tokenstore.Store
 	hasher auth.TokenHasher
 	now    func() time.Time
+	// events records admin actions (nil: none); see SetAudit.
+	events *audit.Log
+	log    *slog.Logger
+
 	// secretCost is the bcrypt cost of client secrets (0: default).
 	secretCost int
 }
@@ -70,6 +78,11 @@ type ClientPatch struct {
 	Name     *string `json:"name"`
 	Provider *string `json:"provider"`
 	Enabled  *bool   `json:"enabled"`
+	// RateLimit sets the client's own SCIM request rate ("50/s", "600/m",
+	// "10000/h"); "" or "default" returns it to the configured default.
+	RateLimit *string `json:"rate_limit"`
+	// Burst is the burst of the client's own rate (default: the rate).
+	Burst *int `json:"burst"`
 }
 
 // TokenSpec is a token to create.
@@ -160,7 +173,9 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (tokenstore
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return tokenstore.Client{}, err
 	}
+	s.record(ctx, audit.ClientCreated, clientTarget(c), changedFields(tokenstore.Client{}, c))
 	return c, nil
+
 }
 
 // Client returns the client named by ref, an id or a name.
@@ -189,12 +204,21 @@ func (s *Service) UpdateClient(ctx context.Context, ref string, p ClientPatch) (
 			return tokenstore.Client{}, err
 		}
 	}
+	if err := p.checkRateLimit(); err != nil {
+		return tokenstore.Client{}, err
+	}
 	c, err := s.Client(ctx, ref)
 	if err != nil {
 		return tokenstore.Client{}, err
 	}
 	now := s.now().UTC()
-	return s.store.UpdateClient(ctx, c.ID, func(c tokenstore.Client) (tokenstore.Client, error) {
+	before := c
+	after, err := s.store.UpdateClient(ctx, c.ID, func(c tokenstore.Client) (tokenstore.Client, error) {
+		before = c
+		if err := p.applyRateLimit(&c); err != nil {
+			return c, err
+		}
+
 		if p.Name != nil {
 			c.Name = *p.Name
 		}
@@ -207,6 +231,10 @@ func (s *Service) UpdateClient(ctx context.Context, ref string, p ClientPatch) (
 		c.UpdatedAt = now
 		return c, nil
 	})
+	if err == nil {
+		s.record(ctx, audit.ClientUpdated, clientTarget(after), changedFields(before, after))
+	}
+	return after, err
 }
 
 // DeleteClient deletes the client named by ref with all its tokens.
@@ -215,7 +243,11 @@ func (s *Service) DeleteClient(ctx context.Context, ref string) (tokenstore.Clie
 	if err != nil {
 		return tokenstore.Client{}, err
 	}
-	return c, s.store.DeleteClient(ctx, c.ID)
+	if err := s.store.DeleteClient(ctx, c.ID); err != nil {
+		return c, err
+	}
+	s.record(ctx, audit.ClientDeleted, clientTarget(c), nil)
+	return c, nil
 }
 
 // CreateToken issues a static token for the client named by ref. The plain
@@ -255,7 +287,9 @@ func (s *Service) CreateToken(ctx context.Context, ref string, spec TokenSpec) (
 	if err := s.store.CreateToken(ctx, t, s.hasher.Hash(plain)); err != nil {
 		return "", tokenstore.Token{}, err
 	}
+	s.record(ctx, audit.TokenCreated, tokenTarget(t), tokenFields(t))
 	return plain, t, nil
+
 }
 
 func checkScopes(in []string) ([]string, error) {
@@ -331,10 +365,16 @@ func (s *Service) Token(ctx context.Context, ref, id string) (tokenstore.Token, 
 // RevokeToken revokes token id (of the client named by ref, when not
 // empty). Revoking twice keeps the first revocation time.
 func (s *Service) RevokeToken(ctx context.Context, ref, id string) (tokenstore.Token, error) {
-	if _, err := s.Token(ctx, ref, id); err != nil {
+	was, err := s.Token(ctx, ref, id)
+	if err != nil {
 		return tokenstore.Token{}, err
 	}
-	return s.store.RevokeToken(ctx, id, s.now().UTC())
+	t, err := s.store.RevokeToken(ctx, id, s.now().UTC())
+	if err == nil && was.RevokedAt.IsZero() {
+		s.record(ctx, audit.TokenRevoked, tokenTarget(t), []string{"revoked_at"})
+	}
+	return t, err
+
 }
 
 // Bootstrap creates the embedded-mode "default" client (provider

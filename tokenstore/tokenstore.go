@@ -83,6 +83,9 @@ type Client struct {
 	Enabled   bool      `json:"enabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// RateLimit overrides the configured SCIM request rate of this client;
+	// nil means the default (ratelimit.rate / ratelimit.burst).
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 
 	// IdP JWT settings (method idp_jwt): tokens issued by Issuer (exact
 	// iss) for Subject (sub) with Audience among their aud, signed by a key

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
@@ -24,6 +26,8 @@ type adminSession struct {
 	conn  *redisconn.Conn
 	cio   cliIO
 	jsonO bool
+	// events is the audit trail on the same Redis.
+	events *audit.Log
 }
 
 func (s *adminSession) close() { _ = s.conn.Close() }
@@ -91,13 +95,16 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 		return nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
 	}
 	svc := adminapi.NewService(store, auth.NewTokenHasher(cfg.Tokens.Pepper), time.Now)
-	return &adminSession{svc: svc, conn: conn, cio: cio, jsonO: jsonOut}, nil
+	events := audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen)
+	svc.SetAudit(events, slog.New(slog.NewTextHandler(cio.stderr, nil)))
+	return &adminSession{svc: svc, conn: conn, cio: cio, jsonO: jsonOut, events: events}, nil
 }
 
 // flagOf names the command-line flag behind a service field.
 var flagOf = map[string]string{
 	"name": "--name", "provider": "--provider", "method": "--auth", "enabled": "--enabled",
 	"scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
+	"rate_limit": "--rate-limit", "burst": "--burst",
 	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
 }
 

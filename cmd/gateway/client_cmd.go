@@ -15,7 +15,7 @@ const clientUsage = `usage:
         (idp_jwt: --issuer URL --subject SUB --audience AUD [--jwks-url URL])
   gateway client list [-o json]
   gateway client show NAME|ID [-o json]
-  gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y]
+  gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y] [--rate-limit N/s|N/m|N/h|default] [--burst N]
   gateway client delete NAME|ID
 every command also takes --config FILE`
 
@@ -160,6 +160,8 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 	enabled := fs.Bool("enabled", true, "enable (true) or disable (false) the client and all its tokens")
 	provider := fs.String("provider", "", "new login provider")
 	name := fs.String("name", "", "new name")
+	rate := fs.String("rate-limit", "", `the client's own SCIM request rate: N/s, N/m or N/h; "default" returns to ratelimit.rate`)
+	burst := fs.Int("burst", 0, "burst of the client's own rate (default: the rate)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -177,10 +179,14 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 			p.Provider = provider
 		case "name":
 			p.Name = name
+		case "rate-limit":
+			p.RateLimit = rate
+		case "burst":
+			p.Burst = burst
 		}
 	})
 	if p == (adminapi.ClientPatch{}) {
-		return usagef("client update: nothing to change (give --enabled, --provider or --name)")
+		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit or --burst)")
 	}
 	s, err := openAdmin(af, cio)
 	if err != nil {
@@ -207,6 +213,7 @@ func (s *adminSession) printClient(c tokenstore.Client) error {
 	}
 	for _, row := range [][2]string{
 		{"issuer", c.Issuer}, {"subject", c.Subject}, {"audience", c.Audience}, {"jwks url", c.JWKSURL},
+		{"rate limit", rateLimitText(c.RateLimit)},
 	} {
 		if row[1] == "" {
 			continue

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/ratelimit"
+	"github.com/scimgate/scimgate/redisconn"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// trimEvery is how often the audit stream is trimmed by age.
+const trimEvery = time.Minute
+
+// security is the gateway's rate limiting and audit trail.
+type security struct {
+	events  *audit.Log
+	limiter *ratelimit.ClientLimiter
+	guard   *ratelimit.FailureGuard
+}
+
+// setupSecurity builds the limiters and the audit log from cfg.
+func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, cfg config.Config, log *slog.Logger) (*security, error) {
+	rl := cfg.RateLimit
+	limiter, err := ratelimit.NewClientLimiter(ratelimit.ClientOptions{
+		Redis: conn.Client, Prefix: cfg.Redis.Prefix, Rate: rl.Rate, Burst: rl.Burst,
+		Clients: clients, OnRedisError: ratelimit.OnRedisError(rl.OnRedisError), Log: log,
+	})
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "ratelimit.rate", Err: err}}
+	}
+	guard, err := ratelimit.NewFailureGuard(ratelimit.FailureOptions{
+		Redis: conn.Client, Prefix: cfg.Redis.Prefix, Max: rl.MaxAuthFailures, Window: rl.AuthFailureWindow.Std(), Log: log,
+	})
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "ratelimit.max_auth_failures", Err: err}}
+	}
+	return &security{events: audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen), limiter: limiter, guard: guard}, nil
+}
+
+// authMiddleware is SCIM authentication behind the failed-authentication
+// guard: a source address over its failure budget gets 429 before its
+// credential is looked at, and every rejected credential is charged to
+// its address and recorded as AUTH_FAILED.
+func (s *security) authMiddleware(authn auth.Authenticator, log *slog.Logger) gin.HandlerFunc {
+	return s.guard.Wrap(auth.Middleware(authn, log, s.guard.Observer(s.events, log)))
+}
+
+// trimAudit drops audit events older than maxAge every trimEvery until
+// ctx ends. maxAge 0 keeps events until audit.max_len pushes them out.
+func trimAudit(ctx context.Context, events *audit.Log, maxAge time.Duration, log *slog.Logger) {
+	if maxAge <= 0 {
+		return
+	}
+	t := time.NewTicker(trimEvery)
+	defer t.Stop()
+	for {
+		if err := events.Trim(ctx, maxAge, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("audit retention: trim failed", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

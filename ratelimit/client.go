@@ -1,0 +1,163 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/auth"
+)
+
+// OnRedisError is the direction a limiter fails in when Redis is unreachable.
+type OnRedisError string
+
+// The failure directions.
+const (
+	// Allow admits the request and logs (at most once per logEvery).
+	Allow OnRedisError = "allow"
+	// Deny answers 503 with Retry-After: 1.
+	Deny OnRedisError = "deny"
+)
+
+// redisTimeout bounds the limiter's Redis call, so a hung server slows a
+// request by at most this much before the failure direction applies.
+const redisTimeout = 500 * time.Millisecond
+
+// logEvery spaces the "Redis unreachable" log lines of an allowing limiter.
+const logEvery = 10 * time.Second
+
+// ClientOptions configure a ClientLimiter.
+type ClientOptions struct {
+	// Redis is where the limiter state lives (every replica uses the same).
+	Redis redis.UniversalClient
+	// Prefix starts every key (the configured redis.prefix).
+	Prefix string
+	// Rate requests per second, in bursts of up to Burst, for clients
+	// without an override. Rate 0 leaves such clients unlimited.
+	Rate, Burst int
+	// Clients supplies per-client overrides (tokenstore.Client.RateLimit),
+	// cached for OverrideTTL (default and at most 1s); nil: no overrides.
+	Clients     ClientSource
+	OverrideTTL time.Duration
+	// OnRedisError is the failure direction (default Allow).
+	OnRedisError OnRedisError
+	Log          *slog.Logger
+	// Now is the clock of the override cache (time.Now when nil).
+	Now func() time.Time
+}
+
+// ClientLimiter limits each authenticated SCIM client's request rate.
+type ClientLimiter struct {
+	rl        *redis_rate.Limiter
+	prefix    string
+	def       redis_rate.Limit
+	overrides *overrideCache
+	onErr     OnRedisError
+	log       *slog.Logger
+	now       func() time.Time
+	lastLog   atomic.Int64 // unix nanos of the last "Redis unreachable" line
+}
+
+// NewClientLimiter checks o and returns the limiter.
+func NewClientLimiter(o ClientOptions) (*ClientLimiter, error) {
+	if o.Redis == nil {
+		return nil, errors.New("ratelimit: no Redis client")
+	}
+	if o.Rate < 0 || o.Burst < 0 {
+		return nil, fmt.Errorf("ratelimit: rate %d and burst %d must not be negative", o.Rate, o.Burst)
+	}
+	switch o.OnRedisError {
+	case "":
+		o.OnRedisError = Allow
+	case Allow, Deny:
+	default:
+		return nil, fmt.Errorf("ratelimit: on_redis_error %q is not allow or deny", o.OnRedisError)
+	}
+	if o.OverrideTTL <= 0 || o.OverrideTTL > time.Second {
+		o.OverrideTTL = time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	def := redis_rate.Limit{Rate: o.Rate, Period: time.Second, Burst: max(o.Burst, o.Rate)}
+	l := &ClientLimiter{
+		rl: redis_rate.NewLimiter(o.Redis), prefix: o.Prefix, def: def,
+		onErr: o.OnRedisError, log: o.Log, now: o.Now,
+	}
+	if o.Clients != nil {
+		l.overrides = newOverrideCache(o.Clients, o.OverrideTTL, o.Log)
+	}
+	return l, nil
+}
+
+// Key returns the limiter key of clientID (without redis_rate's "rate:").
+// The client id is the hash tag, spreading clients over Cluster slots.
+func (l *ClientLimiter) Key(clientID string) string {
+	return l.prefix + "rl:client:{" + clientID + "}"
+}
+
+// LimitFor returns the limit applying to clientID: its override, else the
+// default. A zero Rate means unlimited.
+func (l *ClientLimiter) LimitFor(ctx context.Context, clientID string) redis_rate.Limit {
+	if lim, ok := toLimit(l.overrides.get(ctx, clientID, l.now())); ok {
+		return lim
+	}
+	return l.def
+}
+
+// Middleware limits the principal set by auth.Middleware, which must run
+// first. It makes one Redis round trip per request (plus, once per second
+// per client, the override read).
+func (l *ClientLimiter) Middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := auth.FromContext(c.Request.Context())
+		if !ok {
+			// Only reachable if mounted without authentication in front.
+			c.Next()
+			return
+		}
+		lim := l.LimitFor(c.Request.Context(), p.ClientID)
+		if lim.Rate < 1 {
+			c.Next()
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), redisTimeout)
+		res, err := l.rl.Allow(ctx, l.Key(p.ClientID), lim)
+		cancel()
+		if err != nil {
+			l.redisFailed(c, err)
+			return
+		}
+		setHeaders(c, res)
+		if res.Allowed == 0 {
+			tooMany(c, res.RetryAfter, "rate limit exceeded for this client: "+limitText(lim))
+			return
+		}
+		c.Next()
+	}
+}
+
+// redisFailed applies the failure direction.
+func (l *ClientLimiter) redisFailed(c *gin.Context, err error) {
+	if l.onErr == Deny {
+		l.log.WarnContext(c.Request.Context(), "rate limiter: Redis unreachable; request denied", "err", err.Error())
+		unavailable(c)
+		return
+	}
+	now := time.Now().UnixNano()
+	last := l.lastLog.Load()
+	if now-last >= int64(logEvery) && l.lastLog.CompareAndSwap(last, now) {
+		l.log.WarnContext(c.Request.Context(), "rate limiter: Redis unreachable; admitting requests unlimited (ratelimit.on_redis_error=allow)", "err", err.Error())
+	}
+	c.Next()
+}

@@ -1,0 +1,22 @@
+// Package ratelimit protects the SCIM API with limits shared by every
+// gateway replica through Redis:
+//
+//   - ClientLimiter: a GCRA limit per SCIM client (github.com/go-redis/redis_rate),
+//     the configured default or the client's own override, checked after
+//     authentication with exactly one Redis round trip per request.
+//   - FailureGuard: a budget of failed authentications per source address,
+//     checked before authentication from process memory (no round trip),
+//     and charged in Redis only when an authentication fails, so brute force
+//     is throttled before a client is even known.
+//
+// Over a limit the answer is 429 with a SCIM error body, Retry-After and
+// RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset headers (the
+// RateLimit-* headers are also set on admitted requests). When Redis is
+// unreachable the ClientLimiter fails in the configured direction: allow
+// (log, at most every few seconds) or deny (503 with Retry-After), never 500.
+//
+// Redis keys (the redis_rate library prepends "rate:"):
+//
+//	rate:<prefix>rl:client:{<client id>}   GCRA state of a client's request rate
+//	rate:<prefix>rl:authfail:{<ip>}        GCRA state of an address's failure budget
+package ratelimit
