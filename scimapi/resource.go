@@ -243,8 +243,9 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 			return
 		}
 		h.rolesAfterWrite(ctx, r, cur.Attrs, attrs, mc, nil, j.AuditID)
-		if r.Type == store.TypeUser && h.rolesEnabled() {
-			if fresh, err := h.store.Get(ctx, rt.Name, r.ID, store.ReadOptions{Groups: true}); err == nil {
+		p := projectionOf(c)
+		if (r.Type == store.TypeUser && h.rolesEnabled()) || (r.Type == store.TypeGroup && p.wants(rt, "members")) {
+			if fresh, err := h.store.Get(ctx, rt.Name, r.ID, p.readOptions(rt)); err == nil {
 				r = fresh
 			}
 		}

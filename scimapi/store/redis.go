@@ -135,7 +135,9 @@ func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs
 	if err != nil {
 		return nil, false, err
 	}
-	r, err := s.Get(ctx, typ, id, ReadOptions{Members: typ == TypeGroup, Groups: true})
+	// Members are not read back: a member change must cost time
+	// proportional to the change, not to the group.
+	r, err := s.Get(ctx, typ, id, ReadOptions{Groups: typ == TypeUser})
 	return r, changed, err
 }
 

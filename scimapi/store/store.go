@@ -143,6 +143,7 @@ type Store interface {
 	// (unless nil), only if the stored version equals version (0 skips the
 	// check; a mismatch is ErrVersionMismatch). The version and
 	// lastModified change only when something changed; changed says so.
+	// The returned resource does not carry a group's members.
 	Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (res *Resource, changed bool, err error)
 	// Delete removes the resource, its index entries and its membership in
 	// every group (and, for a group, its members' back-references), only
