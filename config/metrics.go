@@ -1,0 +1,24 @@
+package config
+
+import "errors"
+
+// Metrics configures the Prometheus endpoint (package metrics).
+type Metrics struct {
+	// Listen is a separate address for GET /metrics; empty serves it on
+	// the main listener.
+	Listen string `yaml:"listen" doc:"separate host:port for GET /metrics (e.g. 0.0.0.0:9090); empty serves /metrics on the main listener"`
+}
+
+// validate checks the metrics settings.
+func (m Metrics) validate(mainListen string) error {
+	if m.Listen == "" {
+		return nil
+	}
+	if err := checkHostPort(m.Listen); err != nil {
+		return &KeyError{Key: "metrics.listen", Err: err}
+	}
+	if m.Listen == mainListen {
+		return &KeyError{Key: "metrics.listen", Err: errors.New("is the same address as listen; leave it empty to serve /metrics on the main listener")}
+	}
+	return nil
+}
