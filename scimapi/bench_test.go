@@ -132,24 +132,31 @@ func BenchmarkPatchReplace(b *testing.B) {
 }
 
 // BenchmarkPatchAddMemberLargeGroup adds (and, every other iteration,
-// removes) one member of a group that already has 10,000 members.
+// removes) one member of a group that already has 1,000, 10,000 or 50,000
+// members: the cost must not grow with the group.
 func BenchmarkPatchAddMemberLargeGroup(b *testing.B) {
+	for _, size := range []int{1000, 10000, 50000} {
+		b.Run(fmt.Sprintf("members=%d", size), func(b *testing.B) { benchMemberPatch(b, size) })
+	}
+}
+
+func benchMemberPatch(b *testing.B, size int) {
 	e := newBenchEnv(b)
-	ids := seedUsers(b, e.st, 10001)
+	ids := seedUsers(b, e.st, size+1)
 	g, err := e.st.Create(context.Background(), store.TypeGroup, map[string]any{"displayName": "big"}, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < 10000; i += 1000 {
+	for i := 0; i < size; i += 1000 {
 		var ms []store.Member
-		for _, id := range ids[i : i+1000] {
+		for _, id := range ids[i:min(i+1000, size)] {
 			ms = append(ms, store.Member{Value: id})
 		}
 		if _, _, err := e.st.Update(context.Background(), store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: ms}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
-	extra := ids[10000]
+	extra := ids[size]
 	add := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + extra + `"}]}]}`
 	remove := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"` + extra + `\"]"}]}`
 	b.ResetTimer()
