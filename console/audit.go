@@ -1,0 +1,95 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// auditActions are the actions the filter offers.
+var auditActions = []string{
+	audit.ClientCreated, audit.ClientUpdated, audit.ClientDeleted, audit.TokenCreated, audit.TokenRevoked,
+	audit.SecretRotated, audit.KeyRotated, audit.AuthFailed,
+	audit.UserProvisioned, audit.UserUpdated, audit.UserDeprovisioned, audit.UserReactivated, audit.UserDeleted,
+	audit.GroupCreated, audit.GroupSynced, audit.GroupDeleted, audit.GroupMembershipChanged,
+}
+
+// auditPageSize is how many events one page shows.
+const auditPageSize = 50
+
+// auditFilter is the filter form as typed (a GET form: the values are in
+// the URL, which is fine, they are not secret).
+type auditFilter struct {
+	Action, Client, Target, Since, Until string
+}
+
+// auditPage is the data of the audit page.
+type auditPage struct {
+	Filter  auditFilter
+	Errors  fieldErrors
+	Actions []string
+	Clients []tokenstore.Client
+	Events  []audit.Event
+	// ClientNames maps client ids to names for the actor column.
+	ClientNames map[string]string
+	// NextURL is the link to the following page, "" on the last.
+	NextURL string
+}
+
+// auditPage shows the audit trail, oldest first, filtered by action,
+// acting client, target and time (adminapi.AuditQuery reads the filters,
+// as the admin API's /audit does).
+func (c *Console) auditPage(ctx *gin.Context) {
+	rctx := ctx.Request.Context()
+	f := auditFilter{Action: ctx.Query("action"), Client: ctx.Query("client"), Target: ctx.Query("target"),
+		Since: ctx.Query("since"), Until: ctx.Query("until")}
+	clients, err := c.svc.ListClients(rctx)
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	page := auditPage{Filter: f, Actions: auditActions, Clients: clients, ClientNames: map[string]string{}}
+	for _, cl := range clients {
+		page.ClientNames[cl.ID] = cl.Name
+	}
+	params := map[string]string{"action": f.Action, "client": f.Client, "target": f.Target,
+		"since": f.Since, "until": f.Until, "cursor": ctx.Query("cursor")}
+	q, err := adminapi.AuditQuery(func(k string) string { return params[k] }, c.now())
+	if err == nil {
+		q.Limit = auditPageSize
+		var p audit.Page
+		p, err = c.events.Query(rctx, q)
+		if err == nil {
+			page.Events = p.Events
+			if p.Next != "" {
+				next := url.Values{}
+				for k, v := range params {
+					if v != "" && k != "cursor" {
+						next.Set(k, v)
+					}
+				}
+				next.Set("cursor", p.Next)
+				page.NextURL = Prefix + "/audit?" + next.Encode()
+			}
+		}
+	}
+	var fe *adminapi.FieldError
+	switch {
+	case err == nil:
+		c.render(ctx, http.StatusOK, "audit", "Audit trail", page)
+	case errors.As(err, &fe):
+		page.Errors = fieldErrors{fe.Field: fe.Msg}
+		c.render(ctx, http.StatusBadRequest, "audit", "Audit trail", page)
+	case errors.Is(err, audit.ErrBadCursor):
+		page.Errors = fieldErrors{"": "The page link was malformed; showing the filters again."}
+		c.render(ctx, http.StatusBadRequest, "audit", "Audit trail", page)
+	default:
+		c.fail(ctx, err)
+	}
+}

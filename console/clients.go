@@ -1,0 +1,166 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/tokenstore"
+)
+
+// clientsPage is the data of the SCIM clients list.
+type clientsPage struct {
+	Clients []tokenstore.Client
+}
+
+func (c *Console) listClients(ctx *gin.Context) {
+	cs, err := c.svc.ListClients(ctx.Request.Context())
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	c.render(ctx, http.StatusOK, "clients", "SCIM clients", clientsPage{Clients: cs})
+}
+
+func (c *Console) newClientForm(ctx *gin.Context) {
+	c.render(ctx, http.StatusOK, "client_new", "New SCIM client", newClientForm())
+}
+
+// createdPage shows a new credential once: the static token, or the
+// client id and secret.
+type createdPage struct {
+	Client tokenstore.Client
+	// Heading says what happened ("Client created", "Token created", ...).
+	Heading string
+	Token   string
+	Secret  string
+	// TokenRow is the new token's record (static tokens only).
+	TokenRow *tokenRow
+}
+
+// createClient creates the client; a static_token client also gets its
+// first scim_v2 token, so the identity provider can be set up at once.
+// The credentials are shown in this response only (no redirect, no-store).
+func (c *Console) createClient(ctx *gin.Context) {
+	f := readClientForm(ctx)
+	rctx := ctx.Request.Context()
+	cl, secret, err := c.svc.CreateClientWithSecret(rctx, f.spec())
+	if err != nil {
+		errs, ok := formErrors(err)
+		if !ok {
+			c.fail(ctx, err)
+			return
+		}
+		f.Errors = errs
+		c.render(ctx, http.StatusBadRequest, "client_new", "New SCIM client", f)
+		return
+	}
+	page := createdPage{Client: cl, Heading: "SCIM client " + cl.Name + " created", Secret: secret}
+	if cl.Method == string(auth.MethodStaticToken) {
+		plain, t, err := c.svc.CreateToken(rctx, cl.ID, newTokenSpec())
+		if err != nil {
+			c.fail(ctx, err)
+			return
+		}
+		row := toTokenRow(t, c.now())
+		page.Token, page.TokenRow = plain, &row
+	}
+	c.showCreated(ctx, http.StatusCreated, page)
+}
+
+// showCreated renders a one-time credential; it must never be cached.
+func (c *Console) showCreated(ctx *gin.Context, status int, page createdPage) {
+	ctx.Header("Cache-Control", "no-store")
+	ctx.Header("Pragma", "no-cache")
+	c.render(ctx, status, "created", page.Heading, page)
+}
+
+// clientPage is the data of a client's page.
+type clientPage struct {
+	Client tokenstore.Client
+	Edit   editForm
+	Tokens []tokenRow
+	// Static reports whether the client uses static tokens.
+	Static bool
+	// ClientCredentials reports whether the client has a secret to rotate.
+	ClientCredentials bool
+}
+
+func (c *Console) showClient(ctx *gin.Context) {
+	cl, err := c.svc.Client(ctx.Request.Context(), ctx.Param("id"))
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	c.renderClient(ctx, http.StatusOK, cl, editForm{Name: cl.Name, Provider: cl.Provider, Enabled: cl.Enabled})
+}
+
+// renderClient shows client cl with the edit form in the state ef.
+func (c *Console) renderClient(ctx *gin.Context, status int, cl tokenstore.Client, ef editForm) {
+	page := clientPage{Client: cl, Edit: ef,
+		Static:            cl.Method == string(auth.MethodStaticToken),
+		ClientCredentials: cl.Method == string(auth.MethodClientCredentials)}
+	if page.Static {
+		ts, err := c.svc.ListTokens(ctx.Request.Context(), cl.ID)
+		if err != nil {
+			c.fail(ctx, err)
+			return
+		}
+		now := c.now()
+		for _, t := range ts {
+			page.Tokens = append(page.Tokens, toTokenRow(t, now))
+		}
+	}
+	c.render(ctx, status, "client", "SCIM client "+cl.Name, page)
+}
+
+// updateClient saves the edit form: name, provider, enabled.
+func (c *Console) updateClient(ctx *gin.Context) {
+	rctx := ctx.Request.Context()
+	cl, err := c.svc.Client(rctx, ctx.Param("id"))
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	ef := editForm{Name: ctx.PostForm("name"), Provider: ctx.PostForm("provider"), Enabled: ctx.PostForm("enabled") == "on"}
+	p := clientPatchOf(ef)
+	if _, err := c.svc.UpdateClient(rctx, cl.ID, p); err != nil {
+		errs, ok := formErrors(err)
+		if !ok {
+			c.fail(ctx, err)
+			return
+		}
+		ef.Errors = errs
+		c.renderClient(ctx, http.StatusBadRequest, cl, ef)
+		return
+	}
+	redirect(ctx, "/clients/"+cl.ID+"?notice=updated")
+}
+
+func (c *Console) confirmDelete(ctx *gin.Context) {
+	cl, err := c.svc.Client(ctx.Request.Context(), ctx.Param("id"))
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	c.render(ctx, http.StatusOK, "confirm", "Delete "+cl.Name, confirmPage{
+		Message: "Delete SCIM client " + cl.Name + " and all its credentials? Its identity provider can no longer provision. This cannot be undone.",
+		Action:  Prefix + "/clients/" + cl.ID + "/delete", Button: "Delete client", Back: Prefix + "/clients/" + cl.ID, Danger: true,
+	})
+}
+
+func (c *Console) deleteClient(ctx *gin.Context) {
+	if _, err := c.svc.DeleteClient(ctx.Request.Context(), ctx.Param("id")); err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	redirect(ctx, "/clients?notice=deleted")
+}
+
+// confirmPage asks before an irreversible action; the action is a POST
+// form, so confirming needs no JavaScript.
+type confirmPage struct {
+	Message, Action, Button, Back string
+	Danger                        bool
+}

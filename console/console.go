@@ -1,0 +1,148 @@
+// Package console is the browser admin console served by the gateway at
+// /admin: server-rendered HTML (html/template files embedded in the
+// binary) over the same adminapi.Service the admin HTTP API and the CLI
+// use, so every rule (validation, audit events, one-time secrets) has one
+// code path. It works without JavaScript; one small embedded script adds
+// copy-to-clipboard buttons.
+//
+// Administrators sign in with the admin credential (adminapi.Credential,
+// compared in constant time). A sign-in creates a session with a random id
+// kept in Redis with an expiry; the browser holds only the id, in an
+// HttpOnly, SameSite=Strict cookie scoped to /admin. Every state-changing
+// form carries the session's CSRF token, and cross-site POSTs are refused
+// by their Origin and Sec-Fetch-Site headers before that.
+package console
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/audit"
+)
+
+// Prefix is where Mount is meant to be mounted; every link the console
+// renders starts with it.
+const Prefix = "/admin"
+
+// Options configures a Console.
+type Options struct {
+	// Service is the one administration code path (required).
+	Service *adminapi.Service
+	// Credential is the admin credential that signs in.
+	Credential adminapi.Credential
+	// Audit is the audit trail shown on the audit page (required).
+	Audit *audit.Log
+	// Redis keeps the sessions, under RedisPrefix (required).
+	Redis       redis.UniversalClient
+	RedisPrefix string
+	// SessionTTL is the lifetime of a session from sign-in (required).
+	SessionTTL time.Duration
+	// PublicURL, when https, makes the session cookie Secure even when TLS
+	// ends at a proxy; its origin is also accepted on POSTs.
+	PublicURL string
+	Log       *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Console serves the admin console.
+type Console struct {
+	svc      *adminapi.Service
+	cred     adminapi.Credential
+	events   *audit.Log
+	sessions *sessionStore
+	pages    map[string]*template.Template
+	log      *slog.Logger
+	now      func() time.Time
+	// secureCookies is set when public_url is https.
+	secureCookies bool
+	// publicOrigin is public_url's scheme://host, "" when unset.
+	publicOrigin string
+}
+
+// New checks o and builds a Console.
+func New(o Options) (*Console, error) {
+	switch {
+	case o.Service == nil:
+		return nil, errors.New("console: no admin service")
+	case o.Audit == nil:
+		return nil, errors.New("console: no audit log")
+	case o.Redis == nil:
+		return nil, errors.New("console: no redis client")
+	case o.SessionTTL <= 0:
+		return nil, errors.New("console: session TTL must be positive")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("console: templates: %w", err)
+	}
+	c := &Console{
+		svc: o.Service, cred: o.Credential, events: o.Audit, pages: pages, log: o.Log, now: o.Now,
+		sessions: &sessionStore{rdb: o.Redis, prefix: o.RedisPrefix, ttl: o.SessionTTL, now: o.Now},
+	}
+	if o.PublicURL != "" {
+		u, err := url.Parse(o.PublicURL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("console: public URL %q is not absolute", o.PublicURL)
+		}
+		c.secureCookies = u.Scheme == "https"
+		c.publicOrigin = u.Scheme + "://" + u.Host
+	}
+	return c, nil
+}
+
+// Mount registers the console on g, normally engine.Group(Prefix):
+//
+//	GET        /                           → /clients (or /login)
+//	GET, POST  /login                      sign in with the admin credential
+//	POST       /logout
+//	GET        /clients                    SCIM clients
+//	GET        /clients/new, POST /clients "+ SCIM client"
+//	GET, POST  /clients/:id                show; edit name, provider, enabled
+//	GET, POST  /clients/:id/delete         confirm; delete
+//	GET        /clients/:id/tokens/new, POST /clients/:id/tokens   "+ Token"
+//	GET, POST  /clients/:id/tokens/:tokenId/revoke                 confirm; revoke
+//	GET, POST  /clients/:id/rotate-secret  confirm; new client secret
+//	GET        /audit                      audit trail with filters
+//	GET        /static/*file               CSS and the copy-button script
+//
+// Every route but /login and /static needs a session; every POST but
+// /login needs the session's CSRF token and a same-origin request.
+func (c *Console) Mount(g *gin.RouterGroup) {
+	g.Use(securityHeaders)
+	g.GET("/static/*file", serveStatic)
+	g.GET("/login", c.loginForm)
+	g.POST("/login", c.sameOrigin, c.login)
+
+	a := g.Group("", c.requireSession)
+	a.GET("", func(ctx *gin.Context) { redirect(ctx, "/clients") })
+	a.POST("/logout", c.checkCSRF, c.logout)
+	a.GET("/clients", c.listClients)
+	a.GET("/clients/new", c.newClientForm)
+	a.POST("/clients", c.checkCSRF, c.createClient)
+	a.GET("/clients/:id", c.showClient)
+	a.POST("/clients/:id", c.checkCSRF, c.updateClient)
+	a.GET("/clients/:id/delete", c.confirmDelete)
+	a.POST("/clients/:id/delete", c.checkCSRF, c.deleteClient)
+	a.GET("/clients/:id/tokens/new", c.newTokenForm)
+	a.POST("/clients/:id/tokens", c.checkCSRF, c.createToken)
+	a.GET("/clients/:id/tokens/:tokenId/revoke", c.confirmRevoke)
+	a.POST("/clients/:id/tokens/:tokenId/revoke", c.checkCSRF, c.revokeToken)
+	a.GET("/clients/:id/rotate-secret", c.confirmRotate)
+	a.POST("/clients/:id/rotate-secret", c.checkCSRF, c.rotateSecret)
+	a.GET("/audit", c.auditPage)
+}
