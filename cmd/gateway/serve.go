@@ -119,6 +119,10 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	adminGroup := engine.Group(adminapi.Prefix)
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
+	// The browser console at /admin drives the same Service as the API.
+	if err := mountConsole(engine, admin, cred, sec.events, conn, cfg, log); err != nil {
+		return err
+	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
 	if err := mountSCIM(engine, sec.authMiddleware(authn, log), sec.limiter.Middleware(), conn, cfg, log); err != nil {
