@@ -209,6 +209,8 @@ func (ev *env) scim(tok string) int {
 
 var tokenRE = regexp.MustCompile(`id="secret-token" readonly value="(opst-[^"]+)"`)
 
+var secretRE = regexp.MustCompile(`id="client-secret" readonly value="([^"]+)"`)
+
 // createStaticClient creates a static_token client through the console
 // and returns its id and the token shown once.
 func (ev *env) createStaticClient(csrf, name string) (id, token string) {
