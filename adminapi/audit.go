@@ -113,3 +113,11 @@ func tokenFields(t tokenstore.Token) []string {
 	slices.Sort(out)
 	return out
 }
+
+// logger is the service's logger (discarding when SetAudit was not called).
+func (s *Service) logger() *slog.Logger {
+	if s.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.log
+}

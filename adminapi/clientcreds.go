@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -97,6 +98,7 @@ func (s *Service) RotateSecret(ctx context.Context, ref string) (tokenstore.Clie
 	if err != nil {
 		return tokenstore.Client{}, "", err
 	}
+	s.record(ctx, audit.SecretRotated, clientTarget(c), []string{"secret"})
 	return c, secret, nil
 }
 

@@ -56,6 +56,7 @@ func cmdKeys(ctx context.Context, args []string, cio cliIO) error {
 		if err != nil {
 			return err
 		}
+		recordKeyRotated(ctx, conn, cfg, k, cio)
 		fmt.Fprintf(cio.stderr, "new signing key %s (%s); replicas sign with it at once, and the previous key stays published for %s\n",
 			k.ID, k.Alg, cfg.OAuth.TokenTTL.Std()+tokenLeeway)
 	}

@@ -71,6 +71,8 @@ type cliIO struct {
 var subcommands = map[string]func(context.Context, []string, cliIO) error{
 	"client": cmdClient,
 	"token":  cmdToken,
+	"audit":  cmdAudit,
+	"report": cmdReport,
 	"keys":   cmdKeys,
 	"roles":  cmdRoles,
 }
@@ -84,6 +86,8 @@ Usage:
   gateway roles preview --config NEW.yaml          dry run: users whose role a mapping change would change
   gateway client create|list|show|update|delete    SCIM clients (on the configured Redis)
   gateway token create|list|revoke                 static system tokens (opst-)
+  gateway audit query|tail [-f]                    the audit trail (table, JSON, NDJSON for SIEMs)
+  gateway report credentials [-o table|json|csv]   every client and credential with scopes, use and flags
   gateway client rotate-secret NAME|ID             new OAuth client secret (client_credentials)
   gateway keys rotate|list                         OAuth access-token signing keys
   gateway help                                     this text

@@ -119,6 +119,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	adminGroup := engine.Group(adminapi.Prefix)
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
+	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
 	if err := mountConsole(engine, admin, cred, sec.events, conn, cfg, log); err != nil {
 		return err
