@@ -66,12 +66,7 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 	// loads the members and patches the whole document.
 	full := rt.Name == store.TypeGroup && delta == nil
 	for attempt := 0; ; attempt++ {
-		cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{Members: full})
-		if err != nil {
-			writeError(c, h.opts.Log, err)
-			return
-		}
-		version, err := ifMatch(c, cur.Version)
+		cur, version, err := h.current(c, rt, store.ReadOptions{Members: full})
 		if err != nil {
 			writeError(c, h.opts.Log, err)
 			return

@@ -140,18 +140,33 @@ func membersOf(raw []any) ([]store.Member, error) {
 	return out, nil
 }
 
-func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) {
+// readResource reads a POST or PUT body and splits it into the attributes to
+// store and, for groups, the members.
+func (h *Handler) readResource(c *gin.Context, rt *schema.ResourceType) (map[string]any, []store.Member, error) {
 	var in map[string]any
 	if err := h.readBody(c, &in); err != nil {
-		writeError(c, h.opts.Log, err)
-		return
+		return nil, nil, err
 	}
 	doc, err := schema.Normalize(rt, in, h.schemaOpts())
 	if err != nil {
-		writeError(c, h.opts.Log, err)
-		return
+		return nil, nil, err
 	}
-	attrs, members, err := splitInput(rt, doc)
+	return splitInput(rt, doc)
+}
+
+// current reads the resource a write targets and checks If-Match against
+// it, returning the version the write must find (0 without If-Match).
+func (h *Handler) current(c *gin.Context, rt *schema.ResourceType, ro store.ReadOptions) (*store.Resource, int64, error) {
+	cur, err := h.store.Get(c.Request.Context(), rt.Name, c.Param("id"), ro)
+	if err != nil {
+		return nil, 0, err
+	}
+	version, err := ifMatch(c, cur.Version)
+	return cur, version, err
+}
+
+func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) {
+	attrs, members, err := h.readResource(c, rt)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
@@ -193,17 +208,7 @@ func (h *Handler) get(c *gin.Context, req *request, rt *schema.ResourceType) {
 // replace is PUT (RFC 7644 §3.5.1): the body replaces every client-settable
 // attribute; immutable attributes may not change; readOnly ones are ignored.
 func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType) {
-	var in map[string]any
-	if err := h.readBody(c, &in); err != nil {
-		writeError(c, h.opts.Log, err)
-		return
-	}
-	doc, err := schema.Normalize(rt, in, h.schemaOpts())
-	if err != nil {
-		writeError(c, h.opts.Log, err)
-		return
-	}
-	attrs, members, err := splitInput(rt, doc)
+	attrs, members, err := h.readResource(c, rt)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
@@ -211,12 +216,7 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 	isGroup := rt.Name == store.TypeGroup
 	ctx := c.Request.Context()
 	for attempt := 0; ; attempt++ {
-		cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{Members: isGroup})
-		if err != nil {
-			writeError(c, h.opts.Log, err)
-			return
-		}
-		version, err := ifMatch(c, cur.Version)
+		cur, version, err := h.current(c, rt, store.ReadOptions{Members: isGroup})
 		if err != nil {
 			writeError(c, h.opts.Log, err)
 			return
@@ -280,12 +280,7 @@ func (h *Handler) delete(c *gin.Context, _ *request, rt *schema.ResourceType) {
 	ctx := c.Request.Context()
 	// Read first: the audit record names the deleted resource, and If-Match
 	// needs the version. The delete itself checks the version it read.
-	cur, err := h.store.Get(ctx, rt.Name, c.Param("id"), store.ReadOptions{})
-	if err != nil {
-		writeError(c, h.opts.Log, err)
-		return
-	}
-	version, err := ifMatch(c, cur.Version)
+	cur, version, err := h.current(c, rt, store.ReadOptions{})
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
