@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 type cliIO struct {
 	stdout, stderr io.Writer
 	env            func(string) (string, bool)
+	// onRoute, when set, is told every route serve mounted before it
+	// listens (tests check the route inventory against the OpenAPI document).
+	onRoute func(method, path string)
 }
 
 // subcommands holds the administration commands, each in its own file.

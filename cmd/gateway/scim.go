@@ -20,8 +20,9 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 
 // mountSCIM wires the SCIM resource layer under each SCIM prefix, behind the
 // authentication middleware authMW and then the per-client rate limit
-// limitMW (which needs the authenticated client).
-func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.Conn, cfg config.Config, log *slog.Logger) error {
+// limitMW (which needs the authenticated client). onCompat is told of every
+// compatibility rule applied (metrics); it may be nil.
+func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
 	if err != nil {
 		return usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
@@ -39,6 +40,9 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 		Strict:       cfg.SCIM.Strict,
 		OnCompat: func(rule string) {
 			log.Debug("scim compatibility rule applied", "rule", rule)
+			if onCompat != nil {
+				onCompat(rule)
+			}
 		},
 		AuditMaxLen: cfg.Audit.MaxLen,
 		Roles:       mapper,

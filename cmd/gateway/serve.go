@@ -74,6 +74,10 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
 	}
+	mx, err := setupMetrics(conn, store, log)
+	if err != nil {
+		return err
+	}
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
 	sec, err := setupSecurity(conn, store, cfg, log)
@@ -106,6 +110,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err := engine.SetTrustedProxies(cfg.TrustedProxyList()); err != nil {
 		return usageError{&config.KeyError{Key: "trusted_proxies", Err: err}}
 	}
+	// Request metrics see every route mounted from here on (not the health
+	// routes server.New mounted), after recovery has set a panic's 500.
+	engine.Use(mx.HTTPMiddleware())
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
 	oa, err := setupOAuth(conn.Client, store, cfg, log)
@@ -116,6 +123,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// The OAuth endpoints sit at the root, outside /scim and /admin and
 	// their middleware: clients authenticate to them with their secret.
 	oa.server.Mount(engine)
+	if err := adminapi.MountOpenAPI(engine); err != nil {
+		return err
+	}
 	adminGroup := engine.Group(adminapi.Prefix)
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
@@ -126,7 +136,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
-	if err := mountSCIM(engine, sec.authMiddleware(authn, log), sec.limiter.Middleware(), conn, cfg, log); err != nil {
+	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter.Middleware(), conn, cfg, mx.CompatRule, log); err != nil {
 		return err
 	}
 	defer startSoftDeletePurge(ctx, conn, cfg, log)()
@@ -142,7 +152,13 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	defer stopWebhooks()
+	stopMetrics, err := serveMetrics(ctx, engine, mx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	engine.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
+	reportRoutes(engine, cio)
 
 	return server.Run(ctx, cfg.Listen, engine, cfg.ShutdownTimeout.Std(), log, func(a net.Addr) {
 		log.Info("scimgate listening", "addr", a.String(), "scim_base", "http://"+a.String()+"/scim/v2", "embedded_redis", conn.Embedded())
