@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,8 +52,9 @@ func auditQuery(ctx context.Context, args []string, cio cliIO) error {
 		return usagef("-o: %q is not one of table, json, ndjson", *out)
 	}
 	q, err := adminapi.AuditQuery(func(k string) string { return *params[k] }, time.Now())
-	if err != nil {
-		return cliErr(err)
+	var fe *adminapi.FieldError
+	if errors.As(err, &fe) {
+		return usagef("--%s: %s", fe.Field, fe.Msg)
 	}
 	s, err := openAdmin(af, cio)
 	if err != nil {
