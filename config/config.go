@@ -44,8 +44,6 @@ type Config struct {
 	Webhooks Webhooks `yaml:"webhooks"`
 	// Metrics configures the Prometheus /metrics endpoint.
 	Metrics Metrics `yaml:"metrics"`
-	// Metrics configures the Prometheus /metrics endpoint.
-	Metrics Metrics `yaml:"metrics"`
 
 	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
@@ -196,9 +194,6 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Webhooks.validate(); err != nil {
-		return err
-	}
-	if err := c.Metrics.validate(c.Listen); err != nil {
 		return err
 	}
 	if err := c.Metrics.validate(c.Listen); err != nil {
