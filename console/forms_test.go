@@ -23,6 +23,7 @@ func TestStateChangingFormsNeedCSRFAndSameOrigin(t *testing.T) {
 		{"cross-site fetch", form(csrf), map[string]string{"Sec-Fetch-Site": "cross-site"}},
 		{"same-site fetch", form(csrf), map[string]string{"Sec-Fetch-Site": "same-site"}},
 		{"foreign origin", form(csrf), map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": ""}},
+		{"opaque origin", form(csrf), map[string]string{"Origin": "null", "Sec-Fetch-Site": ""}},
 	}
 	for _, c := range cases {
 		p := ev.post("/admin/clients", c.form, c.hdr)
@@ -32,6 +33,11 @@ func TestStateChangingFormsNeedCSRFAndSameOrigin(t *testing.T) {
 	}
 	if cs, _ := ev.svc.ListClients(t.Context()); len(cs) != 0 {
 		t.Fatalf("a refused form created a client: %v", cs)
+	}
+	// Under Referrer-Policy no-referrer browsers send "Origin: null" on
+	// same-origin form POSTs, which would refuse every form.
+	if rp := ev.get("/admin/clients").header.Get("Referrer-Policy"); rp != "same-origin" {
+		t.Fatalf("Referrer-Policy %q", rp)
 	}
 	// Each kind of state-changing route checks the token.
 	id, tok := ev.createStaticClient(csrf, "okta")

@@ -27,13 +27,16 @@ const (
 )
 
 // securityHeaders forbids framing, inline scripts and foreign resources,
-// and keeps console pages out of caches and Referer headers.
+// and keeps console pages out of caches and out of other sites' Referer
+// headers.
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" on form POSTs, which sameOrigin must refuse.
+	h.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(c.Request.URL.Path, Prefix+"/static/") {
 		h.Set("Cache-Control", "no-store")
 	}
@@ -93,10 +96,12 @@ func (c *Console) requireSession(ctx *gin.Context) {
 		return
 	}
 	if !ok {
+		to := Prefix + "/login"
 		if id != "" {
 			c.setCookie(ctx, sessionCookie, "", -1)
+			to += "?notice=expired"
 		}
-		ctx.Redirect(http.StatusSeeOther, Prefix+"/login?notice=expired")
+		ctx.Redirect(http.StatusSeeOther, to)
 		ctx.Abort()
 		return
 	}
