@@ -118,6 +118,7 @@ func New(o Options) (*Console, error) {
 //	GET, POST  /clients/:id/tokens/:tokenId/revoke                 confirm; revoke
 //	GET, POST  /clients/:id/rotate-secret  confirm; new client secret
 //	GET        /audit                      audit trail with filters
+//	GET        /reports/credentials        credential report (.csv: download)
 //	GET        /static/*file               CSS and the copy-button script
 //
 // Every route but /login and /static needs a session; every POST but
@@ -145,4 +146,6 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	a.GET("/clients/:id/rotate-secret", c.confirmRotate)
 	a.POST("/clients/:id/rotate-secret", c.checkCSRF, c.rotateSecret)
 	a.GET("/audit", c.auditPage)
+	a.GET("/reports/credentials", c.reportPage)
+	a.GET("/reports/credentials.csv", c.reportCSV)
 }

@@ -51,6 +51,12 @@ var funcs = template.FuncMap{
 	"methodLabel": methodLabel,
 	"join":        strings.Join,
 	"prefix":      func() string { return Prefix },
+	"kindLabel": func(k string) string {
+		if l, ok := reportKinds[k]; ok {
+			return l
+		}
+		return k
+	},
 }
 
 // parsePages parses each page template together with the layout.
@@ -86,9 +92,10 @@ func (c *Console) render(ctx *gin.Context, status int, page, title string, data 
 	if s, ok := ctx.Get(sessionKey); ok {
 		v.SignedIn, v.CSRF = true, s.(session).CSRF
 	}
-	if page == "audit" {
-		v.Nav = "audit"
-	} else if v.SignedIn {
+	switch {
+	case page == "audit" || page == "report":
+		v.Nav = page
+	case v.SignedIn:
 		v.Nav = "clients"
 	}
 	var buf bytes.Buffer
