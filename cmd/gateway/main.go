@@ -72,12 +72,13 @@ type cliIO struct {
 
 // subcommands holds the administration commands, each in its own file.
 var subcommands = map[string]func(context.Context, []string, cliIO) error{
-	"client": cmdClient,
-	"token":  cmdToken,
-	"audit":  cmdAudit,
-	"report": cmdReport,
-	"keys":   cmdKeys,
-	"roles":  cmdRoles,
+	"client":      cmdClient,
+	"token":       cmdToken,
+	"audit":       cmdAudit,
+	"report":      cmdReport,
+	"keys":        cmdKeys,
+	"roles":       cmdRoles,
+	"healthcheck": cmdHealthcheck,
 }
 
 const usageText = `scimgate gateway — SCIM 2.0 gateway with OAuth2/OIDC authentication
@@ -93,6 +94,7 @@ Usage:
   gateway report credentials [-o table|json|csv]   every client and credential with scopes, use and flags
   gateway client rotate-secret NAME|ID             new OAuth client secret (client_credentials)
   gateway keys rotate|list                         OAuth access-token signing keys
+  gateway healthcheck [--url URL]                  GET /healthz; exit 0 on 200 (container health checks)
   gateway help                                     this text
 
 Every setting can also come from the environment as SCIMGATE_<KEY>.
