@@ -191,6 +191,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#events")),
 		shot("audit"),
 	)
+	run("credential report",
+		chromedp.Click(css(`a[href="/admin/reports/credentials"]`)),
+		chromedp.WaitVisible(css("#credentials .label.revoked")),
+		shot("credential-report"),
+	)
 	if l := logs.String(); strings.Contains(l, token) || strings.Contains(l, admin) {
 		t.Fatal("a token reached the gateway's output")
 	}
