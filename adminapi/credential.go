@@ -60,3 +60,16 @@ func (c Credential) Verify(token string) bool {
 	}
 	return ok == 1
 }
+
+// Fingerprint identifies the configured credential without revealing it:
+// a hash over the token hashes. Sessions opened with one credential can be
+// told apart from those opened with the next, so rotating the admin token
+// ends every session opened with the old one.
+func (c Credential) Fingerprint() string {
+	h := sha256.New()
+	h.Write([]byte("scimgate-admin-credential"))
+	for _, b := range c.hashes {
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -47,6 +47,10 @@ func Mount(g *gin.RouterGroup, svc *Service, cred Credential, log *slog.Logger) 
 	g.POST("/clients/:id/rotate-secret", h.rotateSecret)
 }
 
+// AuthFailedKey marks a request whose admin credential was wrong, so a
+// failure guard in front of the admin routes can throttle guessing.
+const AuthFailedKey = "scimgate.admin_auth_failed"
+
 // requireAdmin admits only the configured admin bearer token.
 func requireAdmin(cred Credential, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -58,6 +62,7 @@ func requireAdmin(cred Credential, log *slog.Logger) gin.HandlerFunc {
 			return
 		}
 		if !cred.Verify(tok) {
+			c.Set(AuthFailedKey, true)
 			log.InfoContext(c.Request.Context(), "admin authentication failed",
 				"configured", cred.Configured(), "ip", c.ClientIP())
 			c.Header("WWW-Authenticate", `Bearer realm="scimgate-admin", error="invalid_token"`)

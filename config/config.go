@@ -167,6 +167,7 @@ func (c *Config) Validate() error {
 		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
 		{"scim.delete_mode", checkOneOf(c.SCIM.DeleteMode, "hard", "soft")},
 		{"scim.soft_delete_retention", checkRange(time.Duration(c.SCIM.SoftDeleteRetention), time.Minute, 10*365*24*time.Hour)},
+		{"admin.token", checkMinLen(c.Admin.Token, 16)},
 		{"admin.token_hash", checkHexHash(c.Admin.TokenHash)},
 		{"tokens.cache_ttl", checkRange(time.Duration(c.Tokens.CacheTTL), 0, time.Second)},
 		{"oauth.issuer", checkOptionalURL(c.OAuth.Issuer, "http", "https")},
@@ -297,4 +298,13 @@ func (c Config) Issuer() string {
 		return strings.TrimSuffix(c.PublicURL, "/")
 	}
 	return "http://" + c.Listen
+}
+
+// checkMinLen refuses a non-empty secret shorter than n characters: an
+// admin token must not be guessable online.
+func checkMinLen(s string, n int) error {
+	if s != "" && len(s) < n {
+		return fmt.Errorf("must be at least %d characters (generate one: openssl rand -base64 32)", n)
+	}
+	return nil
 }

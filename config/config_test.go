@@ -35,6 +35,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"bad listen", "listen: nope\n", "listen"},
 		{"section not mapping", "redis: 5\n", "redis"},
 		{"bad token hash", "admin:\n  token_hash: abc\n", "admin.token_hash"},
+		{"guessable admin token", "admin:\n  token: short\n", "admin.token"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

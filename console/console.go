@@ -92,7 +92,7 @@ func New(o Options) (*Console, error) {
 	}
 	c := &Console{
 		svc: o.Service, cred: o.Credential, events: o.Audit, pages: pages, log: o.Log, now: o.Now,
-		sessions: &sessionStore{rdb: o.Redis, prefix: o.RedisPrefix, ttl: o.SessionTTL, now: o.Now},
+		sessions: &sessionStore{rdb: o.Redis, prefix: o.RedisPrefix, ttl: o.SessionTTL, now: o.Now, credential: o.Credential.Fingerprint()},
 	}
 	if o.PublicURL != "" {
 		u, err := url.Parse(o.PublicURL)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/adminapi"
 )
 
 // loginPage is the data of the sign-in page.
@@ -51,6 +53,7 @@ func (c *Console) login(ctx *gin.Context) {
 		return
 	}
 	if !c.cred.Verify(ctx.PostForm("token")) {
+		ctx.Set(adminapi.AuthFailedKey, true)
 		c.log.InfoContext(ctx.Request.Context(), "console sign-in failed", "ip", ctx.ClientIP())
 		c.showLogin(ctx, http.StatusUnauthorized, "That is not the admin credential.")
 		return

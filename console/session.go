@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -21,9 +22,12 @@ type session struct {
 	// CSRF is the token every state-changing form of this session carries.
 	CSRF string `json:"csrf"`
 	// Via names how the administrator signed in ("admin_token").
-	Via       string    `json:"via"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Via string `json:"via"`
+	// Credential is the fingerprint of the admin credential the session
+	// was opened with; a session of a rotated credential is dead.
+	Credential string    `json:"credential"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
 }
 
 // sessionStore keeps sessions in Redis with an expiry.
@@ -34,6 +38,8 @@ type sessionStore struct {
 	prefix string
 	ttl    time.Duration
 	now    func() time.Time
+	// credential is the fingerprint of the current admin credential.
+	credential string
 }
 
 func (s *sessionStore) key(id string) string {
@@ -61,7 +67,7 @@ func (s *sessionStore) create(ctx context.Context, via string) (string, session,
 		return "", session{}, err
 	}
 	now := s.now().UTC()
-	sess := session{CSRF: csrf, Via: via, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
+	sess := session{CSRF: csrf, Via: via, Credential: s.credential, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
 	b, err := json.Marshal(sess)
 	if err != nil {
 		return "", session{}, fmt.Errorf("encode session: %w", err)
@@ -92,6 +98,9 @@ func (s *sessionStore) get(ctx context.Context, id string) (sess session, ok boo
 	// outlived it (a restored snapshot, a clock step).
 	if !s.now().Before(sess.ExpiresAt) {
 		return session{}, false, nil
+	}
+	if subtle.ConstantTimeCompare([]byte(sess.Credential), []byte(s.credential)) != 1 {
+		return session{}, false, nil // opened with an admin credential since rotated
 	}
 	return sess, true, nil
 }

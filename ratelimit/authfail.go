@@ -121,6 +121,22 @@ func (g *FailureGuard) block(ip string, until time.Time) {
 	g.blocked[ip] = until
 }
 
+// Guard throttles a credential check done further down the chain (the
+// admin API, the console sign-in): a blocked address gets 429 at once, and
+// a request the handlers mark with failedKey (c.Set(failedKey, true)) is
+// charged as one failure.
+func (g *FailureGuard) Guard(failedKey string, log *slog.Logger) gin.HandlerFunc {
+	return g.Wrap(func(c *gin.Context) {
+		c.Next()
+		if !c.GetBool(failedKey) {
+			return
+		}
+		if _, _, err := g.Fail(c.Request.Context(), c.ClientIP()); err != nil {
+			log.WarnContext(c.Request.Context(), "could not charge an authentication failure", "err", err.Error())
+		}
+	})
+}
+
 // Wrap guards the authentication middleware next: a request from a
 // blocked address gets 429 without being authenticated.
 func (g *FailureGuard) Wrap(next gin.HandlerFunc) gin.HandlerFunc {

@@ -15,7 +15,8 @@ import (
 
 // mountConsole serves the browser admin console at /admin over the same
 // admin Service and credential as the admin API.
-func mountConsole(engine *gin.Engine, svc *adminapi.Service, cred adminapi.Credential, events *audit.Log,
+// guard throttles failed sign-ins per source address.
+func mountConsole(engine *gin.Engine, guard gin.HandlerFunc, svc *adminapi.Service, cred adminapi.Credential, events *audit.Log,
 	conn *redisconn.Conn, cfg config.Config, log *slog.Logger) error {
 	con, err := console.New(console.Options{
 		Service: svc, Credential: cred, Audit: events,
@@ -25,6 +26,6 @@ func mountConsole(engine *gin.Engine, svc *adminapi.Service, cred adminapi.Crede
 	if err != nil {
 		return err
 	}
-	con.Mount(engine.Group(console.Prefix))
+	con.Mount(engine.Group(console.Prefix, guard))
 	return nil
 }

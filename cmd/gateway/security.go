@@ -23,6 +23,10 @@ type security struct {
 	events  *audit.Log
 	limiter *ratelimit.ClientLimiter
 	guard   *ratelimit.FailureGuard
+	// adminGuard is the same budget for the admin credential (admin API
+	// and console sign-in), kept apart so SCIM failures from an address
+	// do not lock its administrators out.
+	adminGuard *ratelimit.FailureGuard
 }
 
 // setupSecurity builds the limiters and the audit log from cfg.
@@ -41,7 +45,13 @@ func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, cfg config.Co
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "ratelimit.max_auth_failures", Err: err}}
 	}
-	return &security{events: audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen), limiter: limiter, guard: guard}, nil
+	adminGuard, err := ratelimit.NewFailureGuard(ratelimit.FailureOptions{
+		Redis: conn.Client, Prefix: cfg.Redis.Prefix + "admin:", Max: rl.MaxAuthFailures, Window: rl.AuthFailureWindow.Std(), Log: log,
+	})
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "ratelimit.max_auth_failures", Err: err}}
+	}
+	return &security{events: audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen), limiter: limiter, guard: guard, adminGuard: adminGuard}, nil
 }
 
 // authMiddleware is SCIM authentication behind the failed-authentication

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"testing"
@@ -63,5 +64,51 @@ func TestServeWiresLimitsAndAudit(t *testing.T) {
 	}
 	if got := get("/admin/api/v1/reports/credentials", cfg.Admin.Token).StatusCode; got != 200 {
 		t.Errorf("credential report: %d", got)
+	}
+}
+
+// TestAdminCredentialGuessingIsThrottled: wrong admin credentials are
+// charged to the source address (admin API and console sign-in share the
+// budget), apart from the SCIM budget.
+func TestAdminCredentialGuessingIsThrottled(t *testing.T) {
+	cfg := config.Default()
+	cfg.Admin.Token = "opadm-guessing-test-token"
+	cfg.RateLimit.MaxAuthFailures = 3
+	base, _ := startGateway(t, cfg)
+	do := func(tok string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+"/admin/api/v1/clients", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := do(cfg.Admin.Token); got != 200 {
+		t.Fatalf("right token: %d", got)
+	}
+	var codes []int
+	for i := 0; i < 5; i++ {
+		codes = append(codes, do(fmt.Sprintf("guess-%d", i)))
+	}
+	if codes[0] != 401 || codes[2] != 401 || codes[4] != http.StatusTooManyRequests {
+		t.Fatalf("guesses with a budget of 3: %v", codes)
+	}
+	// Blocked addresses are refused before the credential is checked.
+	if got := do(cfg.Admin.Token); got != http.StatusTooManyRequests {
+		t.Fatalf("right token from a blocked address: %d", got)
+	}
+	// SCIM requests from the address have their own budget.
+	req, _ := http.NewRequest(http.MethodGet, base+"/scim/v2/Users", nil)
+	req.Header.Set("Authorization", "Bearer opst-not-a-real-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("SCIM after admin guessing: %d", resp.StatusCode)
 	}
 }

@@ -126,12 +126,15 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err := adminapi.MountOpenAPI(engine); err != nil {
 		return err
 	}
-	adminGroup := engine.Group(adminapi.Prefix)
+	// Failed admin credentials (API and console sign-in) are charged to the
+	// source address like failed SCIM credentials, so guessing is throttled.
+	adminGuard := sec.adminGuard.Guard(adminapi.AuthFailedKey, log)
+	adminGroup := engine.Group(adminapi.Prefix, adminGuard)
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
-	if err := mountConsole(engine, admin, cred, sec.events, conn, cfg, log); err != nil {
+	if err := mountConsole(engine, adminGuard, admin, cred, sec.events, conn, cfg, log); err != nil {
 		return err
 	}
 	// SCIM: brute-force guard and authentication first, then the
