@@ -17,6 +17,7 @@ const clientUsage = `usage:
   gateway client show NAME|ID [-o json]
   gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y] [--rate-limit N/s|N/m|N/h|default] [--burst N]
   gateway client delete NAME|ID
+  gateway client rotate-secret NAME|ID [-o json]    (client_credentials: new secret, old one stops working)
 every command also takes --config FILE`
 
 // cmdClient administers SCIM clients on the configured Redis.
@@ -35,6 +36,8 @@ func cmdClient(ctx context.Context, args []string, cio cliIO) error {
 		return clientOne(ctx, "delete", args[1:], cio)
 	case "update":
 		return clientUpdate(ctx, args[1:], cio)
+	case "rotate-secret":
+		return clientRotateSecret(ctx, args[1:], cio)
 	}
 	return usagef("client: unknown subcommand %q\n%s", args[0], clientUsage)
 }
@@ -49,6 +52,7 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 	fs.StringVar(&idp.Subject, "subject", "", "idp_jwt: the sub claim of the SCIM client's tokens")
 	fs.StringVar(&idp.Audience, "audience", "", "idp_jwt: a value the tokens' aud must include (scimgate's client id at the IdP)")
 	fs.StringVar(&idp.JWKSURL, "jwks-url", "", "idp_jwt: JWKS URL (default: from the issuer's OIDC discovery document)")
+	ccScopes := fs.String("scopes", "", "client_credentials: comma-separated scopes the client may request (default scim_v2)")
 	if err := noPositional(fs, args, "client create"); err != nil {
 		return err
 	}
@@ -60,12 +64,13 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 		return err
 	}
 	defer s.close()
-	c, err := s.svc.CreateClient(ctx, adminapi.ClientSpec{Name: *name, Method: *method, Provider: *provider, IdPJWTSpec: idp})
+	c, secret, err := s.svc.CreateClientWithSecret(ctx, adminapi.ClientSpec{Name: *name, Method: *method, Provider: *provider,
+		IdPJWTSpec: idp, ClientCredentialsSpec: adminapi.ClientCredentialsSpec{Scopes: splitList(*ccScopes)}})
 	if err != nil {
 		return cliErr(err)
 	}
-	if c.Method != "static_token" && c.Method != "idp_jwt" {
-		fmt.Fprintf(cio.stderr, "note: %s credentials are not issued by this version; the client is stored with its method only\n", c.Method)
+	if secret != "" {
+		return s.printClientSecret(c, secret)
 	}
 	return s.printClient(c)
 }
