@@ -144,6 +144,12 @@ func (a *ClientCredentials) Verify(ctx context.Context, token string, now time.T
 	return a.verify(ctx, token, now)
 }
 
+// AcceptedUntil is the last instant verification accepts a token with
+// claims cl: its exp plus the leeway. A revocation must last until then.
+func (a *ClientCredentials) AcceptedUntil(cl *AccessClaims) time.Time {
+	return cl.ExpiresAt.Add(a.opts.Leeway)
+}
+
 func (a *ClientCredentials) refusal(cl *AccessClaims, err error) error {
 	switch {
 	case errors.Is(err, tokenstore.ErrTokenRevoked):

@@ -90,7 +90,7 @@ func (s *Server) revoke(c *gin.Context) {
 	var rej *auth.Rejection
 	switch {
 	case err == nil && cl.ClientID == clientID:
-		if err := s.opts.State.RevokeAccessToken(c.Request.Context(), cl.JTI, cl.ClientID, cl.ExpiresAt, now); err != nil {
+		if err := s.opts.State.RevokeAccessToken(c.Request.Context(), cl.JTI, cl.ClientID, s.opts.Verifier.AcceptedUntil(cl), now); err != nil {
 			s.opts.Log.ErrorContext(c.Request.Context(), "revocation failed", "err", err.Error())
 			writeError(c.Writer, codeTemporarily, "try again later")
 			return

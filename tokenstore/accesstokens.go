@@ -17,12 +17,17 @@ import (
 //
 // Redis keys (same {auth} slot as the clients):
 //
-//	<prefix>{auth}:jti-revoked:<jti>   STRING client id; expires when the token does
+//	<prefix>{auth}:jti-revoked:<jti>   STRING client id; expires a margin after
+//	                                   the last instant the token is accepted
 type AccessTokenState interface {
 	// RevokeAccessToken records jti (issued to clientID) as revoked until
-	// exp, the token's expiry; after exp the record disappears by itself.
-	// Revoking an expired token is a no-op. Revoking twice is harmless.
-	RevokeAccessToken(ctx context.Context, jti, clientID string, exp, now time.Time) error
+	// acceptedUntil, the last instant any verifier accepts the token: its
+	// exp PLUS the clock-skew leeway verification allows (not exp alone, or
+	// a revoked token would work again between exp and exp + leeway). The
+	// record is kept a margin longer (Options.RevocationMargin) for clock
+	// differences between replicas, then disappears by itself. Revoking a
+	// token past acceptedUntil is a no-op. Revoking twice is harmless.
+	RevokeAccessToken(ctx context.Context, jti, clientID string, acceptedUntil, now time.Time) error
 	// CheckAccessToken is the request path: in ONE round trip it checks
 	// that jti is not revoked and that client clientID exists and is
 	// enabled, and returns the client. It returns ErrTokenRevoked,
@@ -46,14 +51,15 @@ return {'ok', c[1]}
 `)
 
 // RevokeAccessToken implements AccessTokenState.
-func (r *Redis) RevokeAccessToken(ctx context.Context, jti, clientID string, exp, now time.Time) error {
+func (r *Redis) RevokeAccessToken(ctx context.Context, jti, clientID string, acceptedUntil, now time.Time) error {
 	if jti == "" {
 		return errors.New("tokenstore: jti is required")
 	}
-	if !exp.After(now) {
-		return nil
+	if now.After(acceptedUntil) {
+		return nil // no verifier accepts the token any more
 	}
-	if err := r.rdb.Set(ctx, r.revokedJTIKey(jti), clientID, exp.Sub(now)).Err(); err != nil {
+	ttl := acceptedUntil.Sub(now) + r.revokeMargin
+	if err := r.rdb.Set(ctx, r.revokedJTIKey(jti), clientID, ttl).Err(); err != nil {
 		return fmt.Errorf("revoke access token: %w", err)
 	}
 	return nil

@@ -19,7 +19,9 @@ func TestRedisAccessTokenState(t *testing.T) {
 			sleep = r.Mini.FastForward
 		}
 		storetest.RunAccessTokens(t, func(t *testing.T) storetest.AccessTokenStore {
-			s, err := tokenstore.NewRedis(r.Client, tokenstore.Options{Prefix: fmt.Sprintf("%sat%d:", r.Prefix, n.Add(1))})
+			s, err := tokenstore.NewRedis(r.Client, tokenstore.Options{
+				Prefix: fmt.Sprintf("%sat%d:", r.Prefix, n.Add(1)), RevocationMargin: 2 * time.Second,
+			})
 			if err != nil {
 				t.Fatal(err)
 			}

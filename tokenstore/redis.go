@@ -23,13 +23,22 @@ type Options struct {
 	// TouchInterval is the least time between two last-use writes of one
 	// token; zero means DefaultTouchInterval.
 	TouchInterval time.Duration
+	// RevocationMargin is how long a revoked-jti record outlives the last
+	// instant a verifier accepts the token (see RevokeAccessToken), to
+	// cover clock differences between replicas; zero means
+	// DefaultRevocationMargin.
+	RevocationMargin time.Duration
 }
+
+// DefaultRevocationMargin is the default Options.RevocationMargin.
+const DefaultRevocationMargin = time.Minute
 
 // Redis is the Store on Redis.
 type Redis struct {
-	rdb   redis.UniversalClient
-	base  string // "<prefix>{auth}:"
-	touch time.Duration
+	rdb          redis.UniversalClient
+	base         string // "<prefix>{auth}:"
+	touch        time.Duration
+	revokeMargin time.Duration
 }
 
 var _ Store = (*Redis)(nil)
@@ -42,7 +51,10 @@ func NewRedis(rdb redis.UniversalClient, o Options) (*Redis, error) {
 	if o.TouchInterval <= 0 {
 		o.TouchInterval = DefaultTouchInterval
 	}
-	return &Redis{rdb: rdb, base: o.Prefix + "{auth}:", touch: o.TouchInterval}, nil
+	if o.RevocationMargin <= 0 {
+		o.RevocationMargin = DefaultRevocationMargin
+	}
+	return &Redis{rdb: rdb, base: o.Prefix + "{auth}:", touch: o.TouchInterval, revokeMargin: o.RevocationMargin}, nil
 }
 
 func (r *Redis) namesKey() string                 { return r.base + "client-names" }

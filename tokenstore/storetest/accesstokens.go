@@ -43,14 +43,15 @@ func RunAccessTokens(t *testing.T, newStore func(t *testing.T) AccessTokenStore,
 		_, err = s.CheckAccessToken(ctx, c.ID, "jti-1")
 		wantErr(t, "deleted client", err, tokenstore.ErrNotFound)
 	})
-	t.Run("RevocationLastsUntilExpiry", func(t *testing.T) {
+	// The store must be built with a RevocationMargin of 2s.
+	t.Run("RevocationLastsUntilAcceptedUntilPlusMargin", func(t *testing.T) {
 		s := newStore(t)
 		c := mustCreateClient(t, s, "cc")
 		now := time.Now()
-		if err := s.RevokeAccessToken(ctx, "jti-r", c.ID, now.Add(1500*time.Millisecond), now); err != nil {
+		if err := s.RevokeAccessToken(ctx, "jti-r", c.ID, now.Add(time.Second), now); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RevokeAccessToken(ctx, "jti-r", c.ID, now.Add(1500*time.Millisecond), now); err != nil {
+		if err := s.RevokeAccessToken(ctx, "jti-r", c.ID, now.Add(time.Second), now); err != nil {
 			t.Fatalf("second revocation: %v", err)
 		}
 		_, err := s.CheckAccessToken(ctx, c.ID, "jti-r")
@@ -58,13 +59,31 @@ func RunAccessTokens(t *testing.T, newStore func(t *testing.T) AccessTokenStore,
 		if _, err := s.CheckAccessToken(ctx, c.ID, "jti-other"); err != nil {
 			t.Fatalf("other token of the client: %v", err)
 		}
-		// Expired tokens are refused by their signature's exp; the record goes.
-		sleep(2 * time.Second)
+		// Past acceptedUntil but within the margin: still revoked.
+		sleep(1500 * time.Millisecond)
+		_, err = s.CheckAccessToken(ctx, c.ID, "jti-r")
+		wantErr(t, "revoked token within the margin", err, tokenstore.ErrTokenRevoked)
+		// After acceptedUntil + margin the record goes.
+		sleep(2500 * time.Millisecond)
 		if _, err := s.CheckAccessToken(ctx, c.ID, "jti-r"); err != nil {
-			t.Fatalf("revocation record outlived the token: %v", err)
+			t.Fatalf("revocation record outlived acceptedUntil + margin: %v", err)
 		}
+		now = time.Now()
 		if err := s.RevokeAccessToken(ctx, "jti-old", c.ID, now.Add(-time.Second), now); err != nil {
-			t.Fatalf("revoking an expired token: %v", err)
+			t.Fatalf("revoking a token no longer accepted: %v", err)
 		}
+	})
+	// A token past exp is still accepted within the leeway; acceptedUntil is
+	// exp + leeway, and revoking it then must take effect.
+	t.Run("RevokeWithinLeewayAfterExpiry", func(t *testing.T) {
+		s := newStore(t)
+		c := mustCreateClient(t, s, "cc")
+		now := time.Now()
+		exp := now.Add(-5 * time.Second)
+		if err := s.RevokeAccessToken(ctx, "jti-late", c.ID, exp.Add(30*time.Second), now); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.CheckAccessToken(ctx, c.ID, "jti-late")
+		wantErr(t, "token revoked after exp within leeway", err, tokenstore.ErrTokenRevoked)
 	})
 }
