@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -32,5 +33,42 @@ func TestRevokeAfterExpiryWithinLeeway(t *testing.T) {
 	wantStatus(t, "revoke", rr, http.StatusOK)
 	eventually(t, 5*time.Second, "token revoked within the leeway refused", func() bool {
 		return f.get("/scim/v2/Users", tok).StatusCode == http.StatusUnauthorized
+	})
+}
+
+// TestClientIDAloneCannotLockOutClient (M2): failures for a client id from
+// many addresses do not refuse the client's correct secret from its own
+// address; each guessing address is still throttled, and once the per-id
+// ceiling is reached an address that already failed gets no second try.
+func TestClientIDAloneCannotLockOutClient(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		const max = 3
+		f := newFixture(t, r, fixtureOpts{maxFailures: max})
+		id, secret := f.newClient("victim")
+		form := url.Values{"grant_type": {"client_credentials"}}
+		from := func(i int) []string { return []string{"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)} }
+
+		// One address: max failures, then 429 even with the right secret.
+		for i := 0; i < max; i++ {
+			resp, _ := f.post(oauth.PathToken, form, &[2]string{id, "opcs-guess"}, from(1)...)
+			wantStatus(t, "bad secret", resp, http.StatusUnauthorized)
+		}
+		resp, _ := f.post(oauth.PathToken, form, &[2]string{id, secret}, from(1)...)
+		wantStatus(t, "guessing address after max failures", resp, http.StatusTooManyRequests)
+
+		// Many addresses push the client id past its ceiling.
+		for i := 2; i < 2+oauth.IDFactor*max; i++ {
+			resp, _ := f.post(oauth.PathToken, form, &[2]string{id, "opcs-guess"}, from(i)...)
+			wantStatus(t, fmt.Sprintf("bad secret from address %d", i), resp, http.StatusUnauthorized)
+		}
+		// The real client, from an address without failures, still gets in.
+		resp, body := f.post(oauth.PathToken, form, &[2]string{id, secret}, from(250)...)
+		wantStatus(t, "right secret after many failures for the id elsewhere: "+body, resp, http.StatusOK)
+		resp, _ = f.post(oauth.PathIntrospect, url.Values{"token": {"x"}}, &[2]string{id, secret}, from(250)...)
+		wantStatus(t, "introspect from a clean address", resp, http.StatusOK)
+		// An address that already failed for this id gets no second guess
+		// while the id is over its ceiling.
+		resp, _ = f.post(oauth.PathToken, form, &[2]string{id, "opcs-guess2"}, from(2)...)
+		wantStatus(t, "second guess from an address over the id ceiling", resp, http.StatusTooManyRequests)
 	})
 }

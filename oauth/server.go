@@ -150,7 +150,9 @@ func readForm(c *gin.Context) bool {
 }
 
 // clientPrelude reads the client credentials of a form request and
-// refuses clients over the failure limit. It writes errors itself.
+// refuses requests over the failure limits (per client id and address, per
+// address; never per client id alone: see FailureLimiter). It writes
+// errors itself.
 func (s *Server) clientPrelude(c *gin.Context) (clientCreds, bool) {
 	if !readForm(c) {
 		return clientCreds{}, false
