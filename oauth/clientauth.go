@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -80,12 +81,15 @@ func clientInfoHandler(r *http.Request) (string, string, error) {
 }
 
 // requestClients memoises the client record for one request: the scope
-// handler and the library's client lookup share one store read.
+// handler and the library's client lookup share one store read, and the
+// secret the scope handler verified is not hashed a second time.
 type requestClients struct {
 	id     string
 	client tokenstore.Client
 	err    error
 	done   bool
+	// verified is the secret that passed the check for id ("" if none).
+	verified string
 }
 
 type requestClientsKey struct{}
@@ -125,13 +129,21 @@ func (cs clientStore) GetByID(ctx context.Context, id string) (oauth2.ClientInfo
 	if err != nil {
 		return nil, fmt.Errorf("load client: %w", err)
 	}
-	return clientInfo{c: c}, nil
+	ci := clientInfo{c: c}
+	if m, _ := ctx.Value(requestClientsKey{}).(*requestClients); m != nil && m.done && m.id == id {
+		ci.verified = m.verified
+	}
+	return ci, nil
 }
 
 // clientInfo is a stored client as the library sees it. It implements
 // oauth2.ClientPasswordVerifier, so the library never compares secrets
 // itself (it would compare with != against GetSecret).
-type clientInfo struct{ c tokenstore.Client }
+type clientInfo struct {
+	c tokenstore.Client
+	// verified is a secret already checked against c in this request.
+	verified string
+}
 
 func (ci clientInfo) GetID() string     { return ci.c.ID }
 func (ci clientInfo) GetSecret() string { return "" }
@@ -140,7 +152,12 @@ func (ci clientInfo) IsPublic() bool    { return false }
 func (ci clientInfo) GetUserID() string { return "" }
 
 // VerifyPassword implements oauth2.ClientPasswordVerifier with bcrypt.
+// A secret the scope handler already verified in this request is accepted
+// without a second bcrypt run.
 func (ci clientInfo) VerifyPassword(secret string) bool {
+	if ci.verified != "" && subtle.ConstantTimeCompare([]byte(ci.verified), []byte(secret)) == 1 {
+		return true
+	}
 	return auth.VerifyClientSecret(ci.c.SecretHash, secret) == nil
 }
 
@@ -154,16 +171,19 @@ func allowedScopes(c tokenstore.Client) []string {
 
 // scopeHandler is the library's ClientScopeHandler: no scope means scim_v2
 // (or, for a client not allowed scim_v2, all its scopes); any scope the
-// client may not have gives invalid_scope. It runs before the secret check,
-// so an unusable client is refused here as invalid_client.
+// client may not have gives invalid_scope. The library calls it BEFORE its
+// own secret check, so it authenticates the client first (unknown,
+// unusable client or wrong secret: invalid_client, counted as a failure):
+// otherwise invalid_scope would tell anyone without the secret that a
+// client id exists and which scopes it has.
 func (s *Server) scopeHandler(tgr *oauth2.TokenGenerateRequest) (bool, error) {
-	c, err := s.loadClient(tgr.Request.Context(), tgr.ClientID)
-	if errors.Is(err, tokenstore.ErrNotFound) || (err == nil && !usable(c)) {
-		auth.BurnClientSecretCheck(tgr.ClientSecret)
+	c, err := s.authenticateClient(tgr.Request.Context(), clientCreds{id: tgr.ClientID, secret: tgr.ClientSecret})
+	var re *requestError
+	if errors.As(err, &re) {
 		return false, oautherrors.ErrInvalidClient
 	}
 	if err != nil {
-		return false, fmt.Errorf("load client: %w", err)
+		return false, err
 	}
 	allowed := allowedScopes(c)
 	requested := strings.Fields(tgr.Scope)
@@ -191,7 +211,7 @@ func (s *Server) scopeHandler(tgr *oauth2.TokenGenerateRequest) (bool, error) {
 // revocation request: the same credentials and secret check as the token
 // endpoint. It returns invalid_client as a *requestError.
 func (s *Server) authenticateClient(ctx context.Context, creds clientCreds) (tokenstore.Client, error) {
-	c, err := s.opts.Clients.GetClient(ctx, creds.id)
+	c, err := s.loadClient(ctx, creds.id)
 	if errors.Is(err, tokenstore.ErrNotFound) || (err == nil && !usable(c)) {
 		auth.BurnClientSecretCheck(creds.secret)
 		return tokenstore.Client{}, &requestError{code: codeInvalidClient, description: "client authentication failed"}
@@ -201,6 +221,9 @@ func (s *Server) authenticateClient(ctx context.Context, creds clientCreds) (tok
 	}
 	if auth.VerifyClientSecret(c.SecretHash, creds.secret) != nil {
 		return tokenstore.Client{}, &requestError{code: codeInvalidClient, description: "client authentication failed"}
+	}
+	if m, _ := ctx.Value(requestClientsKey{}).(*requestClients); m != nil && m.done && m.id == creds.id {
+		m.verified = creds.secret
 	}
 	return c, nil
 }

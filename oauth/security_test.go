@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,4 +72,33 @@ func TestClientIDAloneCannotLockOutClient(t *testing.T) {
 		resp, _ = f.post(oauth.PathToken, form, &[2]string{id, "opcs-guess2"}, from(2)...)
 		wantStatus(t, "second guess from an address over the id ceiling", resp, http.StatusTooManyRequests)
 	})
+}
+
+// TestScopeNotCheckedBeforeSecret (L1): a known client id with a wrong
+// secret and a scope it may not have is invalid_client (401, counted), not
+// invalid_scope; with its secret, the scope is refused as invalid_scope.
+func TestScopeNotCheckedBeforeSecret(t *testing.T) {
+	f := newFixture(t, redistest.Mini(t), fixtureOpts{maxFailures: 2})
+	id, secret := f.newClient("scoped")
+	for _, bad := range []string{"opcs-guess", "not-even-a-secret"} {
+		resp, body := f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"bogus"}},
+			&[2]string{id, bad})
+		wantStatus(t, "bogus scope with secret "+bad+": "+body, resp, http.StatusUnauthorized)
+		if !strings.Contains(body, `"invalid_client"`) {
+			t.Fatalf("bogus scope with a wrong secret: %s", body)
+		}
+	}
+	// Both were counted as failures: the address is now limited for this id.
+	resp, _ := f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"bogus"}}, &[2]string{id, secret})
+	wantStatus(t, "after two failures", resp, http.StatusTooManyRequests)
+
+	resp, body := f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"bogus"}},
+		&[2]string{id, secret}, "X-Forwarded-For", "192.0.2.7")
+	wantStatus(t, "bogus scope with the right secret: "+body, resp, http.StatusBadRequest)
+	if !strings.Contains(body, `"invalid_scope"`) {
+		t.Fatalf("bogus scope with the right secret: %s", body)
+	}
+	resp, body = f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}}, &[2]string{id, secret},
+		"X-Forwarded-For", "192.0.2.7")
+	wantStatus(t, "default scope: "+body, resp, http.StatusOK)
 }
