@@ -41,6 +41,9 @@ func HashClientSecret(secret string, cost int) (string, error) {
 	return string(h), nil
 }
 
+// compareHash is bcrypt's comparison; a variable so tests can count calls.
+var compareHash = bcrypt.CompareHashAndPassword
+
 // ErrClientSecretMismatch is returned by VerifyClientSecret for a wrong or
 // malformed secret.
 var ErrClientSecretMismatch = errors.New("client secret mismatch")
@@ -48,22 +51,29 @@ var ErrClientSecretMismatch = errors.New("client secret mismatch")
 // VerifyClientSecret checks secret against a stored bcrypt hash. The
 // format and checksum are checked first (no hashing for random strings);
 // an empty hash never matches, but still costs one bcrypt comparison.
+// BurnClientSecretCheck does exactly the same work for the same secret, so
+// the time taken does not tell whether the client exists.
 func VerifyClientSecret(hash, secret string) error {
 	if err := CheckSecret(ClientSecretPrefix, secret); err != nil {
 		return ErrClientSecretMismatch
 	}
 	if hash == "" {
-		_ = bcrypt.CompareHashAndPassword(dummySecretHash(), []byte(secret))
+		_ = compareHash(dummySecretHash(), []byte(secret))
 		return ErrClientSecretMismatch
 	}
-	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)); err != nil {
+	if err := compareHash([]byte(hash), []byte(secret)); err != nil {
 		return ErrClientSecretMismatch
 	}
 	return nil
 }
 
-// BurnClientSecretCheck spends the time of one secret comparison without a
-// result, for unknown or disabled clients (no timing oracle for client ids).
+// BurnClientSecretCheck spends the time VerifyClientSecret would spend on
+// secret, without a result, for unknown or disabled clients (no timing
+// oracle for client ids): the format check first, then one bcrypt
+// comparison only for a well-formed secret, as VerifyClientSecret does.
 func BurnClientSecretCheck(secret string) {
-	_ = bcrypt.CompareHashAndPassword(dummySecretHash(), []byte(secret))
+	if CheckSecret(ClientSecretPrefix, secret) != nil {
+		return
+	}
+	_ = compareHash(dummySecretHash(), []byte(secret))
 }
