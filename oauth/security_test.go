@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
+	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/oauth"
 	"github.com/scimgate/scimgate/redistest"
 )
@@ -101,4 +103,29 @@ func TestScopeNotCheckedBeforeSecret(t *testing.T) {
 	resp, body = f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}}, &[2]string{id, secret},
 		"X-Forwarded-For", "192.0.2.7")
 	wantStatus(t, "default scope: "+body, resp, http.StatusOK)
+}
+
+// TestCraftedClientIDIsInvalidClient (L3): client_id "<uuid>:tokens" names
+// another key of the client in Redis; it is an unknown client (401,
+// counted as a failure), not a server error.
+func TestCraftedClientIDIsInvalidClient(t *testing.T) {
+	f := newFixture(t, redistest.Mini(t), fixtureOpts{maxFailures: 3})
+	ctx := context.Background()
+	c, err := f.svc.CreateClient(ctx, adminapi.ClientSpec{Name: "static"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreateToken(ctx, c.ID, adminapi.TokenSpec{Name: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	crafted := c.ID + ":tokens"
+	resp, body := f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}}, &[2]string{crafted, "opcs-guess"})
+	wantStatus(t, "token endpoint: "+body, resp, http.StatusUnauthorized)
+	resp, body = f.post(oauth.PathIntrospect, url.Values{"token": {"x"}}, &[2]string{crafted, "opcs-guess"})
+	wantStatus(t, "introspection: "+body, resp, http.StatusUnauthorized)
+	resp, body = f.post(oauth.PathRevoke, url.Values{"token": {"x"}}, &[2]string{crafted, "opcs-guess"})
+	wantStatus(t, "revocation: "+body, resp, http.StatusUnauthorized)
+	// The three were counted.
+	resp, _ = f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}}, &[2]string{crafted, "opcs-guess"})
+	wantStatus(t, "after three failures", resp, http.StatusTooManyRequests)
 }

@@ -67,7 +67,7 @@ func (r *Redis) RevokeAccessToken(ctx context.Context, jti, clientID string, acc
 
 // CheckAccessToken implements AccessTokenState.
 func (r *Redis) CheckAccessToken(ctx context.Context, clientID, jti string) (Client, error) {
-	if clientID == "" || jti == "" {
+	if !validClientID(clientID) || jti == "" {
 		return Client{}, ErrNotFound
 	}
 	res, err := checkAccessTokenScript.Run(ctx, r.rdb, []string{r.revokedJTIKey(jti), r.clientKey(clientID)}).StringSlice()

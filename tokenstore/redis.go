@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,6 +64,19 @@ func (r *Redis) clientTokensKey(id string) string { return r.base + "client:" + 
 func (r *Redis) tokenKey(hash string) string      { return r.base + "token:" + hash }
 func (r *Redis) tokenIDKey(id string) string      { return r.base + "token-id:" + id }
 
+// validClientID reports whether id is a client id as scimgate generates
+// them (uuid.NewString: canonical lowercase 36-character form). Every
+// lookup by a caller-supplied id checks this first and answers ErrNotFound
+// without touching Redis: ids are embedded in key names, so an id such as
+// "<uuid>:tokens" would otherwise name another key of the wrong type.
+func validClientID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
 // nameKey is the uniqueness key of a client name.
 func nameKey(name string) string { return strings.ToLower(name) }
 
@@ -77,6 +91,9 @@ func boolFlag(b bool) string {
 func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 	if c.ID == "" || c.Name == "" {
 		return errors.New("tokenstore: client id and name are required")
+	}
+	if !validClientID(c.ID) {
+		return fmt.Errorf("tokenstore: client id %q is not a canonical UUID", c.ID)
 	}
 	data, err := json.Marshal(c)
 	if err != nil {
@@ -107,7 +124,7 @@ func (r *Redis) GetClient(ctx context.Context, id string) (Client, error) {
 
 // getClient also returns the raw record, for compare-and-swap.
 func (r *Redis) getClient(ctx context.Context, id string) (Client, string, error) {
-	if id == "" {
+	if !validClientID(id) {
 		return Client{}, "", ErrNotFound
 	}
 	data, err := r.rdb.HGet(ctx, r.clientKey(id), "data").Result()
@@ -210,7 +227,7 @@ func (r *Redis) UpdateClient(ctx context.Context, id string, update func(Client)
 
 // DeleteClient implements Store.
 func (r *Redis) DeleteClient(ctx context.Context, id string) error {
-	if id == "" {
+	if !validClientID(id) {
 		return ErrNotFound
 	}
 	res, err := deleteClientScript.Run(ctx, r.rdb,

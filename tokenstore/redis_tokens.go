@@ -18,6 +18,9 @@ func (r *Redis) CreateToken(ctx context.Context, t Token, hash string) error {
 	if t.ID == "" || t.ClientID == "" || hash == "" {
 		return errors.New("tokenstore: token id, client id and hash are required")
 	}
+	if !validClientID(t.ClientID) {
+		return fmt.Errorf("client %s: %w", t.ClientID, ErrNotFound)
+	}
 	data, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("encode token: %w", err)
@@ -94,6 +97,9 @@ func (r *Redis) GetToken(ctx context.Context, id string) (Token, error) {
 func (r *Redis) ListTokens(ctx context.Context, clientID string) ([]Token, error) {
 	var clientIDs []string
 	if clientID != "" {
+		if !validClientID(clientID) {
+			return nil, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
+		}
 		n, err := r.rdb.Exists(ctx, r.clientKey(clientID)).Result()
 		if err != nil {
 			return nil, fmt.Errorf("list tokens: %w", err)

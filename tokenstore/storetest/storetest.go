@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -34,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokenstore.Store) {
 		{"DeleteClientDeletesTokens", testDeleteClient},
 		{"IdPIndex", testIdPIndex},
 		{"IdPSubjectUniqueUnderConcurrency", testIdPSubjectUniqueUnderConcurrency},
+		{"MalformedClientIDsNotFound", testMalformedClientIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -43,7 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokenstore.Store) {
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func newClient(name string) tokenstore.Client {
-	return tokenstore.Client{ID: randHex(8), Name: name, Method: "static_token", Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	return tokenstore.Client{ID: uuid.NewString(), Name: name, Method: "static_token", Enabled: true, CreatedAt: t0, UpdatedAt: t0}
 }
 
 func newToken(clientID string) tokenstore.Token {
@@ -79,6 +82,29 @@ func wantErr(t *testing.T, what string, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {
 		t.Fatalf("%s: got %v, want %v", what, err, want)
+	}
+}
+
+// testMalformedClientIDs: ids that are not what scimgate generates (a
+// UUID), e.g. "<id>:tokens" naming another key of the client, are simply
+// not found, never a store error.
+func testMalformedClientIDs(t *testing.T, s tokenstore.Store) {
+	ctx := context.Background()
+	c := mustCreateClient(t, s, "victim")
+	mustCreateToken(t, s, newToken(c.ID))
+	for _, id := range []string{c.ID + ":tokens", "{" + c.ID + "}", "urn:uuid:" + c.ID, strings.ToUpper(c.ID), "x"} {
+		_, err := s.GetClient(ctx, id)
+		wantErr(t, "GetClient("+id+")", err, tokenstore.ErrNotFound)
+		_, err = s.ListTokens(ctx, id)
+		wantErr(t, "ListTokens("+id+")", err, tokenstore.ErrNotFound)
+		if ats, ok := s.(tokenstore.AccessTokenState); ok {
+			_, err = ats.CheckAccessToken(ctx, id, "jti")
+			wantErr(t, "CheckAccessToken("+id+")", err, tokenstore.ErrNotFound)
+		}
+		wantErr(t, "DeleteClient("+id+")", s.DeleteClient(ctx, id), tokenstore.ErrNotFound)
+	}
+	if _, err := s.GetClient(ctx, c.ID); err != nil {
+		t.Fatalf("the real client: %v", err)
 	}
 }
 
