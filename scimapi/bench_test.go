@@ -152,7 +152,7 @@ func benchMemberPatch(b *testing.B, size int) {
 		for _, id := range ids[i:min(i+1000, size)] {
 			ms = append(ms, store.Member{Value: id})
 		}
-		if _, _, err := e.st.Update(context.Background(), store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: ms}, nil); err != nil {
+		if _, _, err := e.st.Update(context.Background(), store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Add: ms}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -92,9 +92,18 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 				}
 			}
 		}
-		expect := version
-		if expect == 0 && attrs != nil {
-			expect = cur.Version // a document rewrite must not lose a concurrent one
+		// A rewrite of the attributes must not lose a concurrent one. In
+		// delta mode it conditions on the attribute version only, so it
+		// does not conflict with concurrent member changes; a whole-document
+		// patch computed its member diff from this read, so it conditions
+		// on everything.
+		cond := store.Condition{Version: version}
+		if version == 0 && attrs != nil {
+			if full {
+				cond.Version = cur.Version
+			} else {
+				cond.AttrVersion = cur.AttrVersion
+			}
 		}
 		r := cur
 		if attrs != nil || !mc.Empty() {
@@ -107,8 +116,9 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 				}
 			}
 			j := h.journal(c, rt, kindUpdate, cur.Attrs, attrsOr(attrs, cur.Attrs), touched)
-			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc, j)
+			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, cond, attrs, mc, j)
 			if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
+				backoff(ctx, attempt)
 				continue
 			}
 			if err != nil {

@@ -1,8 +1,10 @@
 package scimapi
 
 import (
+	"context"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -16,7 +18,19 @@ import (
 
 // maxWriteAttempts bounds optimistic-concurrency retries of read-modify-write
 // requests that carry no If-Match.
-const maxWriteAttempts = 8
+const maxWriteAttempts = 32
+
+// backoff waits a little, randomly, before retry attempt+1 of a write that
+// lost a race, so that concurrent writers of one resource spread out.
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(rand.Int64N(int64(attempt+1) * int64(time.Millisecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
 
 // projection is the attributes / excludedAttributes pair of a request.
 type projection struct {
@@ -229,13 +243,20 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 		if isGroup {
 			mc = memberDiff(cur.Members, members)
 		}
-		expect := version
-		if expect == 0 {
-			expect = cur.Version // optimistic: retry if someone wrote in between
+		// Optimistic: retry if someone wrote in between. A group's member
+		// diff was computed from this read, so it conditions on everything.
+		cond := store.Condition{Version: version}
+		if version == 0 {
+			if isGroup {
+				cond.Version = cur.Version
+			} else {
+				cond.AttrVersion = cur.AttrVersion
+			}
 		}
 		j := h.journal(c, rt, kindUpdate, cur.Attrs, attrs, changedAttrs(cur.Attrs, attrs))
-		r, _, err := h.store.Update(ctx, rt.Name, cur.ID, expect, attrs, mc, j)
+		r, _, err := h.store.Update(ctx, rt.Name, cur.ID, cond, attrs, mc, j)
 		if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
+			backoff(ctx, attempt)
 			continue
 		}
 		if err != nil {

@@ -123,15 +123,15 @@ func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, me
 	if len(members) > 0 {
 		mc = &MemberChange{Add: members}
 	}
-	if _, _, err := s.write(ctx, typ, id.String(), "create", 0, attrs, mc, j); err != nil {
+	if _, _, err := s.write(ctx, typ, id.String(), "create", Condition{}, attrs, mc, j); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, typ, id.String(), ReadOptions{Members: typ == TypeGroup, Groups: true})
 }
 
 // Update implements Store.
-func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (*Resource, bool, error) {
-	_, changed, err := s.write(ctx, typ, id, "update", version, attrs, mc, j)
+func (s *Redis) Update(ctx context.Context, typ, id string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal) (*Resource, bool, error) {
+	_, changed, err := s.write(ctx, typ, id, "update", cond, attrs, mc, j)
 	if err != nil {
 		return nil, false, err
 	}
@@ -141,7 +141,7 @@ func (s *Redis) Update(ctx context.Context, typ, id string, version int64, attrs
 	return r, changed, err
 }
 
-func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (int64, bool, error) {
+func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal) (int64, bool, error) {
 	var doc, ix []byte
 	var gname string
 	if attrs != nil {
@@ -166,8 +166,8 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, version int64, 
 		return 0, false, fmt.Errorf("encode journal: %w", err)
 	}
 	res, err := writeScript.Run(ctx, s.c, s.keys(typ, id),
-		s.p, id, typ, mode, strconv.FormatInt(version, 10), now.Format(time.RFC3339Nano),
-		string(doc), string(ix), members, gname, journal).Slice()
+		s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
+		string(doc), string(ix), members, gname, journal, strconv.FormatInt(cond.AttrVersion, 10)).Slice()
 	if err != nil {
 		return 0, false, scriptErr(err)
 	}
@@ -249,7 +249,7 @@ func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOp
 	out := make([]*Resource, 0, len(raw))
 	for i, e := range raw {
 		fields, _ := e.([]any)
-		if len(fields) < 8 || fields[0] != typ {
+		if len(fields) < 9 || fields[0] != typ {
 			continue
 		}
 		r, err := decode(ids[i], fields)
@@ -275,6 +275,7 @@ func decode(id string, f []any) (*Resource, error) {
 		return nil, fmt.Errorf("store: decode %s: %w", id, err)
 	}
 	r.Role = str(7)
+	r.AttrVersion, _ = strconv.ParseInt(str(8), 10, 64)
 	r.Version, _ = strconv.ParseInt(str(2), 10, 64)
 	r.Created, _ = time.Parse(time.RFC3339Nano, str(3))
 	r.Modified, _ = time.Parse(time.RFC3339Nano, str(4))

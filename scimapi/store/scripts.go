@@ -11,6 +11,9 @@ import "github.com/redis/go-redis/v9"
 //	KEYS[1] r:<id>   KEYS[2] all:<Type>   KEYS[3..] index keys of the type
 //	ARGV[1] key prefix  ARGV[2] id  ARGV[3] type  ARGV[4] "create"|"update"
 //	ARGV[5] expected version ("0" = any)  ARGV[6] now (RFC 3339)
+//	ARGV[12] expected attribute version ("0" = any): counts attribute
+//	         changes only, so an optimistic attribute rewrite does not
+//	         conflict with concurrent member changes
 //	ARGV[7] attributes JSON ("" = unchanged)
 //	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr], ...] ("" = unchanged)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
@@ -31,6 +34,9 @@ if mode == 'create' then
 else
   if not exists or redis.call('HGET', res, 't') ~= typ then return redis.error_reply('NOTFOUND') end
   if ARGV[5] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[5] then
+    return redis.error_reply('VERSION')
+  end
+  if ARGV[12] ~= '0' and (redis.call('HGET', res, 'dv') or '1') ~= ARGV[12] then
     return redis.error_reply('VERSION')
   end
 end
@@ -67,6 +73,7 @@ local added, removed = {}, {}
 if ARGV[7] ~= '' then
   if redis.call('HGET', res, 'doc') ~= ARGV[7] then
     redis.call('HSET', res, 'doc', ARGV[7])
+    if mode ~= 'create' then redis.call('HINCRBY', res, 'dv', 1) end
     changed = true
     docChanged = true
   end
@@ -163,7 +170,7 @@ local auditID = ''
 if aidOut then auditID = aidOut end
 if mode == 'create' then
   v = 1
-  redis.call('HSET', res, 't', typ, 'v', 1, 'c', ARGV[6], 'm', ARGV[6])
+  redis.call('HSET', res, 't', typ, 'v', 1, 'dv', 1, 'c', ARGV[6], 'm', ARGV[6])
   redis.call('ZADD', KEYS[2], 0, id)
 elseif changed then
   v = redis.call('HINCRBY', res, 'v', 1)
@@ -266,12 +273,12 @@ return #ids
 //	ARGV[1] key prefix  ARGV[2] members "1"|"0"  ARGV[3] groups "1"|"0"
 //
 // Returns one entry per key: {} when missing, else
-// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role}.
+// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}.
 var readScript = redis.NewScript(`
 local p = ARGV[1]
 local out = {}
 for i, key in ipairs(KEYS) do
-  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role')
+  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
   if not r[1] then
     out[i] = {}
   else
@@ -288,7 +295,7 @@ for i, key in ipairs(KEYS) do
     if ARGV[2] == '1' and r[1] == 'Group' then
       members = redis.call('HGETALL', p .. 'm:' .. id)
     end
-    out[i] = {r[1], r[2], r[3], r[4], r[5], groups, members, r[6] or ''}
+    out[i] = {r[1], r[2], r[3], r[4], r[5], groups, members, r[6] or '', r[7] or '1'}
   end
 end
 return out

@@ -54,8 +54,11 @@ type Resource struct {
 	// Attrs holds the client-settable attributes with canonical names;
 	// never id, meta, members or groups.
 	Attrs    map[string]any
-	Version  int64
-	Created  time.Time
+	Version int64
+	// AttrVersion counts changes of Attrs only (not of members); writes
+	// that rewrite Attrs condition on it (Condition.AttrVersion).
+	AttrVersion int64
+	Created     time.Time
 	Modified time.Time
 	// Members of a Group, when read with ReadOptions.Members.
 	Members []Member
@@ -101,6 +104,17 @@ type ReadOptions struct {
 	Groups  bool // the groups containing a resource
 }
 
+// Condition is what an Update requires of the stored resource; zero
+// fields are not checked.
+type Condition struct {
+	// Version is the whole resource's version (an If-Match ETag).
+	Version int64
+	// AttrVersion is the attributes' version: a read-modify-write of the
+	// attributes conditions on it, so it conflicts only with other
+	// attribute writes, never with member changes.
+	AttrVersion int64
+}
+
 // Journal is what a write records besides the change itself, in the same
 // atomic step: one audit event, and change events for the application. It
 // is recorded only when the write changes something.
@@ -140,11 +154,10 @@ type Store interface {
 	// GetMany returns the resources that exist among ids, in ids' order.
 	GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error)
 	// Update replaces the attributes (unless attrs is nil) and applies mc
-	// (unless nil), only if the stored version equals version (0 skips the
-	// check; a mismatch is ErrVersionMismatch). The version and
+	// (unless nil), only if cond holds (a mismatch is ErrVersionMismatch). The version and
 	// lastModified change only when something changed; changed says so.
 	// The returned resource does not carry a group's members.
-	Update(ctx context.Context, typ, id string, version int64, attrs map[string]any, mc *MemberChange, j *Journal) (res *Resource, changed bool, err error)
+	Update(ctx context.Context, typ, id string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal) (res *Resource, changed bool, err error)
 	// Delete removes the resource, its index entries and its membership in
 	// every group (and, for a group, its members' back-references), only
 	// if version matches (0 skips the check).

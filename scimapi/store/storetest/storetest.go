@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ScanAndCount", testScanAndCount},
 		{"ConcurrentCreateSameUserName", testConcurrentCreate},
 		{"Roles", testRoles},
+		{"AttrVersionIgnoresMemberChanges", testAttrVersion},
 		{"ConcurrentMemberAdds", testConcurrentMemberAdds},
 	}
 	for _, tc := range tests {
@@ -58,7 +59,7 @@ func testCRUD(t *testing.T, s store.Store) {
 	if err != nil || got.Attrs["userName"] != "bjensen" {
 		t.Fatalf("get: %+v %v", got, err)
 	}
-	upd, changed, err := s.Update(ctx, store.TypeUser, u.ID, 1, map[string]any{"userName": "bjensen", "title": "CEO"}, nil, nil)
+	upd, changed, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{Version: 1}, map[string]any{"userName": "bjensen", "title": "CEO"}, nil, nil)
 	if err != nil || !changed || upd.Version != 2 || upd.Attrs["title"] != "CEO" || upd.Attrs["name"] != nil {
 		t.Fatalf("update: %+v %v %v", upd, changed, err)
 	}
@@ -74,7 +75,7 @@ func testCRUD(t *testing.T, s store.Store) {
 	if err := s.Delete(ctx, store.TypeUser, u.ID, 0, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, user("x"), nil, nil); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{}, user("x"), nil, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update missing: %v", err)
 	}
 }
@@ -110,7 +111,7 @@ func testUniqueness(t *testing.T, s store.Store) {
 
 func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 	u := mustCreate(t, s, store.TypeUser, map[string]any{"userName": "old", "externalId": "e1"})
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, map[string]any{"userName": "new"}, nil, nil); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "new"}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for attr, want := range map[string]int{"old": 0, "new": 1} {
@@ -124,7 +125,7 @@ func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 	}
 	// The freed names are reusable; the taken one is not.
 	mustCreate(t, s, store.TypeUser, map[string]any{"userName": "old", "externalId": "e1"})
-	_, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, user("OLD"), nil, nil)
+	_, _, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{}, user("OLD"), nil, nil)
 	wantUniqueness(t, err, "userName")
 	// A failed update changes nothing.
 	got, _ := s.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
@@ -132,7 +133,7 @@ func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 		t.Fatalf("failed update changed state: %+v", got)
 	}
 	g := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "Eng"})
-	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Sales"}, nil, nil); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, map[string]any{"displayName": "Sales"}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ids, _ := s.Lookup(ctx, store.TypeGroup, "displayName", "eng"); len(ids) != 0 {
@@ -142,10 +143,10 @@ func testIndexesFollowUpdates(t *testing.T, s store.Store) {
 
 func testVersions(t *testing.T, s store.Store) {
 	u := mustCreate(t, s, store.TypeUser, user("v"))
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 7, user("v2"), nil, nil); !errors.Is(err, store.ErrVersionMismatch) {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{Version: 7}, user("v2"), nil, nil); !errors.Is(err, store.ErrVersionMismatch) {
 		t.Fatalf("stale version: %v", err)
 	}
-	r, changed, err := s.Update(ctx, store.TypeUser, u.ID, 1, user("v"), nil, nil)
+	r, changed, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{Version: 1}, user("v"), nil, nil)
 	if err != nil || changed || r.Version != 1 || !r.Modified.Equal(u.Modified) {
 		t.Fatalf("no-op update: %+v changed=%v %v", r, changed, err)
 	}
@@ -165,7 +166,7 @@ func testTypeIsolation(t *testing.T, s store.Store) {
 	if err := s.Delete(ctx, store.TypeGroup, u.ID, 0, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user deleted as group: %v", err)
 	}
-	if _, _, err := s.Update(ctx, store.TypeGroup, u.ID, 0, map[string]any{"displayName": "x"}, nil, nil); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.Update(ctx, store.TypeGroup, u.ID, store.Condition{}, map[string]any{"displayName": "x"}, nil, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user updated as group: %v", err)
 	}
 }
@@ -192,7 +193,7 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("members %+v", g.Members)
 	}
 	inner := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "Inner"})
-	r, changed, err := s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}, {Value: inner.ID}}}, nil)
+	r, changed, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}, {Value: inner.ID}}}, nil)
 	if err != nil || !changed || r.Version != 2 || r.Members != nil {
 		t.Fatalf("add (members are not read back): %+v %v %v", r, changed, err)
 	}
@@ -206,7 +207,7 @@ func testMembers(t *testing.T, s store.Store) {
 		}
 	}
 	// Re-adding and removing absent members changes nothing.
-	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}}, Remove: []string{"absent"}}, nil)
+	r, changed, err = s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Add: []store.Member{{Value: b.ID}}, Remove: []string{"absent"}}, nil)
 	if err != nil || changed || r.Version != 2 {
 		t.Fatalf("no-op member change: v=%d changed=%v %v", r.Version, changed, err)
 	}
@@ -214,7 +215,7 @@ func testMembers(t *testing.T, s store.Store) {
 	if len(ua.Groups) != 1 || ua.Groups[0].Value != g.ID || ua.Groups[0].Display != "G" {
 		t.Fatalf("user groups %+v", ua.Groups)
 	}
-	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{a.ID}}, nil)
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Remove: []string{a.ID}}, nil)
 	r, _ = s.Get(ctx, store.TypeGroup, g.ID, store.ReadOptions{Members: true})
 	if err != nil || !slices.Equal(memberIDs(r), sortedIDs(b.ID, inner.ID)) {
 		t.Fatalf("remove: %v %v", memberIDs(r), err)
@@ -223,7 +224,7 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("removed user still lists group: %+v", ua.Groups)
 	}
 	// Removing a non-member with RemovePresent fails and changes nothing.
-	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Remove: []string{"absent"}, RemoveExisting: []string{b.ID, a.ID}}, nil)
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Remove: []string{"absent"}, RemoveExisting: []string{b.ID, a.ID}}, nil)
 	var nte *store.NoTargetError
 	if !errors.As(err, &nte) || nte.ID != a.ID {
 		t.Fatalf("remove non-member: %v", err)
@@ -232,20 +233,20 @@ func testMembers(t *testing.T, s store.Store) {
 		t.Fatalf("failed remove changed members: %v", memberIDs(r))
 	}
 	// Replace with an empty list empties the group (Okta).
-	_, changed, err = s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Replace: true}, nil)
+	_, changed, err = s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Replace: true}, nil)
 	r, _ = s.Get(ctx, store.TypeGroup, g.ID, store.ReadOptions{Members: true})
 	if err != nil || !changed || len(r.Members) != 0 {
 		t.Fatalf("replace empty: %+v %v", r, err)
 	}
 	// Renaming the group renames it in its members' groups attribute.
-	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Renamed"}, &store.MemberChange{Add: []store.Member{{Value: a.ID}}}, nil); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, map[string]any{"displayName": "Renamed"}, &store.MemberChange{Add: []store.Member{{Value: a.ID}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ua, _ = s.Get(ctx, store.TypeUser, a.ID, store.ReadOptions{Groups: true}); len(ua.Groups) != 1 || ua.Groups[0].Display != "Renamed" {
 		t.Fatalf("groups after rename %+v", ua.Groups)
 	}
 	// A failed member change is atomic with the attribute change.
-	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, 0, map[string]any{"displayName": "Other"}, &store.MemberChange{Add: []store.Member{{Value: "ghost"}}}, nil)
+	_, _, err = s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, map[string]any{"displayName": "Other"}, &store.MemberChange{Add: []store.Member{{Value: "ghost"}}}, nil)
 	if !errors.As(err, &ime) {
 		t.Fatalf("ghost member: %v", err)
 	}
@@ -365,7 +366,7 @@ func testConcurrentMemberAdds(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func(id string) {
 			defer wg.Done()
-			if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, 0, nil, &store.MemberChange{Add: []store.Member{{Value: id}}}, nil); err != nil {
+			if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Add: []store.Member{{Value: id}}}, nil); err != nil {
 				t.Error(err)
 			}
 		}(id)
@@ -392,10 +393,34 @@ func testRoles(t *testing.T, s store.Store) {
 		t.Fatalf("stored role %q", got.Role)
 	}
 	// A role survives attribute updates.
-	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, 0, map[string]any{"userName": "role", "title": "x"}, nil, nil); err != nil {
+	if _, _, err := s.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "role", "title": "x"}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = s.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{}); got.Role != "ADMIN" {
 		t.Fatalf("role lost on update: %q", got.Role)
+	}
+}
+
+// testAttrVersion: an attribute rewrite conditioned on the attribute
+// version succeeds across concurrent member changes, and fails after a
+// concurrent attribute change.
+func testAttrVersion(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, store.TypeUser, user("av"))
+	g := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "av"})
+	if g.AttrVersion != 1 {
+		t.Fatalf("new attribute version %d", g.AttrVersion)
+	}
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, &store.MemberChange{Add: []store.Member{{Value: u.ID}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{AttrVersion: g.AttrVersion}, map[string]any{"displayName": "av2"}, nil, nil)
+	if err != nil || r.AttrVersion != 2 || r.Version != 3 {
+		t.Fatalf("attribute write after a member change: %+v %v", r, err)
+	}
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{AttrVersion: g.AttrVersion}, map[string]any{"displayName": "av3"}, nil, nil); !errors.Is(err, store.ErrVersionMismatch) {
+		t.Fatalf("stale attribute version: %v", err)
+	}
+	if _, _, err := s.Update(ctx, store.TypeGroup, g.ID, store.Condition{Version: 2}, map[string]any{"displayName": "av3"}, nil, nil); !errors.Is(err, store.ErrVersionMismatch) {
+		t.Fatalf("stale version: %v", err)
 	}
 }
