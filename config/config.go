@@ -117,7 +117,9 @@ func Default() Config {
 			DeleteMode:          "hard",
 			SoftDeleteRetention: Duration(30 * 24 * time.Hour),
 		},
-		Tokens: Tokens{CacheTTL: Duration(time.Second)},
+		// 750ms leaves room for the polling and request time within the
+		// promise that a revocation reaches every replica within 1s.
+		Tokens: Tokens{CacheTTL: Duration(750 * time.Millisecond)},
 		OAuth: OAuth{
 			TokenTTL:        Duration(time.Hour),
 			SigningAlg:      "ES256",
