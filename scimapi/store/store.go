@@ -53,13 +53,13 @@ type Resource struct {
 	ID   string
 	// Attrs holds the client-settable attributes with canonical names;
 	// never id, meta, members or groups.
-	Attrs    map[string]any
+	Attrs   map[string]any
 	Version int64
 	// AttrVersion counts changes of Attrs only (not of members); writes
 	// that rewrite Attrs condition on it (Condition.AttrVersion).
 	AttrVersion int64
 	Created     time.Time
-	Modified time.Time
+	Modified    time.Time
 	// Members of a Group, when read with ReadOptions.Members.
 	Members []Member
 	// Groups directly containing the resource, when read with
