@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +57,11 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Sources, when set, lists the sources still in use (those of the
+	// current idp_jwt clients). RefreshDue calls it first and drops every
+	// other source, so the keys of deleted clients are neither refreshed
+	// nor reported any more. When it fails, nothing is dropped.
+	Sources func(ctx context.Context) ([]Source, error)
 }
 
 // Cache holds the key sets of every Source seen so far.
@@ -161,6 +165,7 @@ func (c *Cache) Prefetch(ctx context.Context, src Source) error {
 // and retries every failed source whose last attempt is older than
 // Cooldown. Run calls it periodically.
 func (c *Cache) RefreshDue(ctx context.Context) {
+	c.prune(ctx)
 	now := c.o.Now()
 	for _, e := range c.all() {
 		e.mu.RLock()
@@ -168,6 +173,30 @@ func (c *Cache) RefreshDue(ctx context.Context) {
 		e.mu.RUnlock()
 		if due {
 			c.refresh(ctx, e, true)
+		}
+	}
+}
+
+// prune drops the sources Options.Sources no longer lists.
+func (c *Cache) prune(ctx context.Context) {
+	if c.o.Sources == nil {
+		return
+	}
+	srcs, err := c.o.Sources(ctx)
+	if err != nil {
+		c.o.Log.Warn("idp keys: cannot list the issuers in use; keeping every cached issuer", "err", err.Error())
+		return
+	}
+	keep := make(map[Source]bool, len(srcs))
+	for _, s := range srcs {
+		keep[s] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for src := range c.entries {
+		if !keep[src] {
+			delete(c.entries, src)
+			c.o.Log.Info("idp keys: issuer no longer used by any client; keys dropped", "issuer", src.Issuer)
 		}
 	}
 }
@@ -189,26 +218,33 @@ func (c *Cache) Run(ctx context.Context) {
 }
 
 // Check reports the degraded sources (last fetch failed), or nil. It is a
-// server.Options.ReadyChecks function.
+// server.Options.ReadyChecks function, and /readyz is public: the detail
+// gives only counts and a short reason, never issuer or JWKS URLs nor raw
+// fetch errors (refresh logs those).
 func (c *Cache) Check(context.Context) error {
-	var msgs []string
+	var noKeys, stale int
 	for _, e := range c.all() {
 		e.mu.RLock()
 		if e.lastErr != nil {
-			state := "no keys cached"
 			if e.set != nil {
-				state = fmt.Sprintf("using %d keys cached at %s", e.set.Len(), e.fetchedAt.UTC().Format(time.RFC3339))
+				stale++
+			} else {
+				noKeys++
 			}
-			msgs = append(msgs, fmt.Sprintf("issuer %s unreachable since %s (%s): %v",
-				e.src, e.attemptAt.UTC().Format(time.RFC3339), state, e.lastErr))
 		}
 		e.mu.RUnlock()
 	}
-	if len(msgs) == 0 {
+	if noKeys+stale == 0 {
 		return nil
 	}
-	sort.Strings(msgs)
-	return errors.New(strings.Join(msgs, "; "))
+	var parts []string
+	if noKeys > 0 {
+		parts = append(parts, fmt.Sprintf("%d issuer(s) unreachable with no keys cached", noKeys))
+	}
+	if stale > 0 {
+		parts = append(parts, fmt.Sprintf("%d issuer(s) unreachable, using cached keys", stale))
+	}
+	return errors.New(strings.Join(parts, "; ") + " (details in the logs)")
 }
 
 func (e *entry) snapshot() (jwk.Set, time.Time) {

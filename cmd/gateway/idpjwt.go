@@ -28,6 +28,20 @@ func setupIdPJWT(ctx context.Context, store tokenstore.Store, cfg config.Config,
 		Refresh:    cfg.IdP.JWKSRefresh.Std(),
 		Cooldown:   cfg.IdP.UnknownKidCooldown.Std(),
 		Log:        log,
+		// Issuers of deleted clients are dropped on the next refresh.
+		Sources: func(ctx context.Context) ([]idpkeys.Source, error) {
+			clients, err := store.ListClients(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var out []idpkeys.Source
+			for _, c := range clients {
+				if c.Method == string(auth.MethodIdPJWT) && c.Issuer != "" {
+					out = append(out, idpkeys.Source{Issuer: c.Issuer, JWKSURL: c.JWKSURL})
+				}
+			}
+			return out, nil
+		},
 	})
 	var own []string
 	for _, iss := range []string{cfg.OAuth.Issuer, cfg.PublicURL} {
