@@ -51,6 +51,10 @@ type ClientCredentialsOptions struct {
 	CacheTTL time.Duration
 	// Leeway is the clock skew accepted on exp and iat.
 	Leeway time.Duration
+	// MaxLifetime is the token endpoint's access-token TTL: a token whose
+	// exp - iat exceeds MaxLifetime + Leeway is refused, whatever its
+	// signature (a key that leaked or a bug cannot mint long-lived tokens).
+	MaxLifetime time.Duration
 }
 
 // ClientCredentials authenticates the RFC 9068 access tokens scimgate's
@@ -67,8 +71,8 @@ type ClientCredentials struct {
 
 // NewClientCredentials returns the client-credentials Authenticator.
 func NewClientCredentials(o ClientCredentialsOptions) (*ClientCredentials, error) {
-	if o.Issuer == "" || o.Audience == "" || o.Keys == nil || o.State == nil {
-		return nil, errors.New("auth: client credentials need an issuer, an audience, keys and a state store")
+	if o.Issuer == "" || o.Audience == "" || o.Keys == nil || o.State == nil || o.MaxLifetime <= 0 {
+		return nil, errors.New("auth: client credentials need an issuer, an audience, keys, a state store and a token lifetime")
 	}
 	return &ClientCredentials{opts: o, cache: newPrincipalCache(o.CacheTTL, 10000)}, nil
 }
@@ -252,6 +256,13 @@ func (a *ClientCredentials) verify(ctx context.Context, token string, now time.T
 	cl := &AccessClaims{
 		Issuer: tok.Issuer(), Subject: tok.Subject(), Audience: tok.Audience(), JTI: tok.JwtID(),
 		IssuedAt: tok.IssuedAt(), ExpiresAt: tok.Expiration(),
+	}
+	// jwx skips the exp check for a zero exp ("exp": 0 never expires).
+	if cl.ExpiresAt.Unix() <= 0 || cl.IssuedAt.Unix() <= 0 {
+		return nil, Reject(MethodClientCredentials, "", "token exp or iat missing or zero")
+	}
+	if life := cl.ExpiresAt.Sub(cl.IssuedAt); life > a.opts.MaxLifetime+a.opts.Leeway {
+		return nil, Reject(MethodClientCredentials, "", "token lifetime %s exceeds %s", life, a.opts.MaxLifetime)
 	}
 	if v, ok := tok.Get("client_id"); ok {
 		cl.ClientID, _ = v.(string)

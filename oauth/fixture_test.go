@@ -78,7 +78,7 @@ func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
 	f.svc.SetSecretCost(bcrypt.MinCost)
 	f.authn, err = auth.NewClientCredentials(auth.ClientCredentialsOptions{
 		Issuer: f.iss, Audience: f.aud, Keys: oauth.NewPublicKeys(keys, 0, time.Now), State: st,
-		CacheTTL: time.Second, Leeway: 30 * time.Second,
+		CacheTTL: time.Second, Leeway: 30 * time.Second, MaxLifetime: o.ttl,
 	})
 	if err != nil {
 		t.Fatal(err)

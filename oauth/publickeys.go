@@ -16,11 +16,18 @@ import (
 // set caused by unknown kids.
 const DefaultRefreshCooldown = 250 * time.Millisecond
 
+// MaxKeySetAge is how long the in-memory key set is used before it is
+// reloaded from Redis: a key that is no longer published (retention over,
+// pruned, or removed after a compromise) stops verifying within this time
+// on every replica, not only when some token names an unknown kid.
+const MaxKeySetAge = 30 * time.Second
+
 // PublicKeys is the per-process verification key set: auth.KeySource for
 // auth.ClientCredentials. Known kids are answered from memory (a kid's key
-// never changes); an unknown kid reloads the published keys from Redis, at
-// most once per cooldown, so tokens with made-up kids cannot turn into one
-// Redis request each.
+// never changes) for at most MaxKeySetAge, then the set is reloaded; an
+// unknown kid reloads the published keys from Redis, at most once per
+// cooldown, so tokens with made-up kids cannot turn into one Redis request
+// each.
 type PublicKeys struct {
 	store    *KeyStore
 	cooldown time.Duration
@@ -30,7 +37,7 @@ type PublicKeys struct {
 	keys map[string]verificationKey
 
 	reload   sync.Mutex // one reload at a time
-	loadedAt time.Time  // guarded by reload
+	loadedAt time.Time  // written under reload and mu
 }
 
 type verificationKey struct {
@@ -51,15 +58,21 @@ func NewPublicKeys(store *KeyStore, cooldown time.Duration, now func() time.Time
 
 // VerificationKey implements auth.KeySource.
 func (p *PublicKeys) VerificationKey(ctx context.Context, kid string) (jwa.SignatureAlgorithm, jwk.Key, error) {
-	if k, ok := p.lookup(kid); ok {
+	if k, ok := p.lookup(kid); ok && !p.stale(p.now()) {
 		return k.alg, k.key, nil
 	}
 	p.reload.Lock()
 	defer p.reload.Unlock()
-	if k, ok := p.lookup(kid); ok { // loaded while we waited
+	now := p.now()
+	if p.loadedAt.IsZero() || now.Sub(p.loadedAt) >= MaxKeySetAge {
+		// Too old: reload (and fail closed if the keys cannot be read).
+		if err := p.load(ctx, now); err != nil {
+			return "", nil, err
+		}
+	}
+	if k, ok := p.lookup(kid); ok { // loaded while we waited, or just now
 		return k.alg, k.key, nil
 	}
-	now := p.now()
 	if !p.loadedAt.IsZero() && now.Sub(p.loadedAt) < p.cooldown {
 		return "", nil, auth.ErrUnknownKey
 	}
@@ -70,6 +83,13 @@ func (p *PublicKeys) VerificationKey(ctx context.Context, kid string) (jwa.Signa
 		return k.alg, k.key, nil
 	}
 	return "", nil, auth.ErrUnknownKey
+}
+
+// stale reports whether the key set was loaded MaxKeySetAge or longer ago.
+func (p *PublicKeys) stale(now time.Time) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.loadedAt.IsZero() || now.Sub(p.loadedAt) >= MaxKeySetAge
 }
 
 func (p *PublicKeys) lookup(kid string) (verificationKey, bool) {
@@ -95,8 +115,8 @@ func (p *PublicKeys) load(ctx context.Context, now time.Time) error {
 	}
 	p.mu.Lock()
 	p.keys = m
-	p.mu.Unlock()
 	p.loadedAt = now
+	p.mu.Unlock()
 	return nil
 }
 

@@ -2,16 +2,19 @@ package oauth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/oauth"
 	"github.com/scimgate/scimgate/redistest"
 )
@@ -128,4 +131,68 @@ func TestCraftedClientIDIsInvalidClient(t *testing.T) {
 	// The three were counted.
 	resp, _ = f.post(oauth.PathToken, url.Values{"grant_type": {"client_credentials"}}, &[2]string{crafted, "opcs-guess"})
 	wantStatus(t, "after three failures", resp, http.StatusTooManyRequests)
+}
+
+// TestTokenLifetimeBounded (L6): tokens signed with our real key but with
+// exp 0 or a lifetime beyond the TTL (+ leeway) are refused.
+func TestTokenLifetimeBounded(t *testing.T) {
+	f := newFixture(t, redistest.Mini(t), fixtureOpts{ttl: time.Hour})
+	id, _ := f.newClient("life")
+	key, err := f.keys.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := f.claims(id)
+	wantStatus(t, "control token", f.get("/scim/v2/Users", sign(t, ok, key.Alg, key.Private, key.ID)), http.StatusOK)
+
+	now := time.Now()
+	for name, mod := range map[string]func(c map[string]any){
+		"exp 0": func(c map[string]any) { c["exp"] = 0 },
+		"iat 0": func(c map[string]any) { c["iat"] = 0 },
+		"lifetime 2h": func(c map[string]any) {
+			c["iat"] = now.Add(-time.Minute).Unix()
+			c["exp"] = now.Add(2 * time.Hour).Unix()
+		},
+		"lifetime 10 years": func(c map[string]any) { c["exp"] = now.AddDate(10, 0, 0).Unix() },
+	} {
+		c := f.claims(id)
+		mod(c)
+		c["jti"] = "life-" + name
+		wantStatus(t, name, f.get("/scim/v2/Users", sign(t, c, key.Alg, key.Private, key.ID)), http.StatusUnauthorized)
+	}
+}
+
+// TestRetiredKeyForgottenWithoutUnknownKid (L6): the in-memory key set is
+// reloaded at least every MaxKeySetAge, so a key that is no longer
+// published stops verifying even though its kid is known.
+func TestRetiredKeyForgottenWithoutUnknownKid(t *testing.T) {
+	r := redistest.Mini(t)
+	ctx := context.Background()
+	ks, err := oauth.NewKeyStore(r.Client, oauth.KeyStoreOptions{Prefix: r.Prefix, Alg: oauth.AlgES256, Retention: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	clk := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clk }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); clk = clk.Add(d) }
+	pk := oauth.NewPublicKeys(ks, 0, now)
+	old, err := ks.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pk.VerificationKey(ctx, old.ID); err != nil {
+		t.Fatalf("current key: %v", err)
+	}
+	if _, err := ks.Rotate(ctx, now()); err != nil {
+		t.Fatal(err)
+	}
+	advance(30 * time.Second)
+	if _, _, err := pk.VerificationKey(ctx, old.ID); err != nil {
+		t.Fatalf("retired key within its retention: %v", err)
+	}
+	advance(time.Minute + oauth.MaxKeySetAge)
+	if _, _, err := pk.VerificationKey(ctx, old.ID); !errors.Is(err, auth.ErrUnknownKey) {
+		t.Fatalf("key past its retention still verifies: %v", err)
+	}
 }

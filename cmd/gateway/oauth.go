@@ -52,6 +52,8 @@ func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.C
 		State:    store,
 		CacheTTL: cfg.Tokens.CacheTTL.Std(),
 		Leeway:   tokenLeeway,
+		// Tokens living longer than the configured TTL are refused.
+		MaxLifetime: cfg.OAuth.TokenTTL.Std(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("client credentials: %w", err)
