@@ -73,9 +73,12 @@ type Rejection struct {
 
 func (r *Rejection) Error() string { return fmt.Sprintf("auth %s: %s", r.Method, r.Reason) }
 
-// Reject builds a *Rejection.
+// Reject builds a *Rejection. Unverified token content among args must be
+// clip()ped by the caller; the whole reason is also stripped of control
+// characters and bounded here, as a second line of defence for the logs
+// and the audit trail.
 func Reject(m Method, clientID, format string, args ...any) *Rejection {
-	return &Rejection{Method: m, ClientID: clientID, Reason: fmt.Sprintf(format, args...)}
+	return &Rejection{Method: m, ClientID: clientID, Reason: sanitize(fmt.Sprintf(format, args...), maxReason)}
 }
 
 // Chain tries each Authenticator in turn. The first one that claims the

@@ -222,20 +222,20 @@ func (a *ClientCredentials) verify(ctx context.Context, token string, now time.T
 	h, _ := peekHeader(token)
 	alg := jwa.SignatureAlgorithm(h.Alg)
 	if !slices.Contains(SigningAlgs, alg) {
-		return nil, Reject(MethodClientCredentials, "", "signature algorithm %q not allowed", h.Alg)
+		return nil, Reject(MethodClientCredentials, "", "signature algorithm %q not allowed", clip(h.Alg))
 	}
 	if h.Kid == "" {
 		return nil, Reject(MethodClientCredentials, "", "token has no kid")
 	}
 	keyAlg, key, err := a.opts.Keys.VerificationKey(ctx, h.Kid)
 	if errors.Is(err, ErrUnknownKey) {
-		return nil, Reject(MethodClientCredentials, "", "unknown signing key %q", h.Kid)
+		return nil, Reject(MethodClientCredentials, "", "unknown signing key %q", clip(h.Kid))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("verification key: %w", err)
 	}
 	if keyAlg != alg {
-		return nil, Reject(MethodClientCredentials, "", "token alg %s differs from key %s's %s", alg, h.Kid, keyAlg)
+		return nil, Reject(MethodClientCredentials, "", "token alg %s differs from key %s's %s", clip(string(alg)), clip(h.Kid), keyAlg)
 	}
 	tok, err := jwt.ParseString(token,
 		jwt.WithKey(alg, key),

@@ -150,18 +150,18 @@ func (c idpClaims) checkTimes(now time.Time, leeway time.Duration) error {
 func (c idpClaims) checkParty(issuer, subject, audience string) error {
 	switch {
 	case c.Iss != issuer:
-		return claimErr("iss %q is not the client's issuer", c.Iss)
+		return claimErr("iss %q is not the client's issuer", clip(c.Iss))
 	case c.Sub == "":
 		return claimErr("token has no sub claim")
 	case c.Sub != subject:
-		return claimErr("sub %q is not the client's subject %q", c.Sub, subject)
+		return claimErr("sub %q is not the client's subject %q", clip(c.Sub), subject)
 	}
 	aud := c.Aud.values(false)
 	if len(aud) == 0 {
 		return claimErr("token has no aud claim")
 	}
 	if !slices.Contains(aud, audience) {
-		return claimErr("aud %q does not include %q", aud, audience)
+		return claimErr("aud %q does not include %q", clipAll(aud), audience)
 	}
 	return nil
 }

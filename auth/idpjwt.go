@@ -180,9 +180,9 @@ func (a *IdPJWT) lookupClient(ctx context.Context, cl idpClaims, now time.Time) 
 	case errors.Is(l.err, tokenstore.ErrUnknownIssuer):
 		return tokenstore.Client{}, ErrNotMine
 	case l.err != nil && cl.Sub == "":
-		return tokenstore.Client{}, Reject(MethodIdPJWT, "", "token of issuer %s has no sub claim", cl.Iss)
+		return tokenstore.Client{}, Reject(MethodIdPJWT, "", "token of issuer %s has no sub claim", clip(cl.Iss))
 	case l.err != nil:
-		return tokenstore.Client{}, Reject(MethodIdPJWT, "", "sub %q is not the subject of any client trusting issuer %s", cl.Sub, cl.Iss)
+		return tokenstore.Client{}, Reject(MethodIdPJWT, "", "sub %q is not the subject of any client trusting issuer %s", clip(cl.Sub), clip(cl.Iss))
 	case !l.c.Enabled:
 		return tokenstore.Client{}, Reject(MethodIdPJWT, l.c.ID, "client disabled")
 	case l.c.Method != string(MethodIdPJWT):
@@ -196,15 +196,15 @@ func (a *IdPJWT) lookupClient(ctx context.Context, cl idpClaims, now time.Time) 
 func (a *IdPJWT) verifySignature(ctx context.Context, c tokenstore.Client, h jwtHeader, token string) error {
 	alg, ok := a.algs[h.Alg]
 	if !ok {
-		return Reject(MethodIdPJWT, c.ID, "alg %q not allowed", h.Alg)
+		return Reject(MethodIdPJWT, c.ID, "alg %q not allowed", clip(h.Alg))
 	}
 	if len(h.Crit) > 0 {
-		return Reject(MethodIdPJWT, c.ID, "unsupported critical header parameters %q", h.Crit)
+		return Reject(MethodIdPJWT, c.ID, "unsupported critical header parameters %q", clipAll(h.Crit))
 	}
 	keys, err := a.keys.Keys(ctx, idpkeys.Source{Issuer: c.Issuer, JWKSURL: c.JWKSURL}, h.Kid)
 	switch {
 	case errors.Is(err, idpkeys.ErrUnknownKid):
-		return Reject(MethodIdPJWT, c.ID, "unknown kid %q", h.Kid)
+		return Reject(MethodIdPJWT, c.ID, "unknown kid %q", clip(h.Kid))
 	case err != nil:
 		// No keys could ever be fetched: not the client's fault (503).
 		return fmt.Errorf("idp keys of client %s: %w", c.ID, err)
@@ -220,9 +220,9 @@ func (a *IdPJWT) verifySignature(ctx context.Context, c tokenstore.Client, h jwt
 		}
 	}
 	if fits == 0 {
-		return Reject(MethodIdPJWT, c.ID, "no key with kid %q fits alg %s", h.Kid, h.Alg)
+		return Reject(MethodIdPJWT, c.ID, "no key with kid %q fits alg %s", clip(h.Kid), clip(h.Alg))
 	}
-	return Reject(MethodIdPJWT, c.ID, "bad signature (alg %s, kid %q)", h.Alg, h.Kid)
+	return Reject(MethodIdPJWT, c.ID, "bad signature (alg %s, kid %q)", clip(h.Alg), clip(h.Kid))
 }
 
 // keyFits reports whether k may verify alg: the key type matches and the
