@@ -145,8 +145,7 @@ func (s *Server) metadata(c *gin.Context) {
 		"token_endpoint_auth_methods_supported": methods,
 		"introspection_endpoint_auth_methods_supported": methods,
 		"revocation_endpoint_auth_methods_supported":    methods,
-		"scopes_supported": auth.KnownScopes,
-		"token_endpoint_auth_signing_alg_values_supported": nil,
-		"access_token_signing_alg_values_supported":        []string{AlgES256, AlgRS256},
+		"scopes_supported":                          auth.KnownScopes,
+		"access_token_signing_alg_values_supported": []string{AlgES256, AlgRS256},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/scimgate/scimgate/oauth"
@@ -75,5 +76,14 @@ func TestMetadata(t *testing.T) {
 	}
 	if g, _ := json.Marshal(m["token_endpoint_auth_methods_supported"]); string(g) != `["client_secret_basic","client_secret_post"]` {
 		t.Errorf("auth methods %s", g)
+	}
+	// RFC 8414 §2: every *_values_supported member present is a JSON array
+	// (no private_key_jwt/client_secret_jwt, so no signing algs: no member).
+	for k, v := range m {
+		if strings.HasSuffix(k, "_supported") {
+			if _, ok := v.([]any); !ok {
+				t.Errorf("%s = %v, want a JSON array", k, v)
+			}
+		}
 	}
 }
