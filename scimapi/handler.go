@@ -132,9 +132,3 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 		g.DELETE(rt.Endpoint+"/:id", write(res), bind(h.delete))
 	}
 }
-
-// NotFound answers an unknown path under a SCIM prefix with a SCIM 404;
-// mount it as the engine's NoRoute handler for those prefixes.
-func (h *Handler) NotFound(c *gin.Context) {
-	writeError(c, h.opts.Log, notFoundEndpoint)
-}

@@ -16,8 +16,6 @@ import (
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
-var notFoundEndpoint = scimerr.NotFound("no such SCIM endpoint")
-
 // request holds per-request values shared by the handlers.
 type request struct {
 	base string // base URL of the SCIM mount, e.g. https://h/scim/v2

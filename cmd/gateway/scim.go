@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -11,6 +12,7 @@ import (
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
 	"github.com/scimgate/scimgate/scimapi/schema"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
@@ -93,4 +95,20 @@ func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, cfg config.
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// unmatched answers a request no route takes: with the SCIM error schema
+// (RFC 7644 §3.12) under the SCIM prefixes, with a small JSON body elsewhere.
+func unmatched(status int, detail string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for _, prefix := range scimPrefixes {
+			if p := c.Request.URL.Path; p == prefix || strings.HasPrefix(p, prefix+"/") {
+				code, body := scimerr.ToBody(scimerr.New(status, "", "%s", detail))
+				c.Header("Content-Type", scimapi.MediaType)
+				c.AbortWithStatusJSON(code, body)
+				return
+			}
+		}
+		c.AbortWithStatusJSON(status, gin.H{"error": detail})
+	}
 }

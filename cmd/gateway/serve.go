@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
@@ -160,7 +158,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	defer stopMetrics()
-	engine.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
+	// Unknown paths get 404 and known paths with another method 405 (with
+	// Allow); under the SCIM prefixes both are SCIM error bodies.
+	engine.HandleMethodNotAllowed = true
+	engine.NoRoute(unmatched(http.StatusNotFound, "no such endpoint"))
+	engine.NoMethod(unmatched(http.StatusMethodNotAllowed, "method not allowed on this endpoint"))
 	reportRoutes(engine, cio)
 
 	return server.Run(ctx, cfg.Listen, engine, cfg.ShutdownTimeout.Std(), log, func(a net.Addr) {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,5 +186,38 @@ func TestBinaryExitStatus(t *testing.T) {
 	}
 	if lines := strings.Count(strings.TrimSpace(string(out)), "\n"); lines != 0 || !strings.Contains(string(out), "unknownkey") {
 		t.Fatalf("want one line naming the key, got %q", out)
+	}
+}
+
+// TestUnmatchedRoutesAnswerSCIMErrors: under the SCIM prefixes an unknown
+// path is a SCIM 404 and a wrong method a SCIM 405 with Allow (RFC 7644
+// §3.12 error schema).
+func TestUnmatchedRoutesAnswerSCIMErrors(t *testing.T) {
+	base, logs := startGateway(t, config.Default())
+	m := regexp.MustCompile(`SCIM token:\s+(opst-\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no SCIM token printed:\n%s", logs)
+	}
+	do := func(method, path string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+m[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := do("GET", "/scim/v2/Nope")
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/scim+json" || !strings.Contains(body, `"status":"404"`) {
+		t.Fatalf("unknown SCIM path: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = do("DELETE", "/scim_v2/Users")
+	if resp.StatusCode != 405 || !strings.Contains(body, `"status":"405"`) || !strings.Contains(resp.Header.Get("Allow"), "GET") {
+		t.Fatalf("wrong method: %d %q %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+	if resp, _ = do("GET", "/elsewhere"); resp.StatusCode != 404 {
+		t.Fatalf("unknown path: %d", resp.StatusCode)
 	}
 }
