@@ -6,6 +6,24 @@ import "github.com/redis/go-redis/v9"
 // membership keys (m:, of:, r: of members, gname) from ARGV[1], the prefix
 // including the {scim} hash tag, so every key is in the same Cluster slot.
 
+// luaDropIndexEntries defines dropIndexEntries(res, id), shared by the write
+// and delete scripts: it removes the index entries recorded in the
+// resource's "ix" field (unique hash entries only while they still point at
+// id). KEYS[e[1]] is the index key of entry e.
+const luaDropIndexEntries = `
+local function dropIndexEntries(res, id)
+  local old = redis.call('HGET', res, 'ix')
+  if not old then return end
+  for _, e in ipairs(cjson.decode(old)) do
+    if e[3] == 1 then
+      if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
+    else
+      redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
+    end
+  end
+end
+`
+
 // writeScript creates or updates one resource.
 //
 //	KEYS[1] r:<id>   KEYS[2] all:<Type>   KEYS[3..] index keys of the type
@@ -25,7 +43,7 @@ import "github.com/redis/go-redis/v9"
 //
 // Returns {version, changed(0|1), audit entry id or ""} or an error reply: NOTFOUND, EXISTS,
 // VERSION, UNIQUENESS <attr>, NOMEMBER <id>, NOTARGET <id>.
-var writeScript = redis.NewScript(`
+var writeScript = redis.NewScript(luaDropIndexEntries + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
 local exists = redis.call('EXISTS', res) == 1
@@ -80,16 +98,7 @@ if ARGV[7] ~= '' then
 end
 
 if newix then
-  local old = redis.call('HGET', res, 'ix')
-  if old then
-    for _, e in ipairs(cjson.decode(old)) do
-      if e[3] == 1 then
-        if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
-      else
-        redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
-      end
-    end
-  end
+  dropIndexEntries(res, id)
   for _, e in ipairs(newix) do
     if e[3] == 1 then
       redis.call('HSET', KEYS[e[1]], e[2], id)
@@ -192,23 +201,14 @@ return {v, changed and 1 or 0, auditID}
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //
 // Returns the audit entry id ("" without a journal).
-var deleteScript = redis.NewScript(`
+var deleteScript = redis.NewScript(luaDropIndexEntries + `
 local p, id = ARGV[1], ARGV[2]
 local res = KEYS[1]
 if redis.call('HGET', res, 't') ~= ARGV[5] then return redis.error_reply('NOTFOUND') end
 if ARGV[3] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[3] then
   return redis.error_reply('VERSION')
 end
-local old = redis.call('HGET', res, 'ix')
-if old then
-  for _, e in ipairs(cjson.decode(old)) do
-    if e[3] == 1 then
-      if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
-    else
-      redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
-    end
-  end
-end
+dropIndexEntries(res, id)
 local j, aid = nil, nil
 if ARGV[6] ~= '' then
   j = cjson.decode(ARGV[6])
