@@ -7,12 +7,14 @@ package scimapi
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/roles"
 	"github.com/scimgate/scimgate/scimapi/schema"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 	"github.com/scimgate/scimgate/server"
 )
@@ -113,6 +115,11 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 	g.GET("/ResourceTypes", read(""), with(h.resourceTypes))
 	g.GET("/ResourceTypes/:name", read(""), with(h.resourceType))
 	g.POST("/.search", read("*"), with(h.rootSearch))
+	// RFC 7644 §3.11: a service provider without /Me answers 501. SCIM
+	// clients here are provisioning systems, not end users.
+	g.Any("/Me", func(c *gin.Context) {
+		writeError(c, h.opts.Log, scimerr.New(http.StatusNotImplemented, "", "/Me is not supported: the authenticated subject is a provisioning client, not a SCIM user"))
+	})
 
 	for _, rt := range []*schema.ResourceType{h.reg.Users(), h.reg.Groups()} {
 		rt := rt

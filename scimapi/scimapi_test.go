@@ -532,6 +532,7 @@ func testDiscovery(t *testing.T, e *env) {
 		t.Fatalf("user schema %v", u.body["id"])
 	}
 	wantError(t, e.do("GET", "/scim/v2/Schemas/urn:nope", nil), 404, "")
+	wantError(t, e.do("GET", "/scim/v2/Me", nil), 501, "") // RFC 7644 §3.11
 	e.must(e.do("GET", "/scim/v2/ResourceTypes", nil), 200)
 	g := e.must(e.do("GET", "/scim/v2/ResourceTypes/Group", nil), 200)
 	if g.body["endpoint"] != "/Groups" {
