@@ -48,3 +48,9 @@ func sanitize(s string, limit int) string {
 	}
 	return b.String()
 }
+
+// LogSafe makes an unverified, caller-chosen value (a presented client id,
+// say) safe for a log line or an audit reason, like the values quoted in
+// rejection reasons: control and format characters dropped, invalid UTF-8
+// replaced, cut to 64 runes with a trailing "…".
+func LogSafe(s string) string { return clip(s) }

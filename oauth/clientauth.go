@@ -21,6 +21,26 @@ import (
 // requestError is a client mistake with its RFC 6749 §5.2 code.
 type requestError struct {
 	code, description string
+	// reason is the precise cause of a failed client authentication, for
+	// the log and the audit trail only: the answer says no more than
+	// description ("" = description).
+	reason string
+	// known: the presented client id names a stored client.
+	known bool
+}
+
+// authFailure is a failed client authentication: code and description
+// for the answer, reason for the audit trail.
+func authFailure(description, reason string, known bool) *requestError {
+	return &requestError{code: codeInvalidClient, description: description, reason: reason, known: known}
+}
+
+// auditReason is the reason recorded for e.
+func (e *requestError) auditReason() string {
+	if e.reason != "" {
+		return e.reason
+	}
+	return e.description
 }
 
 func (e *requestError) Error() string { return e.code + ": " + e.description }
@@ -43,33 +63,42 @@ func readClientCreds(r *http.Request) (clientCreds, error) {
 	postID, postSecret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		if postID == "" || postSecret == "" {
-			return clientCreds{}, &requestError{code: codeInvalidClient, description: "client authentication required"}
+		switch {
+		case postID == "" && postSecret == "":
+			return clientCreds{}, authFailure("client authentication required", "no client credentials", false)
+		case postSecret == "":
+			return clientCreds{id: postID}, authFailure("client authentication required", "client_secret missing", false)
+		case postID == "":
+			return clientCreds{}, authFailure("client authentication required", "client_id missing", false)
 		}
 		return clientCreds{id: postID, secret: postSecret}, nil
 	}
 	scheme, b64, _ := strings.Cut(strings.TrimSpace(h), " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return clientCreds{}, &requestError{code: codeInvalidClient, description: "unsupported client authentication scheme"}
+		return clientCreds{}, authFailure("unsupported client authentication scheme", "malformed credentials: unsupported Authorization scheme", false)
 	}
 	if postSecret != "" {
-		return clientCreds{}, badRequest("more than one client authentication method (RFC 6749 §2.3)")
+		e := badRequest("more than one client authentication method (RFC 6749 §2.3)")
+		e.reason = "both client_secret_basic and client_secret_post"
+		return clientCreds{}, e
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
 	if err != nil {
-		return clientCreds{}, &requestError{code: codeInvalidClient, description: "malformed Basic credentials"}
+		return clientCreds{}, authFailure("malformed Basic credentials", "malformed credentials: Basic value is not base64", false)
 	}
 	user, pass, ok := strings.Cut(string(raw), ":")
 	if !ok {
-		return clientCreds{}, &requestError{code: codeInvalidClient, description: "malformed Basic credentials"}
+		return clientCreds{}, authFailure("malformed Basic credentials", "malformed credentials: Basic value has no colon", false)
 	}
 	id, err1 := url.QueryUnescape(user)
 	secret, err2 := url.QueryUnescape(pass)
 	if err1 != nil || err2 != nil || id == "" {
-		return clientCreds{}, &requestError{code: codeInvalidClient, description: "malformed Basic credentials"}
+		return clientCreds{}, authFailure("malformed Basic credentials", "malformed credentials: Basic user or password not form-encoded, or empty user", false)
 	}
 	if postID != "" && postID != id {
-		return clientCreds{}, badRequest("client_id differs from the authenticated client")
+		e := badRequest("client_id differs from the authenticated client")
+		e.reason = "client_id in the body differs from the Basic user"
+		return clientCreds{id: id}, e
 	}
 	return clientCreds{id: id, secret: secret, basic: true}, nil
 }
@@ -90,6 +119,8 @@ type requestClients struct {
 	done   bool
 	// verified is the secret that passed the check for id ("" if none).
 	verified string
+	// failed is why authenticateClient refused the client (nil if not).
+	failed *requestError
 }
 
 type requestClientsKey struct{}
@@ -211,18 +242,35 @@ func (s *Server) scopeHandler(tgr *oauth2.TokenGenerateRequest) (bool, error) {
 // revocation request: the same credentials and secret check as the token
 // endpoint. It returns invalid_client as a *requestError.
 func (s *Server) authenticateClient(ctx context.Context, creds clientCreds) (tokenstore.Client, error) {
+	m, _ := ctx.Value(requestClientsKey{}).(*requestClients)
+	refuse := func(reason string, known bool) (tokenstore.Client, error) {
+		e := authFailure("client authentication failed", reason, known)
+		if m != nil && m.done && m.id == creds.id {
+			m.failed = e
+		}
+		return tokenstore.Client{}, e
+	}
 	c, err := s.loadClient(ctx, creds.id)
 	if errors.Is(err, tokenstore.ErrNotFound) || (err == nil && !usable(c)) {
 		auth.BurnClientSecretCheck(creds.secret)
-		return tokenstore.Client{}, &requestError{code: codeInvalidClient, description: "client authentication failed"}
+		switch {
+		case err != nil:
+			return refuse("unknown client", false)
+		case !c.Enabled:
+			return refuse("client disabled", true)
+		case c.Method != string(auth.MethodClientCredentials):
+			return refuse("client authenticates with "+c.Method+", not client_credentials", true)
+		default:
+			return refuse("client has no secret", true)
+		}
 	}
 	if err != nil {
 		return tokenstore.Client{}, fmt.Errorf("load client: %w", err)
 	}
 	if auth.VerifyClientSecret(c.SecretHash, creds.secret) != nil {
-		return tokenstore.Client{}, &requestError{code: codeInvalidClient, description: "client authentication failed"}
+		return refuse("wrong client secret", true)
 	}
-	if m, _ := ctx.Value(requestClientsKey{}).(*requestClients); m != nil && m.done && m.id == creds.id {
+	if m != nil && m.done && m.id == creds.id {
 		m.verified = creds.secret
 	}
 	return c, nil

@@ -27,7 +27,7 @@ func (s *Server) clientFromRequest(c *gin.Context) (string, bool) {
 	var re *requestError
 	switch {
 	case errors.As(err, &re):
-		s.fail(c, creds.id, "bad client credentials")
+		s.fail(c, creds.id, creds.id, re)
 		writeError(c.Writer, re.code, re.description)
 		return "", false
 	case err != nil:

@@ -16,12 +16,14 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/oauth"
 	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/scimapi"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -36,6 +38,7 @@ type fixture struct {
 	svc    *adminapi.Service
 	authn  *auth.ClientCredentials
 	static *auth.StaticTokens
+	events *audit.Log
 	srv    *httptest.Server
 	iss    string
 	aud    string
@@ -88,14 +91,16 @@ func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.events = audit.NewLog(r.Client, r.Prefix, 0)
 	os, err := oauth.NewServer(oauth.Options{
 		Issuer: f.iss, Audience: f.aud, TokenTTL: o.ttl, Clients: st, State: st, Keys: keys,
-		Verifier: f.authn, Limiter: limiter, Log: log, Now: time.Now,
+		Verifier: f.authn, Limiter: limiter, Audit: f.events, Log: log, Now: time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	engine := gin.New()
+	engine.Use(server.RequestID())
 	os.Mount(engine)
 	mw := auth.Middleware(auth.Chain{f.static, f.authn}, log, nil)
 	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{})

@@ -14,7 +14,9 @@ import (
 	"github.com/go-oauth2/oauth2/v4/manage"
 	"github.com/go-oauth2/oauth2/v4/server"
 
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
+	gwserver "github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -44,7 +46,11 @@ type Options struct {
 	// Verifier checks tokens for introspection and revocation.
 	Verifier *auth.ClientCredentials
 	Limiter  *FailureLimiter
-	Log      *slog.Logger
+	// Audit, when set, records every failed client authentication as
+	// AUTH_FAILED (method client_credentials, reason, client when known,
+	// source address, request id).
+	Audit *audit.Log
+	Log   *slog.Logger
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 }
@@ -151,22 +157,22 @@ func readForm(c *gin.Context) bool {
 
 // clientPrelude reads the client credentials of a form request and
 // refuses requests over the failure limits (per client id and address, per
-// address; never per client id alone: see FailureLimiter). It writes
-// errors itself.
+// address; never per client id alone: see FailureLimiter). Malformed or
+// missing credentials are failures too, charged to the address alone, and
+// checked against its limit first, so an address over its budget is
+// answered 429 without being recorded again. It writes errors itself.
 func (s *Server) clientPrelude(c *gin.Context) (clientCreds, bool) {
 	if !readForm(c) {
 		return clientCreds{}, false
 	}
-	creds, err := readClientCreds(c.Request)
+	creds, credsErr := readClientCreds(c.Request)
 	var re *requestError
-	if errors.As(err, &re) {
-		if re.code == codeInvalidClient {
-			s.fail(c, "", re.description)
-		}
-		writeError(c.Writer, re.code, re.description)
-		return clientCreds{}, false
+	malformed := errors.As(credsErr, &re)
+	checkID := creds.id
+	if malformed {
+		checkID = ""
 	}
-	retry, limited, err := s.opts.Limiter.Check(c.Request.Context(), creds.id, c.ClientIP(), s.opts.Now())
+	retry, limited, err := s.opts.Limiter.Check(c.Request.Context(), checkID, c.ClientIP(), s.opts.Now())
 	if err != nil {
 		s.opts.Log.ErrorContext(c.Request.Context(), "failure limiter unavailable", "err", err.Error())
 		writeError(c.Writer, codeTemporarily, "try again later")
@@ -174,20 +180,56 @@ func (s *Server) clientPrelude(c *gin.Context) (clientCreds, bool) {
 	}
 	if limited {
 		s.opts.Log.WarnContext(c.Request.Context(), "client authentication rate limited",
-			"client_id", creds.id, "ip", c.ClientIP(), "retry_after", retry.String())
+			"client_id", auth.LogSafe(checkID), "ip", c.ClientIP(), "retry_after", retry.String())
 		writeTooMany(c.Writer, retry)
+		return clientCreds{}, false
+	}
+	if malformed {
+		s.fail(c, "", creds.id, re)
+		writeError(c.Writer, re.code, re.description)
 		return clientCreds{}, false
 	}
 	return creds, true
 }
 
-// fail counts and logs a failed client authentication (never the secret).
-func (s *Server) fail(c *gin.Context, clientID, reason string) {
+// fail counts, logs and audits a failed client authentication (never the
+// secret). charged is the client id counted with the address ("": the
+// address alone); presented is the client id the request named, recorded
+// as the event's client when such a client exists (re.known), else quoted,
+// clipped and sanitised, in the reason. The audit stream stays bounded by
+// the failure limiter: requests over the limit are answered 429 by
+// clientPrelude before they get here, so an address adds at most its
+// budget of events per window.
+func (s *Server) fail(c *gin.Context, charged, presented string, re *requestError) {
 	ctx := c.Request.Context()
+	ip := c.ClientIP()
+	reason := re.auditReason()
+	if !re.known && presented != "" {
+		reason += fmt.Sprintf(" (client_id %q)", auth.LogSafe(presented))
+	}
+	reason += " at " + c.Request.URL.Path
 	s.opts.Log.InfoContext(ctx, "client authentication failed",
-		"route", c.FullPath(), "client_id", clientID, "ip", c.ClientIP(), "reason", reason)
-	if err := s.opts.Limiter.Fail(ctx, clientID, c.ClientIP(), s.opts.Now()); err != nil {
+		"route", c.FullPath(), "client_id", auth.LogSafe(presented), "ip", ip, "reason", reason)
+	if err := s.opts.Limiter.Fail(ctx, charged, ip, s.opts.Now()); err != nil {
 		s.opts.Log.ErrorContext(ctx, "failure limiter unavailable", "err", err.Error())
+	}
+	if s.opts.Audit == nil {
+		return
+	}
+	ev := audit.Event{
+		Action:    audit.AuthFailed,
+		Actor:     audit.Actor{AuthMethod: string(auth.MethodClientCredentials)},
+		RequestID: gwserver.RequestIDFrom(c),
+		Outcome:   audit.OutcomeFailure,
+		Reason:    reason,
+		SourceIP:  ip,
+	}
+	if re.known {
+		ev.Actor.ClientID = presented
+		ev.Target = audit.Target{Type: "Client", ID: presented}
+	}
+	if err := s.opts.Audit.Append(ctx, ev); err != nil {
+		s.opts.Log.ErrorContext(ctx, "AUTH_FAILED not recorded", "ip", ip, "err", err.Error())
 	}
 }
 
@@ -207,12 +249,17 @@ func (s *Server) token(c *gin.Context) {
 		writeError(c.Writer, codeUnsupportedGrantType, "only client_credentials is supported")
 		return
 	}
-	ctx := context.WithValue(c.Request.Context(), requestClientsKey{}, &requestClients{})
+	memo := &requestClients{}
+	ctx := context.WithValue(c.Request.Context(), requestClientsKey{}, memo)
 	if err := s.srv.HandleTokenRequest(c.Writer, c.Request.WithContext(ctx)); err != nil {
 		s.opts.Log.ErrorContext(ctx, "token response", "err", err.Error())
 	}
 	if c.Writer.Status() == http.StatusUnauthorized {
-		s.fail(c, creds.id, "bad client credentials at the token endpoint")
+		re := memo.failed
+		if re == nil {
+			re = authFailure("client authentication failed", "client authentication failed", false)
+		}
+		s.fail(c, creds.id, creds.id, re)
 		return
 	}
 	if c.Writer.Status() == http.StatusOK {

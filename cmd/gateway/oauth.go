@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/oauth"
@@ -71,8 +72,12 @@ func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.C
 		Keys:     keys,
 		Verifier: authn,
 		Limiter:  limiter,
-		Log:      log,
-		Now:      time.Now,
+		// Failed client authentications go to the audit stream, bounded by
+		// the failure limiter. audit.Log is only a handle on the stream, so
+		// this one writes where setupSecurity's does.
+		Audit: audit.NewLog(rdb, cfg.Redis.Prefix, cfg.Audit.MaxLen),
+		Log:   log,
+		Now:   time.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("oauth server: %w", err)
