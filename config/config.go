@@ -193,7 +193,7 @@ func (c *Config) Validate() error {
 	if err := c.IdP.validate(); err != nil {
 		return err
 	}
-	if err := c.Console.validate(); err != nil {
+	if err := c.Console.validate(c.PublicURL); err != nil {
 		return err
 	}
 	if err := c.Webhooks.validate(); err != nil {

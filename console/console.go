@@ -6,11 +6,13 @@
 // copy-to-clipboard buttons.
 //
 // Administrators sign in with the admin credential (adminapi.Credential,
-// compared in constant time). A sign-in creates a session with a random id
-// kept in Redis with an expiry; the browser holds only the id, in an
-// HttpOnly, SameSite=Strict cookie scoped to /admin. Every state-changing
-// form carries the session's CSRF token, and cross-site POSTs are refused
-// by their Origin and Sec-Fetch-Site headers before that.
+// compared in constant time) or, when configured, through an OpenID
+// provider (oidc.go) if their sub or verified email is allow-listed. A
+// sign-in creates a session with a random id kept in Redis with an
+// expiry; the browser holds only the id, in an HttpOnly, SameSite=Strict
+// cookie scoped to /admin. Every state-changing form carries the
+// session's CSRF token, and cross-site POSTs are refused by their Origin
+// and Sec-Fetch-Site headers before that.
 package console
 
 import (
@@ -19,6 +21,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,7 +51,10 @@ type Options struct {
 	// PublicURL, when https, makes the session cookie Secure even when TLS
 	// ends at a proxy; its origin is also accepted on POSTs.
 	PublicURL string
-	Log       *slog.Logger
+	// OIDC, when set, adds "Sign in with <issuer host>" (OpenID Connect,
+	// authorization code + PKCE) for the administrators it allow-lists.
+	OIDC *OIDCOptions
+	Log  *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -66,6 +72,8 @@ type Console struct {
 	secureCookies bool
 	// publicOrigin is public_url's scheme://host, "" when unset.
 	publicOrigin string
+	// oidc is the OpenID Connect sign-in, nil when not configured.
+	oidc *oidcLogin
 }
 
 // New checks o and builds a Console.
@@ -102,6 +110,19 @@ func New(o Options) (*Console, error) {
 		c.secureCookies = u.Scheme == "https"
 		c.publicOrigin = u.Scheme + "://" + u.Host
 	}
+	if o.OIDC != nil {
+		if c.oidc, err = newOIDCLogin(*o.OIDC, o.Redis, o.RedisPrefix, o.Now); err != nil {
+			return nil, err
+		}
+	}
+	// Sessions opened through OIDC live only while OIDC is configured and
+	// their administrator is still on the allow-list.
+	c.sessions.allow = func(s session) bool {
+		if !strings.HasPrefix(s.Via, oidcVia) {
+			return true
+		}
+		return c.oidc != nil && c.oidc.allowed(s.Admin)
+	}
 	return c, nil
 }
 
@@ -109,6 +130,7 @@ func New(o Options) (*Console, error) {
 //
 //	GET        /                           → /clients (or /login)
 //	GET, POST  /login                      sign in with the admin credential
+//	GET        /oidc/login, /oidc/callback OpenID Connect sign-in (when configured)
 //	POST       /logout
 //	GET        /clients                    SCIM clients
 //	GET        /clients/new, POST /clients "+ SCIM client"
@@ -128,6 +150,10 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	g.GET("/static/*file", serveStatic)
 	g.GET("/login", c.loginForm)
 	g.POST("/login", c.sameOrigin, c.login)
+	if c.oidc != nil {
+		g.GET("/oidc/login", c.oidcStart)
+		g.GET("/oidc/callback", c.oidcCallback)
+	}
 
 	a := g.Group("", c.requireSession)
 	a.GET("", func(ctx *gin.Context) { redirect(ctx, "/clients") })

@@ -15,6 +15,8 @@ type loginPage struct {
 	LoginCSRF  string
 	Error      string
 	Configured bool
+	// OIDC names the OpenID provider's host when OIDC sign-in is on.
+	OIDC string
 }
 
 // loginForm shows the sign-in form, or the clients page to someone
@@ -36,7 +38,11 @@ func (c *Console) showLogin(ctx *gin.Context, status int, msg string) {
 		return
 	}
 	c.setCookie(ctx, loginCookie, tok, 600)
-	c.render(ctx, status, "login", "Sign in", loginPage{LoginCSRF: tok, Error: msg, Configured: c.cred.Configured()})
+	lp := loginPage{LoginCSRF: tok, Error: msg, Configured: c.cred.Configured()}
+	if c.oidc != nil {
+		lp.OIDC = c.oidc.label
+	}
+	c.render(ctx, status, "login", "Sign in", lp)
 }
 
 // login checks the admin credential (constant time, as the admin API

@@ -21,8 +21,12 @@ import (
 type session struct {
 	// CSRF is the token every state-changing form of this session carries.
 	CSRF string `json:"csrf"`
-	// Via names how the administrator signed in ("admin_token").
+	// Via names how the administrator signed in: "admin_token", or
+	// "oidc:<sub>" through OpenID Connect.
 	Via string `json:"via"`
+	// Admin is the console.oidc_admins entry an OIDC sign-in matched
+	// ("sub:…" or "email:…"); the session ends when it leaves the list.
+	Admin string `json:"admin,omitempty"`
 	// Credential is the fingerprint of the admin credential the session
 	// was opened with; a session of a rotated credential is dead.
 	Credential string    `json:"credential"`
@@ -40,6 +44,9 @@ type sessionStore struct {
 	now    func() time.Time
 	// credential is the fingerprint of the current admin credential.
 	credential string
+	// allow, when set, can refuse a stored session (an OIDC administrator
+	// no longer on the allow-list, or OIDC since turned off).
+	allow func(session) bool
 }
 
 func (s *sessionStore) key(id string) string {
@@ -58,6 +65,12 @@ func randomToken() (string, error) {
 
 // create stores a new session and returns its id.
 func (s *sessionStore) create(ctx context.Context, via string) (string, session, error) {
+	return s.createFor(ctx, via, "")
+}
+
+// createFor stores a new session of an OIDC administrator who matched
+// the allow-list entry admin.
+func (s *sessionStore) createFor(ctx context.Context, via, admin string) (string, session, error) {
 	id, err := randomToken()
 	if err != nil {
 		return "", session{}, err
@@ -67,7 +80,7 @@ func (s *sessionStore) create(ctx context.Context, via string) (string, session,
 		return "", session{}, err
 	}
 	now := s.now().UTC()
-	sess := session{CSRF: csrf, Via: via, Credential: s.credential, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
+	sess := session{CSRF: csrf, Via: via, Admin: admin, Credential: s.credential, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
 	b, err := json.Marshal(sess)
 	if err != nil {
 		return "", session{}, fmt.Errorf("encode session: %w", err)
@@ -101,6 +114,9 @@ func (s *sessionStore) get(ctx context.Context, id string) (sess session, ok boo
 	}
 	if subtle.ConstantTimeCompare([]byte(sess.Credential), []byte(s.credential)) != 1 {
 		return session{}, false, nil // opened with an admin credential since rotated
+	}
+	if s.allow != nil && !s.allow(sess) {
+		return session{}, false, nil
 	}
 	return sess, true, nil
 }

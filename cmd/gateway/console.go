@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,10 +19,20 @@ import (
 // guard throttles failed sign-ins per source address.
 func mountConsole(engine *gin.Engine, guard gin.HandlerFunc, svc *adminapi.Service, cred adminapi.Credential, events *audit.Log,
 	conn *redisconn.Conn, cfg config.Config, log *slog.Logger) error {
+	var oidc *console.OIDCOptions
+	if cc := cfg.Console; cc.OIDCIssuer != "" {
+		// Discovery happens on the first OIDC sign-in, not here, so a
+		// provider that is down does not stop the gateway.
+		oidc = &console.OIDCOptions{
+			Issuer: cc.OIDCIssuer, ClientID: cc.OIDCClientID, ClientSecret: cc.OIDCClientSecret,
+			Admins:      cc.OIDCAdminList(),
+			RedirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + console.Prefix + "/oidc/callback",
+		}
+	}
 	con, err := console.New(console.Options{
 		Service: svc, Credential: cred, Audit: events,
 		Redis: conn.Client, RedisPrefix: cfg.Redis.Prefix, SessionTTL: cfg.Console.SessionTTL.Std(),
-		PublicURL: cfg.PublicURL, Log: log, Now: time.Now,
+		PublicURL: cfg.PublicURL, OIDC: oidc, Log: log, Now: time.Now,
 	})
 	if err != nil {
 		return err
