@@ -57,6 +57,7 @@ type OAuth struct {
 	SigningAlg      string   `yaml:"signing_alg" doc:"algorithm of new token signing keys: ES256 or RS256"`
 	MaxAuthFailures int      `yaml:"max_auth_failures" doc:"failed client authentications per client id and per source address in one window, then 429"`
 	FailureWindow   Duration `yaml:"failure_window" doc:"window over which max_auth_failures is counted"`
+	TokenRate       int      `yaml:"token_rate" doc:"access tokens issued per minute per client (after client authentication; GCRA in Redis, shared by all replicas); 0 = unlimited"`
 }
 
 // Log configures logging.
@@ -125,6 +126,7 @@ func Default() Config {
 			SigningAlg:      "ES256",
 			MaxAuthFailures: 10,
 			FailureWindow:   Duration(5 * time.Minute),
+			TokenRate:       60,
 		},
 		RateLimit: RateLimit{
 			Rate:              50,
@@ -177,6 +179,7 @@ func (c *Config) Validate() error {
 		{"oauth.signing_alg", checkOneOf(c.OAuth.SigningAlg, "ES256", "RS256")},
 		{"oauth.max_auth_failures", checkIntRange(int64(c.OAuth.MaxAuthFailures), 1, 1_000_000)},
 		{"oauth.failure_window", checkRange(time.Duration(c.OAuth.FailureWindow), time.Second, 24*time.Hour)},
+		{"oauth.token_rate", checkIntRange(int64(c.OAuth.TokenRate), 0, 1_000_000)},
 		{"ratelimit.rate", checkIntRange(int64(c.RateLimit.Rate), 0, 1_000_000)},
 		{"ratelimit.burst", checkIntRange(int64(c.RateLimit.Burst), 0, 1_000_000)},
 		{"ratelimit.on_redis_error", checkOneOf(c.RateLimit.OnRedisError, "allow", "deny")},

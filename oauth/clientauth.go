@@ -235,6 +235,20 @@ func (s *Server) scopeHandler(tgr *oauth2.TokenGenerateRequest) (bool, error) {
 		}
 	}
 	tgr.Scope = strings.Join(out, " ")
+	// The client is authenticated and its request valid: it spends one
+	// issuance of its token rate.
+	retry, ok, err := s.opts.TokenRate.Allow(tgr.Request.Context(), c.ID)
+	if err != nil {
+		s.opts.Log.WarnContext(tgr.Request.Context(), "token rate limiter unavailable", "admitted", ok, "err", err.Error())
+		if !ok {
+			return false, err
+		}
+	}
+	if !ok {
+		s.opts.Log.InfoContext(tgr.Request.Context(), "token request over the client's token rate",
+			"client_id", c.ID, "retry_after", retry.String())
+		return false, &tooManyTokens{retry: retry}
+	}
 	return true, nil
 }
 

@@ -59,13 +59,15 @@ func writeError(w http.ResponseWriter, code, description string) {
 
 // writeTooMany answers a client over its failed-authentication limit.
 func writeTooMany(w http.ResponseWriter, retry time.Duration) {
-	secs := int64((retry + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	w.Header().Set("Retry-After", strconv.FormatInt(retrySeconds(retry), 10))
 	writeJSON(w, http.StatusTooManyRequests, map[string]string{
 		"error":             codeTooManyAttempts,
 		"error_description": "too many failed client authentications; retry later",
 	})
+}
+
+// retrySeconds is retry in whole seconds for Retry-After, rounded up, at
+// least 1.
+func retrySeconds(retry time.Duration) int64 {
+	return max(int64((retry+time.Second-1)/time.Second), 1)
 }

@@ -49,6 +49,8 @@ type fixtureOpts struct {
 	ttl         time.Duration
 	maxFailures int
 	alg         string
+	// tokenRate is tokens per minute per client (0: unlimited).
+	tokenRate int
 }
 
 func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
@@ -92,9 +94,13 @@ func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	f.events = audit.NewLog(r.Client, r.Prefix, 0)
+	tokenRate, err := oauth.NewTokenRateLimiter(r.Client, r.Prefix, o.tokenRate, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	os, err := oauth.NewServer(oauth.Options{
 		Issuer: f.iss, Audience: f.aud, TokenTTL: o.ttl, Clients: st, State: st, Keys: keys,
-		Verifier: f.authn, Limiter: limiter, Audit: f.events, Log: log, Now: time.Now,
+		Verifier: f.authn, Limiter: limiter, TokenRate: tokenRate, Audit: f.events, Log: log, Now: time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

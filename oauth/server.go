@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,6 +47,8 @@ type Options struct {
 	// Verifier checks tokens for introspection and revocation.
 	Verifier *auth.ClientCredentials
 	Limiter  *FailureLimiter
+	// TokenRate limits successful token requests per client (nil: no limit).
+	TokenRate *TokenRateLimiter
 	// Audit, when set, records every failed client authentication as
 	// AUTH_FAILED (method client_credentials, reason, client when known,
 	// source address, request id).
@@ -106,6 +109,10 @@ func (s *Server) Mount(r gin.IRoutes) {
 // server errors. The library answers invalid_grant, unauthorized_client
 // and unsupported_grant_type with 401 and never challenges.
 func responseError(re *oautherrors.Response) {
+	if re.StatusCode == http.StatusTooManyRequests {
+		// A client over its token rate (see internalError).
+		return
+	}
 	switch re.Error {
 	case oautherrors.ErrInvalidClient:
 		re.StatusCode = http.StatusUnauthorized
@@ -125,6 +132,16 @@ func (s *Server) internalError(err error) *oautherrors.Response {
 	var re *requestError
 	if errors.As(err, &re) {
 		return &oautherrors.Response{Error: errors.New(re.code), Description: re.description}
+	}
+	var tm *tooManyTokens
+	if errors.As(err, &tm) {
+		h := http.Header{}
+		h.Set("Retry-After", strconv.FormatInt(retrySeconds(tm.retry), 10))
+		return &oautherrors.Response{Error: errors.New(codeInvalidRequest), Description: "too many token requests",
+			StatusCode: http.StatusTooManyRequests, Header: h}
+	}
+	if errors.Is(err, errTokenRate) {
+		return &oautherrors.Response{Error: oautherrors.ErrTemporarilyUnavailable, Description: "try again later"}
 	}
 	s.opts.Log.Error("token endpoint failure", "err", err.Error())
 	return &oautherrors.Response{Error: oautherrors.ErrServerError, Description: "internal error"}

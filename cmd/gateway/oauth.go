@@ -63,6 +63,10 @@ func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.C
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "oauth.max_auth_failures", Err: err}}
 	}
+	tokenRate, err := oauth.NewTokenRateLimiter(rdb, cfg.Redis.Prefix, cfg.OAuth.TokenRate, cfg.RateLimit.OnRedisError == "deny")
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "oauth.token_rate", Err: err}}
+	}
 	srv, err := oauth.NewServer(oauth.Options{
 		Issuer:   iss,
 		Audience: iss + "/scim/v2",
@@ -72,6 +76,8 @@ func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.C
 		Keys:     keys,
 		Verifier: authn,
 		Limiter:  limiter,
+		// Successful token requests per client (after authentication).
+		TokenRate: tokenRate,
 		// Failed client authentications go to the audit stream, bounded by
 		// the failure limiter. audit.Log is only a handle on the stream, so
 		// this one writes where setupSecurity's does.
