@@ -80,3 +80,55 @@ func checkIdPURL(field, s string, required bool) error {
 func (s IdPJWTSpec) apply(c *tokenstore.Client) {
 	c.Issuer, c.Subject, c.Audience, c.JWKSURL = s.Issuer, s.Subject, s.Audience, s.JWKSURL
 }
+
+// IdPJWTPatch changes the settings of an idp_jwt client that are set. It
+// is validated like IdPJWTSpec at creation, on the settings as they are
+// after the change; an empty JWKSURL returns the client to the issuer's
+// discovery document. The store keeps the (issuer, subject) index in step,
+// so a token with the old subject stops selecting the client, and a taken
+// (issuer, subject) is tokenstore.ErrSubjectTaken (409).
+type IdPJWTPatch struct {
+	Issuer   *string `json:"issuer"`
+	Subject  *string `json:"subject"`
+	Audience *string `json:"audience"`
+	JWKSURL  *string `json:"jwks_url"`
+}
+
+func (p IdPJWTPatch) empty() bool { return p == IdPJWTPatch{} }
+
+// field is the JSON name of the first setting p changes.
+func (p IdPJWTPatch) field() string {
+	switch {
+	case p.Issuer != nil:
+		return "issuer"
+	case p.Subject != nil:
+		return "subject"
+	case p.Audience != nil:
+		return "audience"
+	}
+	return "jwks_url"
+}
+
+// apply validates the changed settings of c and sets them.
+func (p IdPJWTPatch) apply(c *tokenstore.Client) error {
+	if p.empty() {
+		return nil
+	}
+	if c.Method != string(auth.MethodIdPJWT) {
+		return fieldErr(p.field(), "issuer, subject, audience and jwks_url apply only to method idp_jwt (client method is %s)", c.Method)
+	}
+	s := IdPJWTSpec{Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, JWKSURL: c.JWKSURL}
+	for _, f := range []struct {
+		v   *string
+		dst *string
+	}{{p.Issuer, &s.Issuer}, {p.Subject, &s.Subject}, {p.Audience, &s.Audience}, {p.JWKSURL, &s.JWKSURL}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if err := s.validate(auth.MethodIdPJWT); err != nil {
+		return err
+	}
+	s.apply(c)
+	return nil
+}

@@ -83,6 +83,8 @@ type ClientPatch struct {
 	RateLimit *string `json:"rate_limit"`
 	// Burst is the burst of the client's own rate (default: the rate).
 	Burst *int `json:"burst"`
+	// IdPJWTPatch: issuer, subject, audience, jwks_url of an idp_jwt client.
+	IdPJWTPatch
 }
 
 // TokenSpec is a token to create.
@@ -216,6 +218,9 @@ func (s *Service) UpdateClient(ctx context.Context, ref string, p ClientPatch) (
 	after, err := s.store.UpdateClient(ctx, c.ID, func(c tokenstore.Client) (tokenstore.Client, error) {
 		before = c
 		if err := p.applyRateLimit(&c); err != nil {
+			return c, err
+		}
+		if err := p.IdPJWTPatch.apply(&c); err != nil {
 			return c, err
 		}
 

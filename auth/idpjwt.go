@@ -91,6 +91,9 @@ type IdPJWT struct {
 type verifiedToken struct {
 	claims idpClaims
 	scopes []string
+	// jwksURL is the client's JWKS URL when the signature was verified: a
+	// changed URL (client update) verifies the token again.
+	jwksURL string
 }
 
 type clientLookup struct {
@@ -155,11 +158,24 @@ func (a *IdPJWT) Authenticate(ctx context.Context, req Request) (*Principal, err
 			return nil, err
 		}
 		v.scopes = v.claims.scopes()
+		v.jwksURL = c.JWKSURL
 		return a.admit(c, v, key, req.Now, true)
 	}
 	c, err := a.lookupClient(ctx, v.claims, req.Now)
 	if err != nil {
 		return nil, err
+	}
+	if c.JWKSURL != v.jwksURL {
+		// The client's key source changed since this token was verified.
+		parts, ok := splitJWT(req.Token)
+		if !ok {
+			return nil, ErrNotMine
+		}
+		if err := a.verifySignature(ctx, c, parts.header, req.Token); err != nil {
+			return nil, err
+		}
+		v.jwksURL = c.JWKSURL
+		return a.admit(c, v, key, req.Now, true)
 	}
 	return a.admit(c, v, key, req.Now, false)
 }

@@ -16,6 +16,7 @@ const clientUsage = `usage:
   gateway client list [-o json]
   gateway client show NAME|ID [-o json]
   gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y] [--rate-limit N/s|N/m|N/h|default] [--burst N]
+        (idp_jwt: [--issuer URL] [--subject SUB] [--audience AUD] [--jwks-url URL|""])
   gateway client delete NAME|ID
   gateway client rotate-secret NAME|ID [-o json]    (client_credentials: new secret, old one stops working)
 every command also takes --config FILE`
@@ -167,6 +168,10 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 	name := fs.String("name", "", "new name")
 	rate := fs.String("rate-limit", "", `the client's own SCIM request rate: N/s, N/m or N/h; "default" returns to ratelimit.rate`)
 	burst := fs.Int("burst", 0, "burst of the client's own rate (default: the rate)")
+	issuer := fs.String("issuer", "", "idp_jwt: new issuer URL, exactly as in its tokens' iss")
+	subject := fs.String("subject", "", "idp_jwt: new subject (the tokens' sub)")
+	audience := fs.String("audience", "", "idp_jwt: new audience (scimgate's client id at the IdP)")
+	jwksURL := fs.String("jwks-url", "", `idp_jwt: new JWKS URL; "" returns to the issuer's OIDC discovery document`)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -188,10 +193,18 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 			p.RateLimit = rate
 		case "burst":
 			p.Burst = burst
+		case "issuer":
+			p.Issuer = issuer
+		case "subject":
+			p.Subject = subject
+		case "audience":
+			p.Audience = audience
+		case "jwks-url":
+			p.JWKSURL = jwksURL
 		}
 	})
 	if p == (adminapi.ClientPatch{}) {
-		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit or --burst)")
+		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit, --burst, --issuer, --subject, --audience or --jwks-url)")
 	}
 	s, err := openAdmin(af, cio)
 	if err != nil {
