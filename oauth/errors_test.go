@@ -37,7 +37,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		code      string
 		challenge bool
 	}{
-		{"wrong secret basic", cc, &[2]string{id, secret[:len(secret)-1] + "x"}, nil, 401, "invalid_client", true},
+		{"wrong secret basic", cc, &[2]string{id, lastCharChanged(secret)}, nil, 401, "invalid_client", true},
 		{"wrong secret post", with(cc, "client_id", id, "client_secret", "opcs-nope"), nil, nil, 401, "invalid_client", true},
 		{"unknown client", cc, &[2]string{"00000000-0000-0000-0000-000000000000", secret}, nil, 401, "invalid_client", true},
 		{"no credentials", cc, nil, nil, 401, "invalid_client", true},
@@ -127,4 +127,15 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 		resp, _ = f.post(oauth.PathIntrospect, url.Values{"token": {"x"}}, &[2]string{id, secret})
 		wantStatus(t, "introspect while limited", resp, http.StatusTooManyRequests)
 	})
+}
+
+// lastCharChanged returns s with its last character replaced by a
+// different one (a fixed replacement would equal s one time in 62).
+func lastCharChanged(s string) string {
+	last := s[len(s)-1]
+	repl := byte('x')
+	if last == repl {
+		repl = 'y'
+	}
+	return s[:len(s)-1] + string(repl)
 }
