@@ -62,9 +62,10 @@ type Options struct {
 
 // Handler serves SCIM over a store.
 type Handler struct {
-	reg   *schema.Registry
-	store store.Store
-	opts  Options
+	reg     *schema.Registry
+	store   store.Store
+	opts    Options
+	filters filterCache
 }
 
 // New returns a Handler.

@@ -211,12 +211,9 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	}
 	filters := make([]*filter.Filter, len(rts))
 	if lp.filter != "" {
-		compile := filter.Compile
-		if len(rts) > 1 {
-			compile = filter.CompileLenient // root search: attributes of other types
-		}
+		lenient := len(rts) > 1 // root search: attributes of other types match nothing
 		for i, rt := range rts {
-			f, err := compile(rt, lp.filter)
+			f, err := h.filters.compile(rt, lp.filter, lenient)
 			if err != nil {
 				return page{}, err
 			}

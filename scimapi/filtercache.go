@@ -1,0 +1,52 @@
+package scimapi
+
+import (
+	"sync"
+
+	"github.com/scimgate/scimgate/scimapi/filter"
+	"github.com/scimgate/scimgate/scimapi/schema"
+)
+
+// filterCacheSize bounds the compiled-filter cache; when full it starts over.
+const filterCacheSize = 4096
+
+// filterCache keeps compiled filters by resource type and text: parsing is
+// the largest CPU cost of an indexed list, and IdPs repeat their filters
+// (connection tests, delta syncs, lookups retried). Compiled filters are
+// immutable, so one may serve many requests at once. Failed compilations
+// are not kept.
+type filterCache struct {
+	mu sync.Mutex
+	m  map[filterKey]*filter.Filter
+}
+
+type filterKey struct {
+	rt      *schema.ResourceType
+	lenient bool
+	text    string
+}
+
+func (fc *filterCache) compile(rt *schema.ResourceType, text string, lenient bool) (*filter.Filter, error) {
+	k := filterKey{rt: rt, lenient: lenient, text: text}
+	fc.mu.Lock()
+	f, ok := fc.m[k]
+	fc.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	compile := filter.Compile
+	if lenient {
+		compile = filter.CompileLenient
+	}
+	f, err := compile(rt, text)
+	if err != nil {
+		return nil, err
+	}
+	fc.mu.Lock()
+	if fc.m == nil || len(fc.m) >= filterCacheSize {
+		fc.m = make(map[filterKey]*filter.Filter, 64)
+	}
+	fc.m[k] = f
+	fc.mu.Unlock()
+	return f, nil
+}
