@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -180,7 +179,7 @@ func (n *cmpNode) test(v any) bool {
 		b, ok := v.(bool)
 		return ok && b == n.b
 	case litNum:
-		f, ok := toFloat(v)
+		f, ok := schema.ToFloat(v)
 		if !ok {
 			return false
 		}
@@ -255,21 +254,6 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // containsFold reports whether lower-cased sub occurs in s, ignoring case.

@@ -48,8 +48,8 @@ func CompareValues(a *Attribute, x, y any) (c int, ok bool) {
 		}
 		return 1, true
 	}
-	if fx, okx := toFloat(x); okx {
-		if fy, oky := toFloat(y); oky {
+	if fx, okx := ToFloat(x); okx {
+		if fy, oky := ToFloat(y); oky {
 			switch {
 			case fx < fy:
 				return -1, true

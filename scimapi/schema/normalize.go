@@ -283,7 +283,7 @@ func (n normalizer) single(a *Attribute, path string, v any) (any, error) {
 			}
 		}
 	case TypeInteger, TypeDecimal:
-		if f, ok := toFloat(v); ok {
+		if f, ok := ToFloat(v); ok {
 			if a.Type == TypeInteger && (f != math.Trunc(f) || math.IsInf(f, 0)) {
 				return nil, scimerr.BadRequest(scimerr.InvalidValue, "attribute %q: %v is not an integer", path, f)
 			}
@@ -334,7 +334,9 @@ func (n normalizer) complex(a *Attribute, path string, m map[string]any) (any, e
 	return out, nil
 }
 
-func toFloat(v any) (float64, bool) {
+// ToFloat reads a JSON number as decoded by encoding/json (float64 or
+// json.Number) or a Go integer; NaN is not a number here.
+func ToFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, !math.IsNaN(x)
