@@ -38,18 +38,27 @@ func (s *Server) clientFromRequest(c *gin.Context) (string, bool) {
 	return cl.ID, true
 }
 
+// tokenRequest reads what introspection and revocation share: the
+// authenticated client and the "token" parameter. It has answered the
+// request when ok is false.
+func (s *Server) tokenRequest(c *gin.Context) (clientID, token string, ok bool) {
+	noStore(c.Writer)
+	if clientID, ok = s.clientFromRequest(c); !ok {
+		return "", "", false
+	}
+	if token = c.Request.PostForm.Get("token"); token == "" {
+		writeError(c.Writer, codeInvalidRequest, "token is required")
+		return "", "", false
+	}
+	return clientID, token, true
+}
+
 // introspect is POST /oauth/introspect (RFC 7662). The client
 // authenticates; only its own valid tokens are active to it, so it learns
 // nothing about other clients' tokens.
 func (s *Server) introspect(c *gin.Context) {
-	noStore(c.Writer)
-	clientID, ok := s.clientFromRequest(c)
+	clientID, token, ok := s.tokenRequest(c)
 	if !ok {
-		return
-	}
-	token := c.Request.PostForm.Get("token")
-	if token == "" {
-		writeError(c.Writer, codeInvalidRequest, "token is required")
 		return
 	}
 	cl, err := s.opts.Verifier.Inspect(c.Request.Context(), token, s.opts.Now())
@@ -75,14 +84,8 @@ func (s *Server) introspect(c *gin.Context) {
 // revocation (§2.2), without effect. The revocation reaches every replica
 // within the authenticator cache's TTL.
 func (s *Server) revoke(c *gin.Context) {
-	noStore(c.Writer)
-	clientID, ok := s.clientFromRequest(c)
+	clientID, token, ok := s.tokenRequest(c)
 	if !ok {
-		return
-	}
-	token := c.Request.PostForm.Get("token")
-	if token == "" {
-		writeError(c.Writer, codeInvalidRequest, "token is required")
 		return
 	}
 	now := s.opts.Now()
