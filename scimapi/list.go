@@ -241,7 +241,7 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	var kept []hit
 	lo := lp.startIndex - 1
 	for i, rt := range rts {
-		err := h.matches(ctx, rt, filters[i], lp.filter, lp.proj.readOptions(rt), func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
+		err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
 			pg.total++
 			switch {
 			case collectAll:
@@ -287,11 +287,12 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 // when f is nil), in id order, and the derived data it was read with.
 // Equality filters on indexed attributes read only the index candidates,
 // together with what the response needs (resp); other filters scan in
-// batches of scanBatch, reading derived data only when the filter may refer
-// to it (a conservative test on the filter text).
-func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, raw string, resp store.ReadOptions, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
-	lower := strings.ToLower(raw)
-	ro := store.ReadOptions{Members: strings.Contains(lower, "members"), Groups: strings.Contains(lower, "groups")}
+// batches of scanBatch, reading derived data only when the filter reads it.
+func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, resp store.ReadOptions, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
+	var ro store.ReadOptions
+	if f != nil {
+		ro = store.ReadOptions{Members: f.References("members"), Groups: f.References("groups")}
+	}
 	check := func(rs []*store.Resource, ro store.ReadOptions) {
 		for _, r := range rs {
 			doc := render(rt, r, "")

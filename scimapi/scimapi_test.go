@@ -365,6 +365,13 @@ func testGroupMembers(t *testing.T, e *env) {
 	if got := memberValues(t, e, gid); len(got) != 1 || got[0] != users[3] {
 		t.Fatalf("after user delete: %v", got)
 	}
+	// Filters on the derived attributes scan with them loaded.
+	if l := e.must(e.do("GET", "/scim/v2/Users?filter="+urlq(fmt.Sprintf(`groups.value eq "%s"`, gid)), nil), 200); l.body["totalResults"] != float64(1) {
+		t.Fatalf("users by group: %s", l.raw)
+	}
+	if l := e.must(e.do("GET", "/scim/v2/Groups?filter="+urlq(fmt.Sprintf(`members[value eq "%s"]`, users[3])), nil), 200); l.body["totalResults"] != float64(1) {
+		t.Fatalf("groups by member: %s", l.raw)
+	}
 	// Entra looks groups up by displayName without members.
 	l := e.must(e.do("GET", `/scim/v2/Groups?excludedAttributes=members&filter=displayName+eq+%22eng%22`, nil), 200)
 	if l.body["totalResults"] != float64(1) {

@@ -16,7 +16,13 @@ import (
 type Filter struct {
 	rt   *schema.ResourceType
 	root node
+	refs map[string]bool // canonical top-level attributes the filter reads
 }
+
+// References reports whether the filter reads the top-level attribute
+// with this canonical name (e.g. "members", "groups"), so a caller can skip
+// loading derived attributes nobody filters on.
+func (f *Filter) References(name string) bool { return f.refs[name] }
 
 // Compile parses s and binds it to rt. Unknown attributes and comparisons
 // that can never succeed (gt on a boolean, co on a number, a non-dateTime
@@ -36,7 +42,7 @@ func (p *Parsed) Compile(rt *schema.ResourceType) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{rt: rt, root: root}, nil
+	return &Filter{rt: rt, root: root, refs: c.refs}, nil
 }
 
 // CompileLenient is Compile for searches across resource types (RFC 7644
@@ -53,7 +59,7 @@ func CompileLenient(rt *schema.ResourceType, s string) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{rt: rt, root: root}, nil
+	return &Filter{rt: rt, root: root, refs: c.refs}, nil
 }
 
 // CompileExpr compiles an already parsed expression relative to the
@@ -65,14 +71,23 @@ func CompileExpr(rt *schema.ResourceType, e fp.Expression, parent *schema.AttrRe
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{rt: rt, root: root}, nil
+	return &Filter{rt: rt, root: root, refs: c.refs}, nil
 }
 
 type compiler struct {
 	rt       *schema.ResourceType
 	lenient  bool // unknown attributes match nothing instead of failing
 	suffixes []*fp.AttributeExpression
-	nvp      int // value paths seen so far
+	nvp      int             // value paths seen so far
+	refs     map[string]bool // top-level attributes read
+}
+
+// read records that the filter reads ref's top-level attribute.
+func (c *compiler) read(ref schema.AttrRef) {
+	if c.refs == nil {
+		c.refs = map[string]bool{}
+	}
+	c.refs[ref.TopName()] = true
 }
 
 // schemasAttr describes the "schemas" attribute common to all resources.
@@ -147,6 +162,7 @@ func (c *compiler) valuePath(e *fp.ValuePath, parent *schema.AttrRef) (node, err
 		}
 		inner = &andNode{inner, sfx}
 	}
+	c.read(ref)
 	return &valuePathNode{acc: newAccessor(ref, false), inner: inner}, nil
 }
 
@@ -176,6 +192,7 @@ func (c *compiler) attrExp(e *fp.AttributeExpression, parent *schema.AttrRef) (n
 			return nil, invalid("invalid filter: %v", err)
 		}
 	}
+	c.read(ref)
 	acc := newAccessor(ref, parent != nil)
 	target := ref.Target()
 	op := fp.CompareOperator(strings.ToLower(string(e.Operator)))

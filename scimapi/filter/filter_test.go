@@ -245,3 +245,31 @@ func TestCompileLenient(t *testing.T) {
 		t.Fatal("lenient compile accepted an impossible comparison")
 	}
 }
+
+func TestReferences(t *testing.T) {
+	reg := schema.NewRegistry()
+	cases := []struct {
+		rt     *schema.ResourceType
+		filter string
+		name   string
+		want   bool
+	}{
+		{reg.Users(), `groups.value eq "g1"`, "groups", true},
+		{reg.Users(), `userName eq "members"`, "members", false},
+		{reg.Users(), `userName eq "groups"`, "groups", false},
+		{reg.Groups(), `members[value eq "u1"]`, "members", true},
+		{reg.Groups(), `displayName eq "x" or members.value eq "u1"`, "members", true},
+		{reg.Groups(), `displayName eq "x"`, "members", false},
+		{reg.Users(), `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "x"`,
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", true},
+	}
+	for _, tc := range cases {
+		f, err := Compile(tc.rt, tc.filter)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.filter, err)
+		}
+		if got := f.References(tc.name); got != tc.want {
+			t.Errorf("%s: References(%q) = %v", tc.filter, tc.name, got)
+		}
+	}
+}
