@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -57,6 +58,13 @@ const sessionTTL = time.Hour
 
 func newEnv(t *testing.T, publicURL string) *env {
 	t.Helper()
+	return buildEnv(t, publicURL, nil, nil)
+}
+
+// buildEnv serves the console (with OIDC sign-in when oidc is set) and a
+// SCIM route guarded by static tokens, on ln or on a new listener.
+func buildEnv(t *testing.T, publicURL string, oidc *console.OIDCOptions, ln net.Listener) *env {
+	t.Helper()
 	r := redistest.Mini(t)
 	store, err := tokenstore.NewRedis(r.Client, tokenstore.Options{Prefix: r.Prefix})
 	if err != nil {
@@ -74,7 +82,8 @@ func newEnv(t *testing.T, publicURL string) *env {
 		t.Fatal(err)
 	}
 	con, err := console.New(console.Options{Service: ev.svc, Credential: cred, Audit: events,
-		Redis: r.Client, RedisPrefix: r.Prefix, SessionTTL: sessionTTL, PublicURL: publicURL, Log: log, Now: ev.clock})
+		Redis: r.Client, RedisPrefix: r.Prefix, SessionTTL: sessionTTL, PublicURL: publicURL, Log: log, Now: ev.clock,
+		OIDC: oidc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +91,12 @@ func newEnv(t *testing.T, publicURL string) *env {
 	con.Mount(e.Group(console.Prefix))
 	g := e.Group("/scim/v2", auth.Middleware(auth.Chain{auth.NewStaticTokens(store, hasher, 0)}, log, nil))
 	g.GET("/Users", auth.Require(auth.Operation{Resource: "Users"}), func(c *gin.Context) { c.String(200, "users") })
-	ev.srv = httptest.NewServer(e)
+	ev.srv = httptest.NewUnstartedServer(e)
+	if ln != nil {
+		ev.srv.Listener.Close()
+		ev.srv.Listener = ln
+	}
+	ev.srv.Start()
 	t.Cleanup(ev.srv.Close)
 	ev.client = newBrowser(t)
 	return ev

@@ -19,11 +19,8 @@ import (
 
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/audit"
-	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/console"
-	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/server"
-	"github.com/scimgate/scimgate/tokenstore"
 )
 
 const (
@@ -97,41 +94,10 @@ func listen(t *testing.T, addr string) net.Listener {
 // the gateway's own loopback URL.
 func newOIDCEnv(t *testing.T, issuer string, ln net.Listener) *env {
 	t.Helper()
-	r := redistest.Mini(t)
-	store, err := tokenstore.NewRedis(r.Client, tokenstore.Options{Prefix: r.Prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := &env{t: t, r: r, logs: &syncBuf{}, now: time.Now().UTC()}
-	log := slog.New(slog.NewJSONHandler(ev.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hasher := auth.NewTokenHasher("pepper")
-	ev.svc = adminapi.NewService(store, hasher, ev.clock)
-	ev.svc.SetSecretCost(4)
-	events := audit.NewLog(r.Client, r.Prefix, 0)
-	ev.svc.SetAudit(events, log)
-	cred, err := adminapi.NewCredential(adminToken, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	publicURL := "http://" + ln.Addr().String()
-	con, err := console.New(console.Options{Service: ev.svc, Credential: cred, Audit: events,
-		Redis: r.Client, RedisPrefix: r.Prefix, SessionTTL: sessionTTL, PublicURL: publicURL, Log: log, Now: ev.clock,
-		OIDC: &console.OIDCOptions{Issuer: issuer, ClientID: opClientID, ClientSecret: opClientSecret,
-			Admins: strings.Split(testAdmins, ","), RedirectURL: publicURL + "/admin/oidc/callback",
-			HTTPTimeout: 5 * time.Second, RetryAfter: time.Minute},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := server.New(server.Options{Log: log, Redis: pinger{r}, ReadyTimeout: time.Second})
-	con.Mount(e.Group(console.Prefix))
-	ev.srv = httptest.NewUnstartedServer(e)
-	ev.srv.Listener.Close()
-	ev.srv.Listener = ln
-	ev.srv.Start()
-	t.Cleanup(ev.srv.Close)
-	ev.client = newBrowser(t)
-	return ev
+	return buildEnv(t, publicURL, &console.OIDCOptions{Issuer: issuer, ClientID: opClientID, ClientSecret: opClientSecret,
+		Admins: strings.Split(testAdmins, ","), RedirectURL: publicURL + "/admin/oidc/callback",
+		HTTPTimeout: 5 * time.Second, RetryAfter: time.Minute}, ln)
 }
 
 // newOIDCSetup starts the gateway and the OP, each knowing the other's URL.
