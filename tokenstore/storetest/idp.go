@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/scimgate/scimgate/tokenstore"
@@ -137,34 +136,7 @@ func testIdPIndex(t *testing.T, s tokenstore.Store) {
 // testIdPSubjectUniqueUnderConcurrency: of concurrent creations with one
 // (issuer, subject) exactly one succeeds.
 func testIdPSubjectUniqueUnderConcurrency(t *testing.T, s tokenstore.Store) {
-	const n = 12
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.CreateClient(context.Background(), newIdPClient(fmt.Sprintf("racer-%d", i), testIssuer, "same-sub"))
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, tokenstore.ErrSubjectTaken):
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d concurrent creations with one (issuer, subject) succeeded, want 1", ok)
-	}
-	cs, err := s.ListClients(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 1 {
-		t.Fatalf("%d clients stored, want 1", len(cs))
-	}
+	raceCreate(t, s, 12, tokenstore.ErrSubjectTaken, func(i int) tokenstore.Client {
+		return newIdPClient(fmt.Sprintf("racer-%d", i), testIssuer, "same-sub")
+	})
 }

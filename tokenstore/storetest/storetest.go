@@ -166,11 +166,18 @@ func testClientCRUD(t *testing.T, s tokenstore.Store) {
 }
 
 func testConcurrentCreate(t *testing.T, s tokenstore.Store) {
-	const n = 50
+	raceCreate(t, s, 50, tokenstore.ErrAlreadyExists, func(int) tokenstore.Client { return newClient("same") })
+}
+
+// raceCreate creates n clients concurrently, all clashing on one unique
+// value; exactly one must succeed, the others fail with want, and one
+// client must be stored.
+func raceCreate(t *testing.T, s tokenstore.Store, n int, want error, client func(i int) tokenstore.Client) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
-		wg.Go(func() { errs[i] = s.CreateClient(context.Background(), newClient("same")) })
+		wg.Go(func() { errs[i] = s.CreateClient(context.Background(), client(i)) })
 	}
 	wg.Wait()
 	ok := 0
@@ -178,12 +185,12 @@ func testConcurrentCreate(t *testing.T, s tokenstore.Store) {
 		switch {
 		case err == nil:
 			ok++
-		case !errors.Is(err, tokenstore.ErrAlreadyExists):
+		case !errors.Is(err, want):
 			t.Fatalf("unexpected error: %v", err)
 		}
 	}
 	if ok != 1 {
-		t.Fatalf("%d creations of one name succeeded, want exactly 1", ok)
+		t.Fatalf("%d of %d clashing creations succeeded, want exactly 1", ok, n)
 	}
 	list, err := s.ListClients(context.Background())
 	if err != nil || len(list) != 1 {
