@@ -48,11 +48,11 @@ func (m *Metrics) WatchExpiringCredentials(tokens TokenLister, now func() time.T
 			Help: "Failed reads of the token list behind scimgate_credentials_expiring_soon.",
 		}),
 	}
+	// The error counter is collected by the same collector, after the
+	// read: registered on its own, the registry could gather it
+	// concurrently, before a failure of this very scrape was counted.
 	if err := m.reg.Register(c); err != nil {
 		return fmt.Errorf("register expiring-credentials collector: %w", err)
-	}
-	if err := m.reg.Register(c.errs); err != nil {
-		return fmt.Errorf("register expiry error counter: %w", err)
 	}
 	return nil
 }
@@ -72,11 +72,15 @@ type expiryCollector struct {
 }
 
 // Describe implements prometheus.Collector.
-func (e *expiryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- e.desc }
+func (e *expiryCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- e.desc
+	e.errs.Describe(ch)
+}
 
 // Collect implements prometheus.Collector.
 func (e *expiryCollector) Collect(ch chan<- prometheus.Metric) {
 	n, ok := e.current()
+	e.errs.Collect(ch)
 	if !ok {
 		return // never read successfully: no sample rather than a false 0
 	}
