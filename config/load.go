@@ -146,11 +146,11 @@ func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
 
 // Key describes one configuration key.
 type Key struct {
-	Name    string // dotted YAML name, e.g. "redis.url"
-	Env     string // environment name, e.g. "SCIMGATE_REDIS_URL"
-	Default string // default value as text
-	Doc     string
-	Secret  bool
+	Name    string `json:"name"`    // dotted YAML name, e.g. "redis.url"
+	Env     string `json:"env"`     // environment name, e.g. "SCIMGATE_REDIS_URL"
+	Default string `json:"default"` // default value as text
+	Doc     string `json:"doc"`
+	Secret  bool   `json:"secret"`
 }
 
 // Keys lists every configuration key with its environment name and default.

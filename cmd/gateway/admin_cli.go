@@ -43,6 +43,7 @@ func newAdminFlagSet(name string, cio cliIO, withOutput bool) (*flag.FlagSet, ad
 	af := adminFlags{config: fs.String("config", "", "configuration file (YAML), as for serve")}
 	if withOutput {
 		af.output = fs.String("o", "table", "output format: table or json")
+		fs.StringVar(af.output, "output", "table", "output format: table or json (same as -o)")
 	}
 	return fs, af
 }
@@ -52,8 +53,8 @@ func newAdminFlagSet(name string, cio cliIO, withOutput bool) (*flag.FlagSet, ad
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err}
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -78,8 +78,8 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 
 // noPositional parses flags and refuses positional arguments.
 func noPositional(fs *flag.FlagSet, args []string, cmd string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if len(fs.Args()) > 0 {
 		return usagef("%s: unexpected argument %q", cmd, fs.Args()[0])

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,9 +26,14 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and turns flag errors into usage errors.
+// parseFlags parses and turns flag errors into usage errors; -h and --help
+// (the flag package has printed the command's usage) end the command with
+// status 0.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelpShown
+		}
 		return usageError{err}
 	}
 	return nil
@@ -49,6 +56,24 @@ func cmdConfig(args []string, cio cliIO) error {
 		fmt.Fprintln(cio.stdout, "configuration OK")
 		return nil
 	case "keys":
+		fs := newFlagSet("config keys", cio.stderr)
+		out := fs.String("o", "table", "output format: table or json")
+		fs.StringVar(out, "output", "table", "output format: table or json (same as -o)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("config keys: unexpected argument %q", fs.Arg(0))
+		}
+		switch *out {
+		case "json":
+			enc := json.NewEncoder(cio.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(config.Keys())
+		case "table":
+		default:
+			return usagef("config keys: -o must be table or json")
+		}
 		tw := tabwriter.NewWriter(cio.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "KEY\tENVIRONMENT\tDEFAULT\tDESCRIPTION")
 		for _, k := range config.Keys() {

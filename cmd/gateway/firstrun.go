@@ -56,11 +56,12 @@ These exist only in this process's in-memory Redis and are printed only now.
   admin API token:  %s
   SCIM token:       %s   (client "default", scope scim_v2)
   SCIM base URL:    %s/scim/v2
+  admin console:    %s/admin   (sign in with the admin API token)
 Try:
   curl -H 'Authorization: Bearer %s' %s/scim/v2/Users
 ========================================================================================
 
-`, admin, fr.scimToken, base, fr.scimToken, base)
+`, admin, fr.scimToken, base, base, fr.scimToken, base)
 }
 
 // loopbackFor turns an unspecified listen address into one curl can reach.

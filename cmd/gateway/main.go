@@ -23,10 +23,17 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// errHelpShown ends a command whose usage was printed on request (-h,
+// --help): the process exits 0.
+var errHelpShown = errors.New("help shown")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
+	if errors.Is(err, errHelpShown) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		var u usageError
@@ -43,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		cmd, args = "help", nil
 	}
 	io := cliIO{stdout: stdout, stderr: stderr, env: env}
 	switch cmd {
@@ -52,6 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		return cmdConfig(args, io)
 	case "help":
 		fmt.Fprint(stdout, usageText)
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, "scimgate", version())
 		return nil
 	default:
 		if h, ok := subcommands[cmd]; ok {
@@ -79,6 +91,7 @@ var subcommands = map[string]func(context.Context, []string, cliIO) error{
 	"keys":        cmdKeys,
 	"roles":       cmdRoles,
 	"healthcheck": cmdHealthcheck,
+	"admin-token": cmdAdminToken,
 }
 
 const usageText = `scimgate gateway — SCIM 2.0 gateway with OAuth2/OIDC authentication
@@ -95,7 +108,9 @@ Usage:
   gateway client rotate-secret NAME|ID             new OAuth client secret (client_credentials)
   gateway keys rotate|list                         OAuth access-token signing keys
   gateway healthcheck [--url URL]                  GET /healthz; exit 0 on 200 (container health checks)
-  gateway help                                     this text
+  gateway admin-token [-o json]                    generate an admin API token and its admin.token_hash
+  gateway version                                  the build's version
+  gateway help                                     this text (also -h, --help; COMMAND --help for one command)
 
 Every setting can also come from the environment as SCIMGATE_<KEY>.
 `
