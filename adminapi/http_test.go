@@ -195,7 +195,7 @@ func TestTokensAPI(t *testing.T) {
 		for _, v := range []struct {
 			expires string
 			want    time.Time
-		}{{"1d", ev.now.Add(24 * time.Hour)}, {"7d", ev.now.Add(7 * 24 * time.Hour)}, {"3m", ev.now.AddDate(0, 3, 0)}, {"1y", ev.now.AddDate(1, 0, 0)}} {
+		}{{"1d", ev.now.Add(24 * time.Hour)}, {"7d", ev.now.Add(7 * 24 * time.Hour)}, {"30d", ev.now.Add(30 * 24 * time.Hour)}, {"1mo", ev.now.AddDate(0, 1, 0)}, {"3mo", ev.now.AddDate(0, 3, 0)}, {"3m", ev.now.AddDate(0, 3, 0)}, {"6mo", ev.now.AddDate(0, 6, 0)}, {"1y", ev.now.AddDate(1, 0, 0)}} {
 			var got adminapi.TokenJSON
 			ev.admin("POST", "/clients/entra/tokens", `{"expires":"`+v.expires+`"}`, &got)
 			if !got.ExpiresAt.Equal(v.want) {
@@ -211,8 +211,8 @@ func TestTokensAPI(t *testing.T) {
 		var list struct{ Tokens []adminapi.TokenJSON }
 		w = ev.admin("GET", "/clients/entra/tokens", "", &list)
 		expect(t, "list", w, 200, "")
-		if len(list.Tokens) != 6 || strings.Contains(w.Body.String(), "opst-") {
-			t.Fatalf("list: %d tokens, want 6 and no plain token: %s", len(list.Tokens), w.Body)
+		if len(list.Tokens) != 10 || strings.Contains(w.Body.String(), "opst-") {
+			t.Fatalf("list: %d tokens, want 10 and no plain token: %s", len(list.Tokens), w.Body)
 		}
 		path := "/clients/entra/tokens/" + tok.ID
 		expect(t, "show", ev.admin("GET", path, "", nil), 200, `"status":"active"`)

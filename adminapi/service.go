@@ -92,27 +92,49 @@ type TokenSpec struct {
 	Name string `json:"name"`
 	// Scopes default to scim_v2.
 	Scopes []string `json:"scopes"`
-	// Expires is a validity: 1d, 7d, 1m, 3m or 1y (default).
+	// Expires is a validity of Validities (default 1y).
 	Expires string `json:"expires"`
 	// AllowIPs are CIDRs or single addresses; empty allows any source.
 	AllowIPs []string `json:"allow_ips"`
 }
 
-// Validities lists the accepted token validities.
-var Validities = []string{"1d", "7d", "1m", "3m", "1y"}
+// Validities lists the accepted token validities: days (d), calendar
+// months (mo) and years (y). The old month forms 1m and 3m are still
+// accepted (see DeprecatedValidity).
+var Validities = []string{"1d", "7d", "30d", "90d", "1mo", "3mo", "6mo", "1y"}
+
+// deprecatedValidities maps the old spellings, where "m" meant a month
+// (but means a minute in every duration setting), to the new ones.
+var deprecatedValidities = map[string]string{"1m": "1mo", "3m": "3mo"}
+
+// DeprecatedValidity returns the current spelling of an old validity
+// ("1m" → "1mo") and true, or "" and false.
+func DeprecatedValidity(v string) (string, bool) {
+	n, ok := deprecatedValidities[v]
+	return n, ok
+}
 
 // ExpiryAfter returns the expiry of a token created at from with validity
 // v ("" means 1y). Months and years are calendar months and years.
 func ExpiryAfter(from time.Time, v string) (time.Time, error) {
+	if n, ok := deprecatedValidities[v]; ok {
+		v = n
+	}
 	switch v {
 	case "1d":
 		return from.Add(24 * time.Hour), nil
 	case "7d":
 		return from.Add(7 * 24 * time.Hour), nil
-	case "1m":
+	case "30d":
+		return from.Add(30 * 24 * time.Hour), nil
+	case "90d":
+		return from.Add(90 * 24 * time.Hour), nil
+	case "1mo":
 		return from.AddDate(0, 1, 0), nil
-	case "3m":
+	case "3mo":
 		return from.AddDate(0, 3, 0), nil
+	case "6mo":
+		return from.AddDate(0, 6, 0), nil
 	case "1y", "":
 		return from.AddDate(1, 0, 0), nil
 	}

@@ -36,7 +36,7 @@ func methodLabel(m string) string {
 type validityOption struct{ Value, Label string }
 
 var validities = []validityOption{
-	{"1d", "1 day"}, {"7d", "7 days"}, {"1m", "1 month"}, {"3m", "3 months"}, {"1y", "1 year"},
+	{"1d", "1 day"}, {"7d", "7 days"}, {"30d", "30 days"}, {"1mo", "1 month"}, {"3mo", "3 months"}, {"6mo", "6 months"}, {"1y", "1 year"},
 }
 
 // fieldErrors maps form field names to messages; "" holds a message about

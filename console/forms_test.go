@@ -142,8 +142,8 @@ func TestTokenFormValidationKeepsInput(t *testing.T) {
 	ev.expect(p, http.StatusBadRequest, `id="err-scopes"`, `value="nightly"`, `value="7d" checked`)
 	p = ev.post(path, url.Values{"csrf": {csrf}, "name": {"nightly"}, "scopes": {"api_v3"}, "expires": {"2w"}}, nil)
 	ev.expect(p, http.StatusBadRequest, `id="err-expires"`, `value="api_v3" checked`)
-	p = ev.post(path, url.Values{"csrf": {csrf}, "name": {"nightly"}, "scopes": {"scim_v2"}, "expires": {"1m"}, "allow_ips": {"10.0.0.0/8, not-an-ip"}}, nil)
-	ev.expect(p, http.StatusBadRequest, `id="err-allow_ips"`, `value="10.0.0.0/8, not-an-ip"`, `value="1m" checked`)
+	p = ev.post(path, url.Values{"csrf": {csrf}, "name": {"nightly"}, "scopes": {"scim_v2"}, "expires": {"1mo"}, "allow_ips": {"10.0.0.0/8, not-an-ip"}}, nil)
+	ev.expect(p, http.StatusBadRequest, `id="err-allow_ips"`, `value="10.0.0.0/8, not-an-ip"`, `value="1mo" checked`)
 	p = ev.post(path, url.Values{"csrf": {csrf}, "name": {strings.Repeat("n", 101)}, "scopes": {"scim_v2"}, "expires": {"1d"}}, nil)
 	ev.expect(p, http.StatusBadRequest, `id="err-name"`)
 	if ts, _ := ev.svc.ListTokens(t.Context(), id); len(ts) != 1 {

@@ -11,7 +11,7 @@ import (
 )
 
 const tokenUsage = `usage:
-  gateway token create --client NAME|ID [--name NAME] [--scopes scim_v2,api_v3] [--expires 1d|7d|1m|3m|1y] [--allow-ip CIDR,...]
+  gateway token create --client NAME|ID [--name NAME] [--scopes scim_v2,api_v3] [--expires 1d|7d|30d|90d|1mo|3mo|6mo|1y] [--allow-ip CIDR,...]
   gateway token list [--client NAME|ID] [-o json]
   gateway token revoke ID
 every command also takes --config FILE`
@@ -39,7 +39,7 @@ func tokenCreate(ctx context.Context, args []string, cio cliIO) error {
 	client := fs.String("client", "", "client NAME or ID")
 	name := fs.String("name", "", "token name (free text)")
 	scopes := fs.String("scopes", auth.ScopeSCIM, "comma-separated scopes: "+strings.Join(auth.KnownScopes, ", "))
-	expires := fs.String("expires", "1y", "validity: "+strings.Join(adminapi.Validities, ", "))
+	expires := fs.String("expires", "", "validity: "+strings.Join(adminapi.Validities, ", ")+" (default 1y)")
 	allow := fs.String("allow-ip", "", "comma-separated source CIDRs or addresses (default: any)")
 	if err := noPositional(fs, args, "token create"); err != nil {
 		return err
@@ -54,6 +54,13 @@ func tokenCreate(ctx context.Context, args []string, cio cliIO) error {
 	if _, err := adminapi.ExpiryAfter(time.Now(), spec.Expires); err != nil {
 		return cliErr(err) // before connecting: bad values never need Redis
 	}
+	validityNote := ""
+	switch n, old := adminapi.DeprecatedValidity(spec.Expires); {
+	case spec.Expires == "":
+		validityNote = " (no --expires given: the default validity, 1y)"
+	case old:
+		fmt.Fprintf(cio.stderr, "note: --expires %s is deprecated (m is a minute elsewhere); use %s\n", spec.Expires, n)
+	}
 	s, err := openAdmin(af, cio)
 	if err != nil {
 		return err
@@ -64,8 +71,8 @@ func tokenCreate(ctx context.Context, args []string, cio cliIO) error {
 		return cliErr(err)
 	}
 	fmt.Fprintln(cio.stdout, plain)
-	fmt.Fprintf(cio.stderr, "token id %s, scopes %s, expires %s; it is shown only this once\n",
-		t.ID, strings.Join(t.Scopes, ","), fmtTime(t.ExpiresAt))
+	fmt.Fprintf(cio.stderr, "token id %s, scopes %s, expires %s%s; it is shown only this once\n",
+		t.ID, strings.Join(t.Scopes, ","), fmtTime(t.ExpiresAt), validityNote)
 	return nil
 }
 
