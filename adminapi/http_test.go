@@ -234,8 +234,8 @@ func TestTokensAPI(t *testing.T) {
 				expired++
 			}
 		}
-		if expired != 4 {
-			t.Fatalf("%d expired tokens after 400 days, want 4", expired)
+		if expired != 8 {
+			t.Fatalf("%d expired tokens after 400 days, want 8", expired)
 		}
 	})
 }
