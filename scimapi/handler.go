@@ -110,10 +110,16 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 		return func(c *gin.Context) { hf(c, h.newRequest(c, prefix)) }
 	}
 
-	g.GET("/ServiceProviderConfig", read(""), with(h.serviceProviderConfig))
-	g.GET("/Schemas", read(""), with(h.schemas))
+	// Discovery answers with or without a trailing slash, as the resource
+	// endpoints do.
+	for _, d := range []struct {
+		path string
+		hf   func(*gin.Context, *request)
+	}{{"/ServiceProviderConfig", h.serviceProviderConfig}, {"/Schemas", h.schemas}, {"/ResourceTypes", h.resourceTypes}} {
+		g.GET(d.path, read(""), with(d.hf))
+		g.GET(d.path+"/", read(""), with(d.hf))
+	}
 	g.GET("/Schemas/:urn", read(""), with(h.schema))
-	g.GET("/ResourceTypes", read(""), with(h.resourceTypes))
 	g.GET("/ResourceTypes/:name", read(""), with(h.resourceType))
 	g.POST("/.search", read("*"), with(h.rootSearch))
 	// RFC 7644 §3.11: a service provider without /Me answers 501. SCIM

@@ -530,6 +530,11 @@ func testDiscovery(t *testing.T, e *env) {
 		get(sp.body, "patch", "supported") != true || get(sp.body, "filter", "maxResults") != float64(50) || get(sp.body, "etag", "supported") != true || get(sp.body, "pagination", "cursor") != true || get(sp.body, "changePassword", "supported") != false {
 		t.Fatalf("spc %s", sp.raw)
 	}
+	// Trailing slashes are read as on /Users/ (what Entra and some test
+	// suites send).
+	for _, p := range []string{"/scim/v2/ServiceProviderConfig/", "/scim/v2/Schemas/", "/scim/v2/ResourceTypes/"} {
+		e.must(e.do("GET", p, nil), 200)
+	}
 	sc := e.must(e.do("GET", "/scim/v2/Schemas", nil), 200)
 	if sc.body["totalResults"].(float64) < 3 {
 		t.Fatalf("schemas %v", sc.body["totalResults"])
