@@ -69,6 +69,15 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		if p, ok := auth.PrincipalFromGin(c); ok {
 			attrs = append(attrs, "client_id", p.ClientID, "auth_method", string(p.Method))
 		}
-		log.InfoContext(c.Request.Context(), "request", attrs...)
+		level := slog.LevelInfo
+		if probeRoute(route) && c.Writer.Status() < 400 {
+			// Orchestrators probe every few seconds; successful probes
+			// would drown the log.
+			level = slog.LevelDebug
+		}
+		log.Log(c.Request.Context(), level, "request", attrs...)
 	}
 }
+
+// probeRoute reports whether route is a health probe.
+func probeRoute(route string) bool { return route == "/healthz" || route == "/readyz" }

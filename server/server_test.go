@@ -130,3 +130,22 @@ func TestGracefulShutdownLetsInFlightFinish(t *testing.T) {
 		t.Fatal("still accepting after shutdown")
 	}
 }
+
+// TestProbesNotLoggedAtInfo: successful /healthz and /readyz probes are
+// debug lines; a failing probe is still logged at INFO.
+func TestProbesNotLoggedAtInfo(t *testing.T) {
+	var buf syncBuf
+	log := slog.New(slog.NewJSONHandler(&buf, nil)) // level INFO
+	e := New(Options{Log: log, Redis: fakePinger{}, ReadyTimeout: time.Second})
+	for _, p := range []string{"/healthz", "/readyz"} {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	if out := buf.String(); out != "" {
+		t.Fatalf("probes logged at INFO: %s", out)
+	}
+	down := New(Options{Log: log, Redis: fakePinger{errors.New("down")}, ReadyTimeout: time.Second})
+	down.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/readyz", nil))
+	if !strings.Contains(buf.String(), `"status":503`) {
+		t.Fatalf("failing probe not logged: %s", buf.String())
+	}
+}
