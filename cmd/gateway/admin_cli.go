@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -123,9 +122,9 @@ func cliErr(err error) error {
 		}
 		return usagef("%s: %s", f, fe.Msg)
 	case errors.Is(err, tokenstore.ErrNotFound):
-		return fmt.Errorf("not found: %w", err)
+		return errors.New("not found (check the NAME or ID; `list` shows what exists)")
 	case errors.Is(err, tokenstore.ErrAlreadyExists):
-		return fmt.Errorf("already exists: %w", err)
+		return errors.New("already exists: the name is taken (names are unique; `list` shows what exists)")
 	}
 	return err
 }
