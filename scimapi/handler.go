@@ -8,6 +8,7 @@ package scimapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -57,7 +58,15 @@ type Options struct {
 	// application role (nil = no role mapping). When set, the registry
 	// should carry schema.RoleExtension.
 	Roles *roles.Mapper
-	Log   *slog.Logger
+	// ScanRows and ScanTime bound what one list or search may examine
+	// when no index serves its filter, or it sorts; SortWindow is the
+	// largest startIndex+count-1 served with sortBy (each 400 tooMany
+	// when exceeded; defaults DefaultScanRows, DefaultScanTime,
+	// DefaultSortWindow).
+	ScanRows   int
+	ScanTime   time.Duration
+	SortWindow int
+	Log        *slog.Logger
 }
 
 // Handler serves SCIM over a store.
@@ -81,6 +90,15 @@ func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
 	}
 	if opts.BulkMaxPayload <= 0 {
 		opts.BulkMaxPayload = 8 << 20
+	}
+	if opts.ScanRows <= 0 {
+		opts.ScanRows = DefaultScanRows
+	}
+	if opts.ScanTime <= 0 {
+		opts.ScanTime = DefaultScanTime
+	}
+	if opts.SortWindow <= 0 {
+		opts.SortWindow = DefaultSortWindow
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -48,6 +48,9 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 		},
 		AuditMaxLen: cfg.Audit.MaxLen,
 		Roles:       mapper,
+		ScanRows:    cfg.SCIM.Budgets.ScanRows,
+		ScanTime:    cfg.SCIM.Budgets.ScanTime.Std(),
+		SortWindow:  cfg.SCIM.Budgets.SortWindow,
 		Log:         log,
 	})
 	for _, prefix := range scimPrefixes {
