@@ -54,6 +54,13 @@ type Options struct {
 	// §3.7.4); advertised in /ServiceProviderConfig.
 	BulkMaxOperations int
 	BulkMaxPayload    int64
+	// ChargeExtra charges n requests, beyond the one the rate limiter
+	// already counted, to the client's rate limit; /Bulk calls it with
+	// its operation count minus one before running any operation. It
+	// reports whether the request may go on; when not, it has answered
+	// (429 with Retry-After, ...). nil: nothing is charged.
+	// ratelimit.ClientLimiter.Charge is one.
+	ChargeExtra func(c *gin.Context, n int) bool
 	// Roles maps IdP groups and the roles attribute to an effective
 	// application role (nil = no role mapping). When set, the registry
 	// should carry schema.RoleExtension.
