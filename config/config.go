@@ -84,6 +84,7 @@ type SCIM struct {
 	// SoftDeleteRetention has passed).
 	DeleteMode          string   `yaml:"delete_mode" doc:"DELETE behaviour: hard (removed at once, 404 afterwards) or soft (invisible to SCIM, userName freed, record kept for soft_delete_retention, then purged)"`
 	SoftDeleteRetention Duration `yaml:"soft_delete_retention" doc:"how long soft-deleted resources are kept before the purge job removes them"`
+	Budgets             Budgets  `yaml:"budgets"`
 }
 
 // Admin configures the admin API credential.
@@ -117,6 +118,7 @@ func Default() Config {
 			MaxResults:          1000,
 			DeleteMode:          "hard",
 			SoftDeleteRetention: Duration(30 * 24 * time.Hour),
+			Budgets:             defaultBudgets(),
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.
@@ -197,6 +199,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Console.validate(c.PublicURL); err != nil {
+		return err
+	}
+	if err := c.SCIM.Budgets.validate(); err != nil {
 		return err
 	}
 	if err := c.Webhooks.validate(); err != nil {

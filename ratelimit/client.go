@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
 
 // OnRedisError is the direction a limiter fails in when Redis is unreachable.
@@ -136,6 +138,9 @@ func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 		cancel()
 		if err != nil {
 			l.redisFailed(c, err)
+			if !c.IsAborted() {
+				c.Next()
+			}
 			return
 		}
 		setHeaders(c, res)
@@ -147,7 +152,46 @@ func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 	}
 }
 
-// redisFailed applies the failure direction.
+// Charge charges n more requests to the rate limit of the client that c
+// acts for, beyond the one Middleware charged, before the work they stand
+// for starts: a /Bulk request costs one request per operation (RFC 7644
+// §3.7). It reports whether the request may go on; when not, it has
+// answered: 429 with Retry-After when the client's allowance cannot cover
+// n now, 413 when n exceeds the client's whole burst (no wait would help),
+// or the failure direction when Redis is unreachable. Nothing is charged
+// when refused.
+func (l *ClientLimiter) Charge(c *gin.Context, n int) bool {
+	p, ok := auth.FromContext(c.Request.Context())
+	if !ok || n <= 0 {
+		return true
+	}
+	lim := l.LimitFor(c.Request.Context(), p.ClientID)
+	if lim.Rate < 1 {
+		return true
+	}
+	if n+1 > lim.Burst {
+		status, body := scimerr.ToBody(scimerr.New(http.StatusRequestEntityTooLarge, "", "the request stands for %d operations; this client's rate limit allows at most %d at once (%s)", n+1, lim.Burst, limitText(lim)))
+		c.Header("Content-Type", "application/scim+json")
+		c.AbortWithStatusJSON(status, body)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), redisTimeout)
+	res, err := l.rl.AllowN(ctx, l.Key(p.ClientID), lim, n)
+	cancel()
+	if err != nil {
+		l.redisFailed(c, err)
+		return !c.IsAborted()
+	}
+	setHeaders(c, res)
+	if res.Allowed == 0 {
+		tooMany(c, res.RetryAfter, fmt.Sprintf("rate limit exceeded for this client: the request stands for %d operations; %s", n+1, limitText(lim)))
+		return false
+	}
+	return true
+}
+
+// redisFailed applies the failure direction: deny answers 503 and aborts
+// c; allow logs (at most once per logEvery) and leaves c to go on.
 func (l *ClientLimiter) redisFailed(c *gin.Context, err error) {
 	if l.onErr == Deny {
 		l.log.WarnContext(c.Request.Context(), "rate limiter: Redis unreachable; request denied", "err", err.Error())
@@ -159,5 +203,4 @@ func (l *ClientLimiter) redisFailed(c *gin.Context, err error) {
 	if now-last >= int64(logEvery) && l.lastLog.CompareAndSwap(last, now) {
 		l.log.WarnContext(c.Request.Context(), "rate limiter: Redis unreachable; admitting requests unlimited (ratelimit.on_redis_error=allow)", "err", err.Error())
 	}
-	c.Next()
 }

@@ -73,6 +73,11 @@ func (h *Handler) bulk(c *gin.Context, internal *gin.Engine, prefix string) {
 		writeError(c, h.opts.Log, err)
 		return
 	}
+	// The rate limit counts operations, not requests: charge the rest
+	// before any operation runs, so a refused bulk changes nothing.
+	if h.opts.ChargeExtra != nil && len(req.Operations) > 1 && !h.opts.ChargeExtra(c, len(req.Operations)-1) {
+		return
+	}
 	failLimit := 0 // 0: process everything (RFC 7644 §3.7.3)
 	if req.FailOnErrors != nil {
 		failLimit = *req.FailOnErrors

@@ -8,6 +8,7 @@ package scimapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,11 +54,26 @@ type Options struct {
 	// §3.7.4); advertised in /ServiceProviderConfig.
 	BulkMaxOperations int
 	BulkMaxPayload    int64
+	// ChargeExtra charges n requests, beyond the one the rate limiter
+	// already counted, to the client's rate limit; /Bulk calls it with
+	// its operation count minus one before running any operation. It
+	// reports whether the request may go on; when not, it has answered
+	// (429 with Retry-After, ...). nil: nothing is charged.
+	// ratelimit.ClientLimiter.Charge is one.
+	ChargeExtra func(c *gin.Context, n int) bool
 	// Roles maps IdP groups and the roles attribute to an effective
 	// application role (nil = no role mapping). When set, the registry
 	// should carry schema.RoleExtension.
 	Roles *roles.Mapper
-	Log   *slog.Logger
+	// ScanRows and ScanTime bound what one list or search may examine
+	// when no index serves its filter, or it sorts; SortWindow is the
+	// largest startIndex+count-1 served with sortBy (each 400 tooMany
+	// when exceeded; defaults DefaultScanRows, DefaultScanTime,
+	// DefaultSortWindow).
+	ScanRows   int
+	ScanTime   time.Duration
+	SortWindow int
+	Log        *slog.Logger
 }
 
 // Handler serves SCIM over a store.
@@ -81,6 +97,15 @@ func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
 	}
 	if opts.BulkMaxPayload <= 0 {
 		opts.BulkMaxPayload = 8 << 20
+	}
+	if opts.ScanRows <= 0 {
+		opts.ScanRows = DefaultScanRows
+	}
+	if opts.ScanTime <= 0 {
+		opts.ScanTime = DefaultScanTime
+	}
+	if opts.SortWindow <= 0 {
+		opts.SortWindow = DefaultSortWindow
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -15,8 +15,9 @@ import (
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
-// scanBatch is how many resources a filter scan reads per round trip.
-const scanBatch = 500
+// scanBatch is how many resources a filter scan reads per step: one
+// round trip, one short read script (see store.ReadBatch).
+const scanBatch = store.ReadBatch
 
 // listParams are the query parameters of a list or search (RFC 7644 §3.4.2,
 // RFC 9865 for cursor).
@@ -166,7 +167,6 @@ func (h *Handler) rootSearch(c *gin.Context, req *request) {
 type hit struct {
 	rt     *schema.ResourceType
 	res    *store.Resource
-	doc    map[string]any    // rendered without location, for sorting
 	loaded store.ReadOptions // derived data res was read with
 }
 
@@ -224,28 +224,36 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	if len(rts) == 1 && lp.filter == "" && lp.sortBy == "" {
 		return h.unfilteredPage(ctx, rts[0], lp, after)
 	}
-	var less func(a, b map[string]any) bool
+	var sorter *filter.Sorter
 	if lp.sortBy != "" {
 		for _, rt := range rts {
-			l, err := filter.Less(rt, lp.sortBy, !lp.descending)
+			s, err := filter.NewSorter(rt, lp.sortBy, !lp.descending)
 			if err == nil {
-				less = l
+				sorter = s
 				break
 			} else if len(rts) == 1 {
 				return page{}, err
 			}
 		}
 	}
-	collectAll := less != nil
+	lo := lp.startIndex - 1
+	var top *topK
+	if sorter != nil {
+		k := lo + lp.count
+		if k > h.opts.SortWindow {
+			return page{}, scimerr.BadRequest(scimerr.TooMany, "with sortBy, results are served up to position %d (scim.budgets.sort_window); startIndex+count-1 is %d", h.opts.SortWindow, k)
+		}
+		top = newTopK(sorter, k)
+	}
+	bud := h.newBudget()
 	var pg page
 	var kept []hit
-	lo := lp.startIndex - 1
 	for i, rt := range rts {
-		err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
+		err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), bud, func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
 			pg.total++
 			switch {
-			case collectAll:
-				kept = append(kept, hit{rt: rt, res: r, doc: doc, loaded: ro})
+			case top != nil:
+				top.offer(sortEntry{rt: rt, id: r.ID, key: sorter.Key(doc)})
 			case lp.cursor != nil:
 				if r.ID > after && len(kept) <= lp.count {
 					kept = append(kept, hit{rt: rt, res: r, loaded: ro})
@@ -260,17 +268,11 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 			return page{}, err
 		}
 	}
-	if collectAll {
-		slices.SortStableFunc(kept, func(a, b hit) int {
-			switch {
-			case less(a.doc, b.doc):
-				return -1
-			case less(b.doc, a.doc):
-				return 1
-			}
-			return strings.Compare(a.res.ID, b.res.ID)
-		})
-		kept = kept[min(lo, len(kept)):min(lo+lp.count, len(kept))]
+	if top != nil {
+		entries := top.sorted()
+		hits, err := h.fetchSorted(ctx, entries[min(lo, len(entries)):], lp.proj)
+		pg.hits = hits
+		return pg, err
 	}
 	if lp.cursor != nil && len(kept) > lp.count {
 		kept = kept[:lp.count]
@@ -288,7 +290,9 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 // Equality filters on indexed attributes read only the index candidates,
 // together with what the response needs (resp); other filters scan in
 // batches of scanBatch, reading derived data only when the filter reads it.
-func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, resp store.ReadOptions, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
+// Index candidates must fit the row budget bud; a scan is checked against
+// it before it starts, then charged rows and time step by step.
+func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, resp store.ReadOptions, bud *budget, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
 	var ro store.ReadOptions
 	if f != nil {
 		ro = store.ReadOptions{Members: f.References("members"), Groups: f.References("groups")}
@@ -312,8 +316,12 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 				ids = append(ids, found...)
 			}
 			slices.Sort(ids)
+			ids = slices.Compact(ids)
+			if err := bud.reserve(len(ids)); err != nil {
+				return err
+			}
 			ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups}
-			rs, err := h.store.GetMany(ctx, rt.Name, slices.Compact(ids), ro)
+			rs, err := h.store.GetMany(ctx, rt.Name, ids, ro)
 			if err != nil {
 				return err
 			}
@@ -321,10 +329,49 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 			return nil
 		}
 	}
+	// A scan examines the whole collection: refuse before reading any of
+	// it when that is over the budget.
+	n, err := h.store.Count(ctx, rt.Name)
+	if err != nil {
+		return err
+	}
+	if err := bud.reserve(int(n)); err != nil {
+		return err
+	}
 	return h.store.Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
+		if err := bud.charge(len(rs)); err != nil {
+			return false, err
+		}
 		check(rs, ro)
 		return true, ctx.Err()
 	})
+}
+
+// fetchSorted reads the resources of a sorted page (at most count of
+// entries) with what the response needs, keeping the sort order. A
+// resource deleted in between is dropped.
+func (h *Handler) fetchSorted(ctx context.Context, entries []sortEntry, p projection) ([]hit, error) {
+	byType := map[*schema.ResourceType][]string{}
+	for _, e := range entries {
+		byType[e.rt] = append(byType[e.rt], e.id)
+	}
+	found := map[string]*store.Resource{}
+	for rt, ids := range byType {
+		rs, err := h.store.GetMany(ctx, rt.Name, ids, p.readOptions(rt))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			found[r.ID] = r
+		}
+	}
+	out := make([]hit, 0, len(entries))
+	for _, e := range entries {
+		if r, ok := found[e.id]; ok {
+			out = append(out, hit{rt: e.rt, res: r})
+		}
+	}
+	return out, nil
 }
 
 // unfilteredPage pages through all resources of rt straight off the id

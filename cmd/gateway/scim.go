@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
 	"github.com/scimgate/scimgate/scimapi/schema"
@@ -21,10 +22,11 @@ import (
 var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 
 // mountSCIM wires the SCIM resource layer under each SCIM prefix, behind the
-// authentication middleware authMW and then the per-client rate limit
-// limitMW (which needs the authenticated client). onCompat is told of every
+// authentication middleware authMW and then the per-client rate limit of
+// limiter (which needs the authenticated client; /Bulk charges it once per
+// operation). onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
-func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
+func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
 	if err != nil {
 		return usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
@@ -48,10 +50,14 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 		},
 		AuditMaxLen: cfg.Audit.MaxLen,
 		Roles:       mapper,
+		ScanRows:    cfg.SCIM.Budgets.ScanRows,
+		ScanTime:    cfg.SCIM.Budgets.ScanTime.Std(),
+		SortWindow:  cfg.SCIM.Budgets.SortWindow,
+		ChargeExtra: limiter.Charge,
 		Log:         log,
 	})
 	for _, prefix := range scimPrefixes {
-		h.Register(e.Group(prefix, authMW, limitMW))
+		h.Register(e.Group(prefix, authMW, limiter.Middleware()))
 	}
 	return nil
 }

@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
-	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter.Middleware(), conn, cfg, mx.CompatRule, log); err != nil {
+	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, conn, cfg, mx.CompatRule, log); err != nil {
 		return err
 	}
 	defer startSoftDeletePurge(ctx, conn, cfg, log)()

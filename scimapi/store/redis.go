@@ -233,30 +233,40 @@ func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resou
 	return rs[0], nil
 }
 
-// GetMany implements Store.
+// ReadBatch is the most resources one read script loads. The script holds
+// Redis while it runs (about 7 µs per resource without derived data), so
+// GetMany and Scan read in steps of at most ReadBatch resources, each one
+// round trip, letting other clients in between.
+const ReadBatch = 100
+
+// GetMany implements Store; it reads in steps of at most ReadBatch.
 func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.resKey(id)
-	}
-	raw, err := readScript.Run(ctx, s.c, keys, s.p, flag(ro.Members), flag(ro.Groups)).Slice()
-	if err != nil {
-		return nil, fmt.Errorf("store: read: %w", err)
-	}
-	out := make([]*Resource, 0, len(raw))
-	for i, e := range raw {
-		fields, _ := e.([]any)
-		if len(fields) < 9 || fields[0] != typ {
-			continue
+	out := make([]*Resource, 0, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), ReadBatch)]
+		ids = ids[len(chunk):]
+		keys := make([]string, len(chunk))
+		for i, id := range chunk {
+			keys[i] = s.resKey(id)
 		}
-		r, err := decode(ids[i], fields)
+		raw, err := readScript.Run(ctx, s.c, keys, s.p, flag(ro.Members), flag(ro.Groups)).Slice()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: read: %w", err)
 		}
-		out = append(out, r)
+		for i, e := range raw {
+			fields, _ := e.([]any)
+			if len(fields) < 9 || fields[0] != typ {
+				continue
+			}
+			r, err := decode(chunk[i], fields)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }

@@ -3,9 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/scimapi/store"
@@ -65,4 +69,57 @@ func TestSoftDelete(t *testing.T) {
 			t.Fatal("purged record still stored")
 		}
 	})
+}
+
+// evalKeysHook records the largest number of keys any script call named.
+type evalKeysHook struct{ max atomic.Int64 }
+
+func (h *evalKeysHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *evalKeysHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			if n, ok := cmd.Args()[2].(int); ok && int64(n) > h.max.Load() {
+				h.max.Store(int64(n))
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *evalKeysHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestReadsInBoundedSteps: GetMany and Scan never hand Redis one script
+// over more than ReadBatch resources, whatever the caller asks for, so a
+// large read holds the server for one short step at a time.
+func TestReadsInBoundedSteps(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.Mini(t)
+	hook := &evalKeysHook{}
+	r.Client.AddHook(hook)
+	st := store.NewRedis(r.Client, r.Prefix)
+	var ids []string
+	for i := 0; i < store.ReadBatch+50; i++ {
+		u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": fmt.Sprintf("b%d", i)}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	hook.max.Store(0)
+	rs, err := st.GetMany(ctx, store.TypeUser, ids, store.ReadOptions{Groups: true})
+	if err != nil || len(rs) != len(ids) {
+		t.Fatalf("GetMany: %d of %d, %v", len(rs), len(ids), err)
+	}
+	seen := 0
+	err = st.Scan(ctx, store.TypeUser, "", 1000, store.ReadOptions{}, func(rs []*store.Resource) (bool, error) {
+		seen += len(rs)
+		return true, nil
+	})
+	if err != nil || seen != len(ids) {
+		t.Fatalf("Scan saw %d of %d: %v", seen, len(ids), err)
+	}
+	if m := hook.max.Load(); m != store.ReadBatch {
+		t.Fatalf("largest read script named %d keys, want %d", m, store.ReadBatch)
+	}
 }

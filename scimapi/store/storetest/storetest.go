@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Members", testMembers},
 		{"DeleteCleansMemberships", testDeleteCleansMemberships},
 		{"ScanAndCount", testScanAndCount},
+		{"GetManyInSteps", testGetManyInSteps},
 		{"ConcurrentCreateSameUserName", testConcurrentCreate},
 		{"Roles", testRoles},
 		{"AttrVersionIgnoresMemberChanges", testAttrVersion},
@@ -320,6 +321,41 @@ func testScanAndCount(t *testing.T, s store.Store) {
 	page, _ = s.IDs(ctx, store.TypeUser, ids[22], 0, 10)
 	if !slices.Equal(page, ids[23:]) {
 		t.Fatalf("IDs after: %v", page)
+	}
+}
+
+// testGetManyInSteps: a read of more than store.ReadBatch ids (which the
+// Redis store splits into steps) keeps the order asked for, skips missing
+// ids and other types, and loads derived data in every step.
+func testGetManyInSteps(t *testing.T, s store.Store) {
+	n := 2*store.ReadBatch + 17
+	var ids []string
+	for i := 0; i < n; i++ {
+		ids = append(ids, mustCreate(t, s, store.TypeUser, user(fmt.Sprintf("m%03d", i))).ID)
+	}
+	last := ids[n-1]
+	g := mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "steps"}, store.Member{Value: last})
+	var ask, want []string
+	for i := n - 1; i >= 0; i-- { // reverse order, with gaps
+		ask = append(ask, ids[i])
+		want = append(want, ids[i])
+		if i%40 == 0 {
+			ask = append(ask, "00000000-0000-0000-0000-000000000000", g.ID)
+		}
+	}
+	rs, err := s.GetMany(ctx, store.TypeUser, ask, store.ReadOptions{Groups: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, len(rs))
+	for i, r := range rs {
+		got[i] = r.ID
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("GetMany of %d ids returned %d, or out of order", len(ask), len(got))
+	}
+	if len(rs[0].Groups) != 1 || rs[0].Groups[0].Value != g.ID || rs[0].Groups[0].Display != "steps" {
+		t.Fatalf("groups of %s: %+v", last, rs[0].Groups)
 	}
 }
 
