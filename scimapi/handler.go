@@ -53,6 +53,9 @@ type Options struct {
 	// §3.7.4); advertised in /ServiceProviderConfig.
 	BulkMaxOperations int
 	BulkMaxPayload    int64
+	// Limits bounds filters, PATCH requests, attributes lists and sortBy
+	// (zero fields: defaults); advertised in /ServiceProviderConfig.
+	Limits Limits
 	// Roles maps IdP groups and the roles attribute to an effective
 	// application role (nil = no role mapping). When set, the registry
 	// should carry schema.RoleExtension.
@@ -85,7 +88,8 @@ func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{reg: reg, store: st, opts: opts}
+	opts.Limits = opts.Limits.WithDefaults()
+	return &Handler{reg: reg, store: st, opts: opts, filters: filterCache{limits: opts.Limits.Filter}}
 }
 
 // Register mounts the SCIM routes on g, whose path prefix (e.g. "/scim/v2")
@@ -107,7 +111,13 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 	read := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res}) }
 	write := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res, Write: true}) }
 	with := func(hf func(*gin.Context, *request)) gin.HandlerFunc {
-		return func(c *gin.Context) { hf(c, h.newRequest(c, prefix)) }
+		return func(c *gin.Context) {
+			if err := h.checkQuery(c); err != nil {
+				writeError(c, h.opts.Log, err)
+				return
+			}
+			hf(c, h.newRequest(c, prefix))
+		}
 	}
 
 	g.GET("/ServiceProviderConfig", read(""), with(h.serviceProviderConfig))
@@ -126,7 +136,7 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 		rt := rt
 		res := rt.Endpoint[1:]
 		bind := func(hf func(*gin.Context, *request, *schema.ResourceType)) gin.HandlerFunc {
-			return func(c *gin.Context) { hf(c, h.newRequest(c, prefix), rt) }
+			return with(func(c *gin.Context, req *request) { hf(c, req, rt) })
 		}
 		// The trailing-slash forms are what Entra sends ("/Users/?filter=…").
 		g.GET(rt.Endpoint, read(res), bind(h.list))

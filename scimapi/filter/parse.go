@@ -23,8 +23,14 @@ type Parsed struct {
 // Parse parses a filter expression. Besides the RFC 7644 grammar it
 // accepts the form `attr[valFilter].subAttr op value` sent by Microsoft
 // Entra, meaning "some element matches valFilter and has subAttr op value".
-// Syntax errors are 400 invalidFilter.
+// Syntax errors are 400 invalidFilter. Parse applies the default Limits;
+// Limits.Parse applies others.
 func Parse(s string) (*Parsed, error) {
+	return Limits{}.Parse(s)
+}
+
+// parse parses s, which has passed the limits check.
+func parse(s string) (*Parsed, error) {
 	rest, suffixes, err := extractSuffixes(s)
 	if err != nil {
 		return nil, err

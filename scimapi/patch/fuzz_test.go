@@ -20,7 +20,7 @@ func FuzzParsePath(f *testing.F) {
 	reg := schema.NewRegistry()
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, rt := range reg.ResourceTypes() {
-			if _, err := ParsePath(rt, s); err != nil {
+			if _, err := ParsePath(rt, s, Limits{}); err != nil {
 				if _, ok := scimerr.As(err); !ok {
 					t.Fatalf("non-SCIM error %v", err)
 				}

@@ -25,8 +25,12 @@ type Path struct {
 }
 
 // ParsePath parses and resolves a PATCH path against rt. Syntax errors and
-// unknown attributes are 400 invalidPath.
-func ParsePath(rt *schema.ResourceType, s string) (*Path, error) {
+// unknown attributes are 400 invalidPath; a path over the limits lim is
+// refused before it is parsed (see Limits).
+func ParsePath(rt *schema.ResourceType, s string, lim Limits) (*Path, error) {
+	if err := lim.checkPath(s); err != nil {
+		return nil, err
+	}
 	if ext, isExt := rt.SchemaByURN(s); ext != nil && isExt {
 		return &Path{Extension: ext}, nil
 	}
