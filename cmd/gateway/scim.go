@@ -11,6 +11,8 @@ import (
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
+	"github.com/scimgate/scimgate/scimapi/filter"
+	"github.com/scimgate/scimgate/scimapi/patch"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
@@ -46,14 +48,27 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 				onCompat(rule)
 			}
 		},
-		AuditMaxLen: cfg.Audit.MaxLen,
-		Roles:       mapper,
-		Log:         log,
+		AuditMaxLen:       cfg.Audit.MaxLen,
+		BulkMaxOperations: cfg.SCIM.Limits.BulkMaxOperations,
+		BulkMaxPayload:    cfg.SCIM.Limits.BulkMaxPayloadBytes,
+		Limits:            scimLimits(cfg.SCIM.Limits),
+		Roles:             mapper,
+		Log:               log,
 	})
 	for _, prefix := range scimPrefixes {
 		h.Register(e.Group(prefix, authMW, limitMW))
 	}
 	return nil
+}
+
+// scimLimits maps the scim.limits settings onto the SCIM layer's limits.
+func scimLimits(l config.SCIMLimits) scimapi.Limits {
+	return scimapi.Limits{
+		Filter:             filter.Limits{MaxLength: l.FilterMaxLength, MaxDepth: l.FilterMaxDepth, MaxTerms: l.FilterMaxTerms},
+		Patch:              patch.Limits{MaxOperations: l.PatchMaxOperations, MaxPathLength: l.PatchMaxPathLength},
+		MaxAttributes:      l.AttributesMaxCount,
+		MaxAttributeLength: l.AttributeMaxLength,
+	}
 }
 
 // newResourceStore opens the SCIM resource store in the configured delete mode.
