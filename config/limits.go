@@ -26,7 +26,7 @@ func defaultSCIMLimits() SCIMLimits {
 		PatchMaxPathLength:  1024,
 		AttributesMaxCount:  100,
 		AttributeMaxLength:  256,
-		BulkMaxOperations:   1000,
+		BulkMaxOperations:   5000,
 		BulkMaxPayloadBytes: 8 << 20,
 	}
 }
