@@ -134,3 +134,31 @@ func shape(e fp.Expression) (terms, depth int) {
 	}
 	return 0, 0
 }
+
+// Issue 17: a filter that does not parse gets one line a human can act
+// on, naming what was expected at which character, without the parser's
+// internals (grammar operators, U+FFFD for the end of input).
+func TestSyntaxErrorsNameWhatAndWhere(t *testing.T) {
+	for filter, want := range map[string]string{
+		`userName xx "x"`:                 `invalid filter at character 10: expected a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after "userName", got "xx"`,
+		`userName eq bjensen`:             `invalid filter at character 13: expected a value (a "quoted string", a number, true, false or null), got "bjensen"`,
+		`userName eq "é" qq`:              `invalid filter at character 17: expected and, or, a closing parenthesis or the end of the filter, got "qq"`,
+		`userName eq "x")`:                `invalid filter at character 16: ")" closes nothing`,
+		`userName eq "x`:                  `invalid filter at character 13: the string is not closed with "`,
+		`title pr and`:                    `invalid filter: the filter ends where an attribute name was expected`,
+		`(userName eq "x"`:                `invalid filter: the filter ends with 1 unclosed "(" or "["`,
+		`emails[type eq "w"].value`:       `invalid filter: the filter ends after ".value" where a comparison operator was expected`,
+		`meta.lastModified gt 2011-05-13`: `invalid filter at character 22: expected a value (a "quoted string", a number, true, false or null), got "2011-05-13"`,
+		`userName eq 1.2.3`:               `invalid filter at character 13: expected a value (a "quoted string", a number, true, false or null), got "1.2.3"`,
+		`not userName pr`:                 `invalid filter at character 5: expected "(" after not, got "userName"`,
+	} {
+		_, err := Parse(filter)
+		se, ok := scimerr.As(err)
+		if !ok || se.ScimType != scimerr.InvalidFilter || se.Detail != want {
+			t.Errorf("%s:\n got %v\nwant %s", filter, err, want)
+		}
+		if ok && (strings.Contains(se.Detail, "parse conflict") || strings.ContainsRune(se.Detail, '\uFFFD')) {
+			t.Errorf("%s: parser internals in %q", filter, se.Detail)
+		}
+	}
+}

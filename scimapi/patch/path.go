@@ -36,7 +36,8 @@ func ParsePath(rt *schema.ResourceType, s string, lim Limits) (*Path, error) {
 	}
 	p, err := fp.ParsePath([]byte(s))
 	if err != nil {
-		return nil, scimerr.BadRequest(scimerr.InvalidPath, "invalid path %q: %v", trunc(s), err)
+		// The parser's own message names its grammar internals.
+		return nil, scimerr.BadRequest(scimerr.InvalidPath, "invalid path %q: expected attribute, attribute.subAttribute or attribute[filter].subAttribute (RFC 7644 §3.5.2)", trunc(s))
 	}
 	ap := p.AttributePath
 	if p.ValueExpression != nil && ap.SubAttribute != nil {
