@@ -85,6 +85,8 @@ type SCIM struct {
 	DeleteMode          string   `yaml:"delete_mode" doc:"DELETE behaviour: hard (removed at once, 404 afterwards) or soft (invisible to SCIM, userName freed, record kept for soft_delete_retention, then purged)"`
 	SoftDeleteRetention Duration `yaml:"soft_delete_retention" doc:"how long soft-deleted resources are kept before the purge job removes them"`
 	Budgets             Budgets  `yaml:"budgets"`
+	// Limits bounds the work of one request (filters, PATCH, /Bulk).
+	Limits SCIMLimits `yaml:"limits"`
 }
 
 // Admin configures the admin API credential.
@@ -119,6 +121,7 @@ func Default() Config {
 			DeleteMode:          "hard",
 			SoftDeleteRetention: Duration(30 * 24 * time.Hour),
 			Budgets:             defaultBudgets(),
+			Limits:              defaultSCIMLimits(),
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.
@@ -194,6 +197,9 @@ func (c *Config) Validate() error {
 		if ch.err != nil {
 			return &KeyError{Key: ch.key, Err: ch.err}
 		}
+	}
+	if err := c.SCIM.Limits.validate(); err != nil {
+		return err
 	}
 	if err := c.IdP.validate(); err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
+	"github.com/scimgate/scimgate/scimapi/filter"
+	"github.com/scimgate/scimgate/scimapi/patch"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
@@ -48,18 +50,31 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 				onCompat(rule)
 			}
 		},
-		AuditMaxLen: cfg.Audit.MaxLen,
-		Roles:       mapper,
-		ScanRows:    cfg.SCIM.Budgets.ScanRows,
-		ScanTime:    cfg.SCIM.Budgets.ScanTime.Std(),
-		SortWindow:  cfg.SCIM.Budgets.SortWindow,
-		ChargeExtra: limiter.Charge,
-		Log:         log,
+		ScanRows:          cfg.SCIM.Budgets.ScanRows,
+		ScanTime:          cfg.SCIM.Budgets.ScanTime.Std(),
+		SortWindow:        cfg.SCIM.Budgets.SortWindow,
+		ChargeExtra:       limiter.Charge,
+		AuditMaxLen:       cfg.Audit.MaxLen,
+		BulkMaxOperations: bulkMaxOperations(cfg),
+		BulkMaxPayload:    cfg.SCIM.Limits.BulkMaxPayloadBytes,
+		Limits:            scimLimits(cfg.SCIM.Limits),
+		Roles:             mapper,
+		Log:               log,
 	})
 	for _, prefix := range scimPrefixes {
 		h.Register(e.Group(prefix, authMW, limiter.Middleware()))
 	}
 	return nil
+}
+
+// scimLimits maps the scim.limits settings onto the SCIM layer's limits.
+func scimLimits(l config.SCIMLimits) scimapi.Limits {
+	return scimapi.Limits{
+		Filter:             filter.Limits{MaxLength: l.FilterMaxLength, MaxDepth: l.FilterMaxDepth, MaxTerms: l.FilterMaxTerms},
+		Patch:              patch.Limits{MaxOperations: l.PatchMaxOperations, MaxPathLength: l.PatchMaxPathLength},
+		MaxAttributes:      l.AttributesMaxCount,
+		MaxAttributeLength: l.AttributeMaxLength,
+	}
 }
 
 // newResourceStore opens the SCIM resource store in the configured delete mode.
@@ -117,4 +132,17 @@ func unmatched(status int, detail string) gin.HandlerFunc {
 		}
 		c.AbortWithStatusJSON(status, gin.H{"error": detail})
 	}
+}
+
+// bulkMaxOperations is the advertised and enforced /Bulk operation limit:
+// scim.limits.bulk_max_operations, but no more than the default rate
+// limit's burst, since /Bulk charges one request per operation and a
+// larger bulk could never be admitted (a client override with a smaller
+// burst still gets the limiter's 413).
+func bulkMaxOperations(cfg config.Config) int {
+	n := cfg.SCIM.Limits.BulkMaxOperations
+	if r := cfg.RateLimit; r.Rate > 0 {
+		n = min(n, max(r.Burst, r.Rate))
+	}
+	return n
 }
