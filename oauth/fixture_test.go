@@ -41,10 +41,10 @@ type fixture struct {
 	events *audit.Log
 	// failures aggregates AUTH_FAILED into events.
 	failures *audit.Failures
-	srv    *httptest.Server
-	iss    string
-	aud    string
-	ttl    time.Duration
+	srv      *httptest.Server
+	iss      string
+	aud      string
+	ttl      time.Duration
 }
 
 type fixtureOpts struct {

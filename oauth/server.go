@@ -60,7 +60,7 @@ type Options struct {
 	// DenyOnRedisError refuses (503, Retry-After) a request whose failure
 	// limits cannot be read from Redis; false admits it (and logs).
 	DenyOnRedisError bool
-	Log   *slog.Logger
+	Log              *slog.Logger
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 }

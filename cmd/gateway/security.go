@@ -24,8 +24,8 @@ type security struct {
 	// failures aggregates failed authentications into AUTH_FAILED events
 	// (SCIM, admin API, console, token endpoint).
 	failures *audit.Failures
-	limiter *ratelimit.ClientLimiter
-	guard   *ratelimit.FailureGuard
+	limiter  *ratelimit.ClientLimiter
+	guard    *ratelimit.FailureGuard
 	// adminGuard is the same budget for the admin credential (admin API
 	// and console sign-in), kept apart so SCIM failures from an address
 	// do not lock its administrators out.
