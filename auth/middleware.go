@@ -18,7 +18,8 @@ import (
 const Realm = "scimgate"
 
 // Observer is told of every authentication outcome (metrics, audit).
-// Either principal or rejection is set.
+// Either principal or rejection is set. An observer that aborts the
+// request on a rejection answers it in place of the 401.
 type Observer func(c *gin.Context, p *Principal, rej *Rejection)
 
 // Middleware authenticates every request with a, using only the
@@ -48,6 +49,10 @@ func Middleware(a Authenticator, log *slog.Logger, observe Observer) gin.Handler
 				"method", string(rej.Method), "reason", rej.Reason, "client_id", rej.ClientID, "ip", c.ClientIP())
 			if observe != nil {
 				observe(c, nil, rej)
+				if c.IsAborted() {
+					// The observer answered (a failure guard failing closed).
+					return
+				}
 			}
 			challenge(c, http.StatusUnauthorized, fmt.Sprintf("Bearer realm=%q, error=\"invalid_token\"", Realm), "invalid or expired credential")
 			return

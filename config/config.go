@@ -139,8 +139,9 @@ func Default() Config {
 			OnRedisError:      "allow",
 			MaxAuthFailures:   20,
 			AuthFailureWindow: Duration(5 * time.Minute),
+			IPv6Prefix:        64,
 		},
-		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour)},
+		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour), AuthFailureKeys: 100},
 
 		IdP:      defaultIdP(),
 		Console:  defaultConsole(),
@@ -192,6 +193,8 @@ func (c *Config) Validate() error {
 		{"ratelimit.auth_failure_window", checkRange(time.Duration(c.RateLimit.AuthFailureWindow), time.Second, 24*time.Hour)},
 		{"audit.max_len", checkIntRange(c.Audit.MaxLen, 1000, 1<<40)},
 		{"audit.max_age", checkRange(time.Duration(c.Audit.MaxAge), 0, 100*365*24*time.Hour)},
+		{"ratelimit.ipv6_prefix", checkIntRange(int64(c.RateLimit.IPv6Prefix), 32, 128)},
+		{"audit.auth_failure_keys", checkIntRange(int64(c.Audit.AuthFailureKeys), 1, 10_000)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {

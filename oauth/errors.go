@@ -49,6 +49,7 @@ func writeError(w http.ResponseWriter, code, description string) {
 		status = http.StatusInternalServerError
 	case codeTemporarily:
 		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
 	}
 	body := map[string]string{"error": code}
 	if description != "" {

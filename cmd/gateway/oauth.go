@@ -11,6 +11,7 @@ import (
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/oauth"
+	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -39,8 +40,9 @@ type oauthSetup struct {
 }
 
 // setupOAuth wires the authorization server on rdb. Tokens carry
-// iss = cfg.Issuer() and aud = iss + "/scim/v2".
-func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
+// iss = cfg.Issuer() and aud = iss + "/scim/v2". Failed client
+// authentications are aggregated into failures.
+func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, failures *audit.Failures, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
 	keys, err := newKeyStore(rdb, cfg)
 	if err != nil {
 		return nil, err
@@ -78,12 +80,13 @@ func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.C
 		Limiter:  limiter,
 		// Successful token requests per client (after authentication).
 		TokenRate: tokenRate,
-		// Failed client authentications go to the audit stream, bounded by
-		// the failure limiter. audit.Log is only a handle on the stream, so
-		// this one writes where setupSecurity's does.
-		Audit: audit.NewLog(rdb, cfg.Redis.Prefix, cfg.Audit.MaxLen),
-		Log:   log,
-		Now:   time.Now,
+		// Failed client authentications go to the AUTH_FAILED aggregates,
+		// with the SCIM and admin ones, and are charged per source network.
+		Failures:         failures,
+		Grouping:         ratelimit.Grouping{IPv6Bits: cfg.RateLimit.IPv6Prefix},
+		DenyOnRedisError: cfg.RateLimit.OnRedisError == "deny",
+		Log:              log,
+		Now:              time.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("oauth server: %w", err)

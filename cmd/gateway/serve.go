@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
@@ -113,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.Use(mx.HTTPMiddleware())
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
-	oa, err := setupOAuth(conn.Client, store, cfg, log)
+	oa, err := setupOAuth(conn.Client, store, sec.failures, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -126,13 +127,12 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// Failed admin credentials (API and console sign-in) are charged to the
 	// source address like failed SCIM credentials, so guessing is throttled.
-	adminGuard := sec.adminGuard.Guard(adminapi.AuthFailedKey, log)
-	adminGroup := engine.Group(adminapi.Prefix, adminGuard)
+	adminGroup := engine.Group(adminapi.Prefix, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteAdmin))
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
-	if err := mountConsole(engine, adminGuard, admin, cred, sec.events, conn, cfg, log); err != nil {
+	if err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log); err != nil {
 		return err
 	}
 	// SCIM: brute-force guard and authentication first, then the
@@ -145,7 +145,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
 	go func() { defer close(trimDone); trimAudit(trimCtx, sec.events, cfg.Audit.MaxAge.Std(), log) }()
-	defer func() { stopTrim(); <-trimDone }()
+	// AUTH_FAILED aggregates of a closed minute reach the stream even when
+	// no further failure closes it.
+	flushDone := make(chan struct{})
+	go func() { defer close(flushDone); sec.failures.RunFlusher(trimCtx, log) }()
+	defer func() { stopTrim(); <-trimDone; <-flushDone }()
 	// Change events go to the configured webhooks until shutdown; the
 	// deferred stop runs before the Redis connection closes.
 	stopWebhooks, err := startWebhooks(ctx, conn, cfg, log)
