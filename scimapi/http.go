@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/server/bodyerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
@@ -96,9 +97,23 @@ func (h *Handler) readBody(c *gin.Context, into any) error {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.MaxBodyBytes))
 	if err != nil {
-		return toSCIMError(err)
+		return bodyReadError(err)
 	}
 	return decodeJSON(body, into)
+}
+
+// bodyReadError answers a body that could not be read as the client's
+// error: 413 over the limit, 408 past the read timeout, 400 invalidSyntax
+// when it ended early or the connection failed. None is logged at ERROR.
+func bodyReadError(err error) error {
+	var be *bodyerr.Error
+	if !errors.As(bodyerr.Classify(err), &be) {
+		return err
+	}
+	if be.Status == http.StatusBadRequest {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "%s", be.Detail)
+	}
+	return scimerr.New(be.Status, "", "%s", be.Detail)
 }
 
 // decodeJSON decodes a JSON object strictly enough to reject trailing data.
