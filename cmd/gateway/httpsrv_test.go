@@ -155,3 +155,36 @@ func TestOnlyTheConfiguredForwardedHeaderIsTrusted(t *testing.T) {
 		}
 	}
 }
+
+// TestAbortedBodyIsAClientError: a client that announces a body and hangs
+// up halfway is answered (as far as anyone listens) and logged as a 400,
+// not as a 500 at ERROR, on the SCIM and the admin API.
+func TestAbortedBodyIsAClientError(t *testing.T) {
+	base, logs := startGateway(t, config.Default())
+	admin := regexp.MustCompile(`admin API token:\s+(\S+)`).FindStringSubmatch(logs.String())
+	if admin == nil {
+		t.Fatalf("no admin token printed:\n%s", logs)
+	}
+	for _, tc := range []struct{ path, token string }{{"/scim/v2/Users", scimToken(t, logs)}, {"/admin/api/v1/clients", admin[1]}} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"userName\":", tc.path, tc.token)
+		_ = conn.(*net.TCPConn).CloseWrite()
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil || resp.StatusCode != 400 {
+			t.Fatalf("%s: %v %v", tc.path, resp, err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for strings.Count(logs.String(), "status=400") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := logs.String()
+	if strings.Count(out, "status=400") < 2 || strings.Contains(out, "level=ERROR") || strings.Contains(out, "status=500") {
+		t.Fatalf("want two 400s and no ERROR:\n%s", out)
+	}
+}
