@@ -102,6 +102,9 @@ func (h handlers) fail(c *gin.Context, err error) {
 		c.JSON(be.Status, errorBody{Error: be.Detail})
 	case errors.Is(err, ErrWrongMethod):
 		c.JSON(http.StatusConflict, errorBody{Error: err.Error()})
+	case bodyerr.ClientGone(c.Request, err):
+		h.log.InfoContext(c.Request.Context(), "admin api request abandoned by the client", "route", c.FullPath())
+		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
 	default:
 		h.log.ErrorContext(c.Request.Context(), "admin api failure", "route", c.FullPath(), "err", err.Error())
 		c.JSON(http.StatusInternalServerError, errorBody{Error: "internal error"})

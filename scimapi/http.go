@@ -48,6 +48,11 @@ func writeJSON(c *gin.Context, status int, v any) {
 // (RFC 7644 §3.12). Store errors map to their protocol meaning; anything
 // unknown is a logged 500 with a generic detail.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
+	if bodyerr.ClientGone(c.Request, err) {
+		log.InfoContext(c.Request.Context(), "scim request abandoned by the client", "route", c.FullPath())
+		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
+		return
+	}
 	err = toSCIMError(err)
 	status, body := scimerr.ToBody(err)
 	if status >= 500 {

@@ -5,6 +5,7 @@
 package bodyerr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,4 +66,17 @@ func (r *Reader) Read(p []byte) (int, error) {
 		r.Err = err
 	}
 	return n, err
+}
+
+// StatusClientClosedRequest is recorded (logs, metrics) for a request
+// whose client went away before the answer, so its work was cancelled: no
+// one reads the status, and it is the client's doing, not a server
+// failure. 499 is nginx's code for the same case.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether err is the cancellation that follows the
+// client closing its connection (net/http cancels the request context),
+// rather than a failure of the server.
+func ClientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }
