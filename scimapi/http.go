@@ -13,8 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/scimapi/scimerr"
-	"github.com/scimgate/scimgate/server/bodyerr"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server/bodyerr"
 )
 
 // request holds per-request values shared by the handlers.
