@@ -63,6 +63,8 @@ type OAuth struct {
 	MaxAuthFailures int      `yaml:"max_auth_failures" doc:"failed client authentications per client id and per source address in one window, then 429"`
 	FailureWindow   Duration `yaml:"failure_window" doc:"window over which max_auth_failures is counted"`
 	TokenRate       int      `yaml:"token_rate" doc:"access tokens issued per minute per client (after client authentication; GCRA in Redis, shared by all replicas); 0 = unlimited"`
+	// KeyEncryptionKeyB64 encrypts the signing keys at rest (base64, 32 bytes).
+	KeyEncryptionKeyB64 string `yaml:"key_encryption_key" secret:"true" doc:"base64 of 32 random bytes (openssl rand -base64 32): signing private keys are stored in Redis encrypted with it (AES-256-GCM); keys stored before are encrypted at start; a wrong key stops start-up. Empty: keys stored in plain text"`
 }
 
 // Log configures logging.
@@ -189,6 +191,7 @@ func (c *Config) Validate() error {
 		{"oauth.max_auth_failures", checkIntRange(int64(c.OAuth.MaxAuthFailures), 1, 1_000_000)},
 		{"oauth.failure_window", checkRange(time.Duration(c.OAuth.FailureWindow), time.Second, 24*time.Hour)},
 		{"oauth.token_rate", checkIntRange(int64(c.OAuth.TokenRate), 0, 1_000_000)},
+		{"oauth.key_encryption_key", checkKeyEncryptionKey(c.OAuth.KeyEncryptionKeyB64)},
 		{"ratelimit.rate", checkIntRange(int64(c.RateLimit.Rate), 0, 1_000_000)},
 		{"ratelimit.burst", checkIntRange(int64(c.RateLimit.Burst), 0, 1_000_000)},
 		{"ratelimit.on_redis_error", checkOneOf(c.RateLimit.OnRedisError, "allow", "deny")},

@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.Use(mx.HTTPMiddleware())
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
-	oa, err := setupOAuth(conn.Client, store, cfg, log)
+	oa, err := setupOAuth(ctx, conn.Client, store, cfg, log)
 	if err != nil {
 		return err
 	}
