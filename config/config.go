@@ -26,7 +26,7 @@ type Config struct {
 	// TrustedProxies lists the proxies (comma-separated CIDRs or addresses)
 	// whose X-Forwarded-For is believed; empty trusts none, so the client
 	// address (token IP allow-lists, logs) is the TCP peer's.
-	TrustedProxies string `yaml:"trusted_proxies" doc:"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none (use the TCP peer address)"`
+	TrustedProxies string `yaml:"trusted_proxies" doc:"comma-separated CIDRs of reverse proxies whose trusted_proxy_header (default X-Forwarded-For) is trusted; empty: none (use the TCP peer address)"`
 	// TrustedProxyHeader is the one forwarded-address header believed from
 	// TrustedProxies (X-Real-IP and the others are then ignored).
 	TrustedProxyHeader string `yaml:"trusted_proxy_header" doc:"the only header whose client address is believed from trusted_proxies (e.g. X-Forwarded-For or X-Real-IP); any other is ignored"`
