@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/server/bodyerr"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -87,6 +88,7 @@ type errorBody struct {
 // answered with a generic 500.
 func (h handlers) fail(c *gin.Context, err error) {
 	var fe *FieldError
+	var be *bodyerr.Error
 	switch {
 	case errors.As(err, &fe):
 		c.JSON(http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
@@ -96,8 +98,13 @@ func (h handlers) fail(c *gin.Context, err error) {
 		c.JSON(http.StatusNotFound, errorBody{Error: "not found"})
 	case errors.Is(err, tokenstore.ErrAlreadyExists):
 		c.JSON(http.StatusConflict, errorBody{Error: "a client with that name already exists", Field: "name"})
+	case errors.As(err, &be):
+		c.JSON(be.Status, errorBody{Error: be.Detail})
 	case errors.Is(err, ErrWrongMethod):
 		c.JSON(http.StatusConflict, errorBody{Error: err.Error()})
+	case bodyerr.ClientGone(c.Request, err):
+		h.log.InfoContext(c.Request.Context(), "admin api request abandoned by the client", "route", c.FullPath())
+		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
 	default:
 		h.log.ErrorContext(c.Request.Context(), "admin api failure", "route", c.FullPath(), "err", err.Error())
 		c.JSON(http.StatusInternalServerError, errorBody{Error: "internal error"})
@@ -106,9 +113,13 @@ func (h handlers) fail(c *gin.Context, err error) {
 
 // decode reads a JSON body strictly (unknown fields are errors).
 func decode(c *gin.Context, v any) error {
-	dec := json.NewDecoder(io.LimitReader(c.Request.Body, maxBody))
+	body := &bodyerr.Reader{R: io.LimitReader(c.Request.Body, maxBody)}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if body.Err != nil { // the client went away or was too slow
+			return bodyerr.Classify(body.Err)
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return fieldErr(te.Field, "wrong JSON type")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server/bodyerr"
 )
 
 // request holds per-request values shared by the handlers.
@@ -47,6 +48,11 @@ func writeJSON(c *gin.Context, status int, v any) {
 // (RFC 7644 §3.12). Store errors map to their protocol meaning; anything
 // unknown is a logged 500 with a generic detail.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
+	if bodyerr.ClientGone(c.Request, err) {
+		log.InfoContext(c.Request.Context(), "scim request abandoned by the client", "route", c.FullPath())
+		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
+		return
+	}
 	err = toSCIMError(err)
 	status, body := scimerr.ToBody(err)
 	if status >= 500 {
@@ -96,9 +102,23 @@ func (h *Handler) readBody(c *gin.Context, into any) error {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.MaxBodyBytes))
 	if err != nil {
-		return toSCIMError(err)
+		return bodyReadError(err)
 	}
 	return decodeJSON(body, into)
+}
+
+// bodyReadError answers a body that could not be read as the client's
+// error: 413 over the limit, 408 past the read timeout, 400 invalidSyntax
+// when it ended early or the connection failed. None is logged at ERROR.
+func bodyReadError(err error) error {
+	var be *bodyerr.Error
+	if !errors.As(bodyerr.Classify(err), &be) {
+		return err
+	}
+	if be.Status == http.StatusBadRequest {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "%s", be.Detail)
+	}
+	return scimerr.New(be.Status, "", "%s", be.Detail)
 }
 
 // decodeJSON decodes a JSON object strictly enough to reject trailing data.

@@ -104,7 +104,9 @@ func TestGracefulShutdownLetsInFlightFinish(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	runErr := make(chan error, 1)
-	go func() { runErr <- Run(ctx, "127.0.0.1:0", h, 5*time.Second, log, func(a net.Addr) { addrc <- a }) }()
+	go func() {
+		runErr <- Run(ctx, Listen{Addr: "127.0.0.1:0", Grace: 5 * time.Second}, h, log, func(a net.Addr) { addrc <- a })
+	}()
 	addr := <-addrc
 
 	respc := make(chan string, 1)

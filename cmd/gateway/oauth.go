@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,14 +24,35 @@ const tokenLeeway = 30 * time.Second
 // newKeyStore opens the signing keys as configured.
 func newKeyStore(rdb redis.UniversalClient, cfg config.Config) (*oauth.KeyStore, error) {
 	ks, err := oauth.NewKeyStore(rdb, oauth.KeyStoreOptions{
-		Prefix:    cfg.Redis.Prefix,
-		Alg:       cfg.OAuth.SigningAlg,
-		Retention: cfg.OAuth.TokenTTL.Std() + tokenLeeway,
+		Prefix:        cfg.Redis.Prefix,
+		Alg:           cfg.OAuth.SigningAlg,
+		Retention:     cfg.OAuth.TokenTTL.Std() + tokenLeeway,
+		EncryptionKey: cfg.OAuth.KeyEncryptionKey(),
 	})
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "oauth.signing_alg", Err: err}}
 	}
 	return ks, nil
+}
+
+// checkKeys opens every stored signing key, so a wrong
+// oauth.key_encryption_key stops start-up, and encrypts keys stored in
+// plain text when one is set. Redis being unreachable does not stop
+// start-up (the gateway starts unready and recovers); the keys are then
+// checked when first used.
+func checkKeys(ctx context.Context, keys *oauth.KeyStore, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := keys.Check(ctx)
+	switch {
+	case errors.Is(err, oauth.ErrKeyDecrypt):
+		return usageError{&config.KeyError{Key: "oauth.key_encryption_key", Err: err}}
+	case err != nil:
+		log.Warn("signing keys not checked at start", "err", err.Error())
+	case n > 0:
+		log.Info("signing keys stored in plain text are now encrypted with oauth.key_encryption_key", "keys", n)
+	}
+	return nil
 }
 
 // oauthSetup is the client-credentials mode: the SCIM authenticator and
@@ -42,9 +65,12 @@ type oauthSetup struct {
 // setupOAuth wires the authorization server on rdb. Tokens carry
 // iss = cfg.Issuer() and aud = iss + "/scim/v2". Failed client
 // authentications are aggregated into failures.
-func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, failures *audit.Failures, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
+func setupOAuth(ctx context.Context, rdb redis.UniversalClient, store *tokenstore.Redis, failures *audit.Failures, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
 	keys, err := newKeyStore(rdb, cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkKeys(ctx, keys, log); err != nil {
 		return nil, err
 	}
 	iss := cfg.Issuer()

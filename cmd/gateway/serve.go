@@ -102,10 +102,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
-		ReadyChecks: idp.readyChecks()})
-	// gin believes X-Forwarded-For from anyone by default, which would let a
-	// client pick the address token allow-lists check. Trust only the
-	// configured proxies.
+		ReadyChecks: idp.readyChecks(), DrainBytes: cfg.HTTP.DrainBytes})
+	// gin believes X-Forwarded-For and X-Real-IP from anyone by default,
+	// which would let a client pick the address token allow-lists check.
+	// Trust only the configured proxies, and only the configured header.
+	engine.RemoteIPHeaders = []string{cfg.TrustedProxyHeader}
 	if err := engine.SetTrustedProxies(cfg.TrustedProxyList()); err != nil {
 		return usageError{&config.KeyError{Key: "trusted_proxies", Err: err}}
 	}
@@ -114,7 +115,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.Use(mx.HTTPMiddleware())
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
-	oa, err := setupOAuth(conn.Client, store, sec.failures, cfg, log)
+	oa, err := setupOAuth(ctx, conn.Client, store, sec.failures, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.NoMethod(unmatched(http.StatusMethodNotAllowed, "method not allowed on this endpoint"))
 	reportRoutes(engine, cio)
 
-	return server.Run(ctx, cfg.Listen, engine, cfg.ShutdownTimeout.Std(), log, func(a net.Addr) {
+	listen := server.Listen{Addr: cfg.Listen, Grace: cfg.ShutdownTimeout.Std(), ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
+		ReadTimeout: cfg.HTTP.ReadTimeout.Std(), IdleTimeout: cfg.HTTP.IdleTimeout.Std()}
+	return server.Run(ctx, listen, engine, log, func(a net.Addr) {
 		log.Info("scimgate listening", "addr", a.String(), "scim_base", "http://"+a.String()+"/scim/v2", "embedded_redis", conn.Embedded())
 		if first != nil {
 			first.print(cio.stderr, cfg.PublicURL, a)
