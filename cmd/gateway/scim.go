@@ -14,6 +14,7 @@ import (
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server"
 )
 
 // scimPrefixes are the mount points of the SCIM API: the RFC form and the
@@ -22,7 +23,8 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 
 // mountSCIM wires the SCIM resource layer under each SCIM prefix, behind the
 // authentication middleware authMW and then the per-client rate limit
-// limitMW (which needs the authenticated client). onCompat is told of every
+// limitMW (which needs the authenticated client), all under the overall
+// request deadline scim.request_timeout. onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
 func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
@@ -50,8 +52,11 @@ func mountSCIM(e *gin.Engine, authMW, limitMW gin.HandlerFunc, conn *redisconn.C
 		Roles:       mapper,
 		Log:         log,
 	})
+	// The request deadline comes first so authentication's and the rate
+	// limit's Redis calls are bounded by it too.
+	deadline := server.Deadline(cfg.SCIM.RequestTimeout.Std())
 	for _, prefix := range scimPrefixes {
-		h.Register(e.Group(prefix, authMW, limitMW))
+		h.Register(e.Group(prefix, deadline, authMW, limitMW))
 	}
 	return nil
 }
