@@ -18,7 +18,7 @@ func TestWriteAfterDeadlineChangesNothing(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		s := NewRedis(r.Client, r.Prefix)
 		// The context is still live, but less than replyMargin remains.
-		ctx, cancel := context.WithTimeout(context.Background(), replyMargin/5)
+		ctx, cancel := context.WithTimeout(context.Background(), replyMargin-50*time.Millisecond)
 		defer cancel()
 		_, err := s.Create(ctx, TypeUser, map[string]any{"userName": "late"}, nil, nil)
 		if redisfault.Classify(err) != redisfault.Deadline {

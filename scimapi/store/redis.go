@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/redisfault"
 )
 
 // Redis is the Store on Redis (single server, Sentinel or Cluster).
@@ -152,6 +153,36 @@ func guardArgs(ctx context.Context) (token, deadline string) {
 	return uuid.NewString(), deadline
 }
 
+// resendPause is the wait between two sends of one write.
+const resendPause = 100 * time.Millisecond
+
+// resend runs send, and again with the same arguments (so the same write
+// token) while it fails with Redis trouble whose outcome is unknown or
+// passing (connection lost, timeout, failover, loading) and the deadline
+// leaves time: a write whose first send was applied but whose reply was
+// lost (Redis killed and back within the deadline) is then answered with
+// its real result instead of a 503, and one that was not applied is
+// applied once.
+func resend(ctx context.Context, send func() error) error {
+	for {
+		err := send()
+		switch redisfault.Classify(err) {
+		case redisfault.Connection, redisfault.Timeout, redisfault.Pool, redisfault.Loading, redisfault.ReadOnly,
+			redisfault.MasterDown, redisfault.ClusterDown, redisfault.TryAgain:
+		default:
+			return err
+		}
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) < replyMargin+resendPause {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(resendPause):
+		}
+	}
+}
+
 // write runs the write script and returns the resource as the script left
 // it: the response is built from what the write returned, so a committed
 // write is never reported as failed by a later read.
@@ -180,10 +211,14 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		return nil, false, fmt.Errorf("encode journal: %w", err)
 	}
 	token, deadline := guardArgs(ctx)
-	res, err := writeScript.Run(ctx, s.c, s.keys(typ, id),
-		s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
-		string(doc), string(ix), members, gname, journal, strconv.FormatInt(cond.AttrVersion, 10),
-		token, deadline, flag(ro.Members), flag(ro.Groups)).Slice()
+	var res []any
+	err = resend(ctx, func() error {
+		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id),
+			s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
+			string(doc), string(ix), members, gname, journal, strconv.FormatInt(cond.AttrVersion, 10),
+			token, deadline, flag(ro.Members), flag(ro.Groups)).Slice()
+		return err
+	})
 	if err != nil {
 		return nil, false, scriptErr(err)
 	}
@@ -234,8 +269,12 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 		soft = strconv.FormatInt(now.UnixMilli(), 10)
 	}
 	token, deadline := guardArgs(ctx)
-	aid, err := deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-		now.Format(time.RFC3339Nano), typ, journal, soft, token, deadline).Text()
+	var aid string
+	err = resend(ctx, func() error {
+		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
+			now.Format(time.RFC3339Nano), typ, journal, soft, token, deadline).Text()
+		return err
+	})
 	if err != nil {
 		return scriptErr(err)
 	}
