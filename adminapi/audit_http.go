@@ -56,6 +56,7 @@ func MountAudit(g *gin.RouterGroup, events *audit.Log, now func() time.Time, log
 			c.JSON(http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
 		case errors.Is(err, audit.ErrBadCursor):
 			c.JSON(http.StatusBadRequest, errorBody{Error: "malformed cursor", Field: "cursor"})
+		case unavailable(c, log, err):
 		default:
 			log.ErrorContext(c.Request.Context(), "audit query failed", "err", err.Error())
 			c.JSON(http.StatusInternalServerError, errorBody{Error: "internal error"})

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/redisfault"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/server/bodyerr"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -84,8 +86,8 @@ type errorBody struct {
 	Field string `json:"field,omitempty"`
 }
 
-// fail maps service errors to statuses; unexpected ones are logged and
-// answered with a generic 500.
+// fail maps service errors to statuses, Redis trouble to 503 with
+// Retry-After; unexpected ones are logged and answered with a generic 500.
 func (h handlers) fail(c *gin.Context, err error) {
 	var fe *FieldError
 	var be *bodyerr.Error
@@ -105,6 +107,7 @@ func (h handlers) fail(c *gin.Context, err error) {
 	case bodyerr.ClientGone(c.Request, err):
 		h.log.InfoContext(c.Request.Context(), "admin api request abandoned by the client", "route", c.FullPath())
 		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
+	case unavailable(c, h.log, err):
 	default:
 		h.log.ErrorContext(c.Request.Context(), "admin api failure", "route", c.FullPath(), "err", err.Error())
 		c.JSON(http.StatusInternalServerError, errorBody{Error: "internal error"})
@@ -244,4 +247,17 @@ func (h handlers) revokeToken(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, ToTokenJSON(t, h.svc.now()))
+}
+
+// unavailable answers Redis trouble (see package redisfault) with 503 and
+// Retry-After and reports whether err was such trouble.
+func unavailable(c *gin.Context, log *slog.Logger, err error) bool {
+	k := redisfault.Classify(err)
+	if k == redisfault.None {
+		return false
+	}
+	log.WarnContext(c.Request.Context(), "admin api: storage unavailable", "route", c.FullPath(), "kind", string(k), "err", err.Error())
+	scimerr.Unavailable(k).Header(c.Writer.Header())
+	c.JSON(http.StatusServiceUnavailable, errorBody{Error: redisfault.Detail(k)})
+	return true
 }

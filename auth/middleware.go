@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
 
@@ -40,8 +41,14 @@ func Middleware(a Authenticator, log *slog.Logger, observe Observer) gin.Handler
 			if !errors.As(err, &rej) {
 				// Infrastructure failure (e.g. Redis down): not the client's fault.
 				log.ErrorContext(c.Request.Context(), "authentication unavailable", "err", err.Error())
-				status, body := scimerr.ToBody(scimerr.New(http.StatusServiceUnavailable, "", "authentication temporarily unavailable"))
-				c.Header("Retry-After", "1")
+				e := scimerr.New(http.StatusServiceUnavailable, "", "authentication temporarily unavailable")
+				e.RetryAfter = time.Second
+				if k := redisfault.Classify(err); k != redisfault.None {
+					e.RetryAfter = redisfault.RetryAfter(k)
+				}
+				status, body := scimerr.ToBody(e)
+				e.Header(c.Writer.Header())
+				c.Header("Content-Type", "application/scim+json")
 				c.AbortWithStatusJSON(status, body)
 				return
 			}

@@ -80,6 +80,8 @@ type Redis struct {
 	Prefix       string   `yaml:"prefix" doc:"prefix for every key scimgate writes"`
 	DialTimeout  Duration `yaml:"dial_timeout" doc:"timeout for establishing a connection"`
 	ReadyTimeout Duration `yaml:"ready_timeout" doc:"deadline for the PING behind /readyz"`
+	// DegradedStatus is the /readyz status while Redis serves reads but not writes.
+	DegradedStatus int `yaml:"degraded_status" doc:"HTTP status of /readyz while Redis is degraded (full, or no writable master: reads served, writes 503): 200 keeps serving reads, 503 leaves the load balancer"`
 }
 
 // SCIM configures the SCIM resource layer.
@@ -93,7 +95,8 @@ type SCIM struct {
 	SoftDeleteRetention Duration `yaml:"soft_delete_retention" doc:"how long soft-deleted resources are kept before the purge job removes them"`
 	Budgets             Budgets  `yaml:"budgets"`
 	// Limits bounds the work of one request (filters, PATCH, /Bulk).
-	Limits SCIMLimits `yaml:"limits"`
+	Limits         SCIMLimits `yaml:"limits"`
+	RequestTimeout Duration   `yaml:"request_timeout" doc:"overall deadline of one SCIM request, Redis calls included (503 with Retry-After when it passes)"`
 }
 
 // Admin configures the admin API credential.
@@ -119,9 +122,10 @@ func Default() Config {
 		ShutdownTimeout:    Duration(15 * time.Second),
 		Log:                Log{Format: "text", Level: "info"},
 		Redis: Redis{
-			Prefix:       "scimgate:",
-			DialTimeout:  Duration(5 * time.Second),
-			ReadyTimeout: Duration(time.Second),
+			Prefix:         "scimgate:",
+			DialTimeout:    Duration(5 * time.Second),
+			ReadyTimeout:   Duration(time.Second),
+			DegradedStatus: 200,
 		},
 		SCIM: SCIM{
 			MaxBodyBytes:        1 << 20,
@@ -130,6 +134,7 @@ func Default() Config {
 			SoftDeleteRetention: Duration(30 * 24 * time.Hour),
 			Budgets:             defaultBudgets(),
 			Limits:              defaultSCIMLimits(),
+			RequestTimeout:      Duration(10 * time.Second),
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.
@@ -232,6 +237,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.HTTP.validate(); err != nil {
+		return err
+	}
+	if err := c.validateFaults(); err != nil {
 		return err
 	}
 	return c.Roles.validate()

@@ -18,6 +18,7 @@ import (
 	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/ratelimit"
+	"github.com/scimgate/scimgate/redisfault"
 	gwserver "github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -128,6 +129,9 @@ func responseError(re *oautherrors.Response) {
 		re.StatusCode = http.StatusInternalServerError
 	case oautherrors.ErrTemporarilyUnavailable:
 		re.StatusCode = http.StatusServiceUnavailable
+		if re.Header.Get("Retry-After") == "" {
+			re.SetHeader("Retry-After", "1")
+		}
 	default:
 		re.StatusCode = http.StatusBadRequest
 	}
@@ -149,6 +153,12 @@ func (s *Server) internalError(err error) *oautherrors.Response {
 	}
 	if errors.Is(err, errTokenRate) {
 		return &oautherrors.Response{Error: oautherrors.ErrTemporarilyUnavailable, Description: "try again later"}
+	}
+	if k := redisfault.Classify(err); k != redisfault.None {
+		s.opts.Log.Warn("token endpoint: storage unavailable", "kind", string(k), "err", err.Error())
+		h := http.Header{}
+		h.Set("Retry-After", strconv.FormatInt(retrySeconds(redisfault.RetryAfter(k)), 10))
+		return &oautherrors.Response{Error: oautherrors.ErrTemporarilyUnavailable, Description: "try again later", Header: h}
 	}
 	s.opts.Log.Error("token endpoint failure", "err", err.Error())
 	return &oautherrors.Response{Error: oautherrors.ErrServerError, Description: "internal error"}

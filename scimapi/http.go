@@ -45,8 +45,9 @@ func writeJSON(c *gin.Context, status int, v any) {
 }
 
 // writeError is the one place errors become SCIM error responses
-// (RFC 7644 §3.12). Store errors map to their protocol meaning; anything
-// unknown is a logged 500 with a generic detail.
+// (RFC 7644 §3.12). Store errors map to their protocol meaning, Redis
+// trouble to 503 with Retry-After; anything unknown is a logged 500 with a
+// generic detail.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
 	if bodyerr.ClientGone(c.Request, err) {
 		log.InfoContext(c.Request.Context(), "scim request abandoned by the client", "route", c.FullPath())
@@ -54,12 +55,17 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		return
 	}
 	err = toSCIMError(err)
-	status, body := scimerr.ToBody(err)
-	if status >= 500 {
+	e := scimerr.Resolve(err)
+	status, body := scimerr.ToBody(e)
+	switch {
+	case status == http.StatusServiceUnavailable:
+		log.WarnContext(c.Request.Context(), "scim request failed: storage unavailable", "err", err.Error(), "route", c.FullPath())
+	case status >= 500:
 		log.ErrorContext(c.Request.Context(), "scim request failed", "err", err.Error(), "route", c.FullPath())
 	}
 	b, _ := json.Marshal(body)
 	c.Abort()
+	e.Header(c.Writer.Header())
 	c.Data(status, MediaType, b)
 }
 

@@ -19,7 +19,9 @@ import (
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
 
-// Pinger reports whether the data store answers.
+// Pinger reports whether the data store answers. An error with a
+// Degraded() bool method that reports true means the store answers but
+// refuses writes (e.g. Redis full): readiness is then "degraded".
 type Pinger interface {
 	Ping(ctx context.Context, timeout time.Duration) error
 }
@@ -29,6 +31,9 @@ type Options struct {
 	Log          *slog.Logger
 	Redis        Pinger
 	ReadyTimeout time.Duration
+	// DegradedStatus is the /readyz status while the store is degraded
+	// (default 200: reads are still served).
+	DegradedStatus int
 	// ReadyChecks are extra readiness checks (e.g. degraded IdP issuers);
 	// each returns nil or a reason. A failing extra check degrades, it is
 	// reported but does not fail readiness.
@@ -53,19 +58,30 @@ func New(o Options) *gin.Engine {
 }
 
 func readyz(o Options) gin.HandlerFunc {
+	degradedStatus := o.DegradedStatus
+	if degradedStatus == 0 {
+		degradedStatus = http.StatusOK
+	}
 	return func(c *gin.Context) {
-		if err := o.Redis.Ping(c.Request.Context(), o.ReadyTimeout); err != nil {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": "redis did not answer PING within " + o.ReadyTimeout.String()})
-			return
-		}
+		status := http.StatusOK
 		degraded := gin.H{}
+		if err := o.Redis.Ping(c.Request.Context(), o.ReadyTimeout); err != nil {
+			var d interface{ Degraded() bool }
+			if !errors.As(err, &d) || !d.Degraded() {
+				o.Log.WarnContext(c.Request.Context(), "readiness: redis unavailable", "err", err.Error())
+				c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": "redis did not answer within " + o.ReadyTimeout.String() + " or refused the check"})
+				return
+			}
+			status = degradedStatus
+			degraded["redis"] = err.Error()
+		}
 		for name, check := range o.ReadyChecks {
 			if err := check(c.Request.Context()); err != nil {
 				degraded[name] = err.Error()
 			}
 		}
 		if len(degraded) > 0 {
-			c.JSON(http.StatusOK, gin.H{"status": "degraded", "degraded": degraded})
+			c.JSON(status, gin.H{"status": "degraded", "degraded": degraded})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})

@@ -17,6 +17,7 @@ import (
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server"
 )
 
 // scimPrefixes are the mount points of the SCIM API: the RFC form and the
@@ -26,7 +27,8 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 // mountSCIM wires the SCIM resource layer under each SCIM prefix, behind the
 // authentication middleware authMW and then the per-client rate limit of
 // limiter (which needs the authenticated client; /Bulk charges it once per
-// operation). onCompat is told of every
+// operation), all under the overall request deadline scim.request_timeout.
+// onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
 func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
@@ -61,8 +63,11 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 		Roles:             mapper,
 		Log:               log,
 	})
+	// The request deadline comes first so authentication's and the rate
+	// limit's Redis calls are bounded by it too.
+	deadline := server.Deadline(cfg.SCIM.RequestTimeout.Std())
 	for _, prefix := range scimPrefixes {
-		h.Register(e.Group(prefix, authMW, limiter.Middleware()))
+		h.Register(e.Group(prefix, deadline, authMW, limiter.Middleware()))
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
-		ReadyChecks: idp.readyChecks(), DrainBytes: cfg.HTTP.DrainBytes})
+		DegradedStatus: cfg.Redis.DegradedStatus, ReadyChecks: idp.readyChecks(), DrainBytes: cfg.HTTP.DrainBytes})
 	// gin believes X-Forwarded-For and X-Real-IP from anyone by default,
 	// which would let a client pick the address token allow-lists check.
 	// Trust only the configured proxies, and only the configured header.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/redistest"
 )
 
 type lockedBuf struct {
@@ -36,12 +37,7 @@ func noEnv(string) (string, bool) { return "", false }
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return redistest.FreePort(t)
 }
 
 // startGateway runs serve in the background and returns its base URL.
