@@ -74,7 +74,7 @@ func NewClientCredentials(o ClientCredentialsOptions) (*ClientCredentials, error
 	if o.Issuer == "" || o.Audience == "" || o.Keys == nil || o.State == nil || o.MaxLifetime <= 0 {
 		return nil, errors.New("auth: client credentials need an issuer, an audience, keys, a state store and a token lifetime")
 	}
-	return &ClientCredentials{opts: o, cache: newPrincipalCache(o.CacheTTL, 10000)}, nil
+	return &ClientCredentials{opts: o, cache: newPrincipalCache(o.CacheTTL)}, nil
 }
 
 // AccessClaims are the verified claims of one of our access tokens.
