@@ -319,7 +319,9 @@ func keyFits(k jwk.Key, alg string) bool {
 	case jwa.EC:
 		return (ka == "" || ka == alg) && strings.HasPrefix(alg, "ES")
 	case jwa.OKP:
-		crv, ok := k.(interface{ Crv() jwa.EllipticCurveAlgorithm })
+		crv, ok := k.(interface {
+			Crv() jwa.EllipticCurveAlgorithm
+		})
 		edAlg := func(s string) bool { return s == jwa.EdDSA.String() || s == algEd25519 }
 		if !edAlg(alg) || (ka != "" && !edAlg(ka)) {
 			return false
