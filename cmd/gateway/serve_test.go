@@ -61,6 +61,7 @@ func startGateway(t *testing.T, cfg config.Config) (string, *lockedBuf) {
 	case a := <-addrc:
 		return "http://" + a.String(), logs
 	case err := <-done:
+		done <- nil // the cleanup waits on done; serve has already ended
 		t.Fatalf("serve ended early: %v", err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("gateway did not listen within 15s")
