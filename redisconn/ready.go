@@ -81,20 +81,37 @@ type server interface {
 // not full.
 func checkMaster(ctx context.Context, c server, name string) error {
 	role, err := c.Do(ctx, "ROLE").Slice()
-	if err != nil {
+	switch {
+	case unknownCommand(err):
+		// Some Redis-compatible servers and proxies (miniredis, managed
+		// services that rename commands) lack ROLE: answering PING must
+		// then do as the writability check.
+		if err := c.Do(ctx, "PING").Err(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	case err != nil:
 		return fmt.Errorf("%s: %w", name, err)
-	}
-	if len(role) == 0 || role[0] != "master" {
+	case len(role) == 0 || role[0] != "master":
 		return &DegradedError{Reason: name + " is a replica: writes are refused until a master is reachable"}
 	}
 	info, err := c.Info(ctx, "memory").Result()
-	if err != nil {
+	var re redis.Error
+	if err != nil && !errors.As(err, &re) {
+		// A reply refusing the section (miniredis) only means fullness
+		// cannot be told; no reply at all is trouble.
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if full(info) {
 		return &DegradedError{Reason: name + " is full (maxmemory reached, noeviction): reads are served, writes are refused"}
 	}
 	return nil
+}
+
+// unknownCommand reports a server's refusal of a command it does not have
+// (or that was renamed away), as opposed to a connection or state error.
+func unknownCommand(err error) bool {
+	var re redis.Error
+	return err != nil && errors.As(err, &re) && strings.Contains(strings.ToLower(re.Error()), "unknown command")
 }
 
 // full reads INFO memory: maxmemory set, the policy noeviction and used

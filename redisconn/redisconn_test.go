@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alicebob/miniredis/v2"
 )
 
 func TestParseURLForms(t *testing.T) {
@@ -70,5 +72,24 @@ func TestClosedPortFailsPingButOpens(t *testing.T) {
 	defer c.Close()
 	if err := c.Ping(context.Background(), 200*time.Millisecond); err == nil {
 		t.Fatal("ping to a closed port succeeded")
+	}
+}
+
+// TestReadyWithoutROLE: a server that lacks ROLE and INFO memory (here
+// miniredis behind a redis:// URL, like some proxies and managed services)
+// is ready when it answers, not refused as unavailable.
+func TestReadyWithoutROLE(t *testing.T) {
+	m := miniredis.RunT(t)
+	c, err := Open("redis://"+m.Addr(), time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Ping(context.Background(), time.Second); err != nil {
+		t.Fatalf("ready check: %v", err)
+	}
+	m.Close()
+	if err := c.Ping(context.Background(), 300*time.Millisecond); err == nil {
+		t.Fatal("ready with the server gone")
 	}
 }

@@ -24,12 +24,16 @@ type cli struct {
 	url string
 }
 
+// cliPepper is the tokens.pepper of the CLI in tests; a gateway that must
+// accept the tokens the CLI creates uses it too.
+const cliPepper = "cli-pepper-0123456789abcdef0123456789"
+
 func (c cli) env(k string) (string, bool) {
 	switch k {
 	case "SCIMGATE_REDIS_URL":
 		return c.url, c.url != ""
 	case "SCIMGATE_TOKENS_PEPPER":
-		return "cli-pepper-0123456789abcdef0123456789", true
+		return cliPepper, true
 	}
 	return "", false
 }
