@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
@@ -26,7 +27,7 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 // limiter (which needs the authenticated client; /Bulk charges it once per
 // operation). onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
-func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
+func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
 	if err != nil {
 		return usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
@@ -37,7 +38,7 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 	} else {
 		mapper = nil
 	}
-	h := scimapi.New(reg, newResourceStore(conn, cfg), scimapi.Options{
+	h := scimapi.New(reg, backends, scimapi.Options{
 		PublicURL:    cfg.PublicURL,
 		MaxBodyBytes: cfg.SCIM.MaxBodyBytes,
 		MaxResults:   cfg.SCIM.MaxResults,
@@ -62,13 +63,32 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 	return nil
 }
 
-// newResourceStore opens the SCIM resource store in the configured delete mode.
+// newResourceStore opens the default directory's SCIM resource store in
+// the configured delete mode.
 func newResourceStore(conn *redisconn.Conn, cfg config.Config) *store.Redis {
-	st := store.NewRedis(conn.Client, cfg.Redis.Prefix)
+	return newDirectoryStore(conn, cfg, directory.DefaultID)
+}
+
+// newDirectoryStore opens directory id's SCIM resource store in the
+// configured delete mode.
+func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *store.Redis {
+	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id))
 	if cfg.SCIM.DeleteMode == "soft" {
 		st.SoftDelete()
 	}
 	return st
+}
+
+// openDirectories returns the directory registry and the resolver giving
+// each SCIM request its directory's store.
+func openDirectories(conn *redisconn.Conn, cfg config.Config) (*directory.Registry, *directory.Backends, error) {
+	reg, err := directory.NewRegistry(conn.Client, cfg.Redis.Prefix)
+	if err != nil {
+		return nil, nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
+	}
+	return reg, directory.NewBackends(reg, func(d directory.Directory) store.Store {
+		return newDirectoryStore(conn, cfg, d.ID)
+	}, 0), nil
 }
 
 // startSoftDeletePurge runs the job that removes soft-deleted resources

@@ -83,6 +83,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	admin.SetAudit(sec.events, log)
+	dirs, backends, err := openDirectories(conn, cfg)
+	if err != nil {
+		return err
+	}
+	admin.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, backends.Forget)
 	cred, err := adminapi.NewCredential(cfg.Admin.Token, cfg.Admin.TokenHash)
 	if err != nil {
 		return usageError{err}
@@ -137,7 +142,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
-	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, conn, cfg, mx.CompatRule, log); err != nil {
+	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log); err != nil {
 		return err
 	}
 	defer startSoftDeletePurge(ctx, conn, cfg, log)()
