@@ -283,6 +283,27 @@ func (s *Service) DeleteDirectory(ctx context.Context, ref string, force bool) (
 	return rep, nil
 }
 
+// DirectoryAudit returns the audit log of the directory named by ref (id
+// or name): its SCIM writes. The default directory's log also holds the
+// admin and credential events.
+func (s *Service) DirectoryAudit(ctx context.Context, ref string) (*audit.Log, error) {
+	if s.events == nil {
+		return nil, errors.New("no audit log configured")
+	}
+	d, err := s.resolveDirectory(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	prefix := ""
+	if s.dirs != nil {
+		prefix = s.dirs.prefix
+	}
+	if d.ID == directory.DefaultID {
+		return s.events, nil
+	}
+	return s.events.ForTag(prefix, directory.Tag(d.ID)), nil
+}
+
 func (s *Service) resolveDirectory(ctx context.Context, ref string) (directory.Directory, error) {
 	if s.dirs == nil {
 		if ref == directory.DefaultID {

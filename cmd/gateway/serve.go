@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	adminGuard := sec.adminGuard.Guard(adminapi.AuthFailedKey, log)
 	adminGroup := engine.Group(adminapi.Prefix, adminGuard)
 	adminapi.Mount(adminGroup, admin, cred, log)
-	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
+	adminapi.MountAuditIn(adminGroup, sec.events, admin.DirectoryAudit, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
 	if err := mountConsole(engine, adminGuard, admin, cred, sec.events, conn, cfg, log); err != nil {
