@@ -63,12 +63,6 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 	return nil
 }
 
-// newResourceStore opens the default directory's SCIM resource store in
-// the configured delete mode.
-func newResourceStore(conn *redisconn.Conn, cfg config.Config) *store.Redis {
-	return newDirectoryStore(conn, cfg, directory.DefaultID)
-}
-
 // newDirectoryStore opens directory id's SCIM resource store in the
 // configured delete mode.
 func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *store.Redis {
@@ -91,15 +85,14 @@ func openDirectories(conn *redisconn.Conn, cfg config.Config) (*directory.Regist
 	}, 0), nil
 }
 
-// startSoftDeletePurge runs the job that removes soft-deleted resources
-// once scim.soft_delete_retention has passed, every minute until ctx ends
+// startSoftDeletePurge runs the job that removes soft-deleted resources of
+// every directory in dirs once scim.soft_delete_retention has passed, every minute until ctx ends
 // (many replicas may run it: each purge is one atomic script). It returns a
 // function that stops the job and waits for it.
-func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, cfg config.Config, log *slog.Logger) func() {
+func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *directory.Registry, cfg config.Config, log *slog.Logger) func() {
 	if cfg.SCIM.DeleteMode != "soft" {
 		return func() {}
 	}
-	st := newResourceStore(conn, cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -107,11 +100,23 @@ func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, cfg config.
 		tick := time.NewTicker(time.Minute)
 		defer tick.Stop()
 		for {
-			n, err := st.PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
-			if err != nil && ctx.Err() == nil {
-				log.Warn("soft-delete purge failed", "err", err.Error())
-			} else if n > 0 {
-				log.Info("purged soft-deleted resources", "count", n)
+			// Every directory's store, each purge one atomic script in its slot.
+			ids := []string{directory.DefaultID}
+			if ds, err := dirs.List(ctx); err == nil {
+				ids = ids[:0]
+				for _, d := range ds {
+					ids = append(ids, d.ID)
+				}
+			} else if ctx.Err() == nil {
+				log.Warn("soft-delete purge: listing directories failed", "err", err.Error())
+			}
+			for _, id := range ids {
+				n, err := newDirectoryStore(conn, cfg, id).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
+				if err != nil && ctx.Err() == nil {
+					log.Warn("soft-delete purge failed", "directory", id, "err", err.Error())
+				} else if n > 0 {
+					log.Info("purged soft-deleted resources", "directory", id, "count", n)
+				}
 			}
 			select {
 			case <-ctx.Done():

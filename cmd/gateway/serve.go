@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log); err != nil {
 		return err
 	}
-	defer startSoftDeletePurge(ctx, conn, cfg, log)()
+	defer startSoftDeletePurge(ctx, conn, dirs, cfg, log)()
 	// Audit retention by age runs until the gateway stops.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
