@@ -74,6 +74,7 @@ func MountAuditIn(g *gin.RouterGroup, events *audit.Log, dirLog func(ctx context
 			c.JSON(http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
 		case errors.Is(err, audit.ErrBadCursor):
 			c.JSON(http.StatusBadRequest, errorBody{Error: "malformed cursor", Field: "cursor"})
+		case unavailable(c, log, err):
 		default:
 			log.ErrorContext(c.Request.Context(), "audit query failed", "err", err.Error())
 			c.JSON(http.StatusInternalServerError, errorBody{Error: "internal error"})

@@ -11,6 +11,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/redisfault"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/server/bodyerr"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -86,10 +89,11 @@ type errorBody struct {
 	Field string `json:"field,omitempty"`
 }
 
-// fail maps service errors to statuses; unexpected ones are logged and
-// answered with a generic 500.
+// fail maps service errors to statuses, Redis trouble to 503 with
+// Retry-After; unexpected ones are logged and answered with a generic 500.
 func (h handlers) fail(c *gin.Context, err error) {
 	var fe *FieldError
+	var be *bodyerr.Error
 	if failDirectory(c, err) {
 		return
 	}
@@ -102,8 +106,14 @@ func (h handlers) fail(c *gin.Context, err error) {
 		c.JSON(http.StatusNotFound, errorBody{Error: "not found"})
 	case errors.Is(err, tokenstore.ErrAlreadyExists):
 		c.JSON(http.StatusConflict, errorBody{Error: "a client with that name already exists", Field: "name"})
+	case errors.As(err, &be):
+		c.JSON(be.Status, errorBody{Error: be.Detail})
 	case errors.Is(err, ErrWrongMethod):
 		c.JSON(http.StatusConflict, errorBody{Error: err.Error()})
+	case bodyerr.ClientGone(c.Request, err):
+		h.log.InfoContext(c.Request.Context(), "admin api request abandoned by the client", "route", c.FullPath())
+		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
+	case unavailable(c, h.log, err):
 	default:
 		h.log.ErrorContext(c.Request.Context(), "admin api failure", "route", c.FullPath(), "err", err.Error())
 		c.JSON(http.StatusInternalServerError, errorBody{Error: "internal error"})
@@ -112,9 +122,13 @@ func (h handlers) fail(c *gin.Context, err error) {
 
 // decode reads a JSON body strictly (unknown fields are errors).
 func decode(c *gin.Context, v any) error {
-	dec := json.NewDecoder(io.LimitReader(c.Request.Body, maxBody))
+	body := &bodyerr.Reader{R: io.LimitReader(c.Request.Body, maxBody)}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if body.Err != nil { // the client went away or was too slow
+			return bodyerr.Classify(body.Err)
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return fieldErr(te.Field, "wrong JSON type")
@@ -239,4 +253,17 @@ func (h handlers) revokeToken(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, ToTokenJSON(t, h.svc.now()))
+}
+
+// unavailable answers Redis trouble (see package redisfault) with 503 and
+// Retry-After and reports whether err was such trouble.
+func unavailable(c *gin.Context, log *slog.Logger, err error) bool {
+	k := redisfault.Classify(err)
+	if k == redisfault.None {
+		return false
+	}
+	log.WarnContext(c.Request.Context(), "admin api: storage unavailable", "route", c.FullPath(), "kind", string(k), "err", err.Error())
+	scimerr.Unavailable(k).Header(c.Writer.Header())
+	c.JSON(http.StatusServiceUnavailable, errorBody{Error: redisfault.Detail(k)})
+	return true
 }

@@ -79,6 +79,15 @@ type Event struct {
 	Changed   []string  `json:"changed,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
 	SourceIP  string    `json:"source_ip,omitempty"`
+	// AUTH_FAILED aggregates (see Failures): the source network (an IPv4
+	// address or an IPv6 prefix; SourceIP is set too when it is a single
+	// address), the route family, the number of failures and the first
+	// and last of them. RequestID is the first failure's.
+	Network string     `json:"network,omitempty"`
+	Route   string     `json:"route,omitempty"`
+	Count   int64      `json:"count,omitempty"`
+	First   *time.Time `json:"first,omitempty"`
+	Last    *time.Time `json:"last,omitempty"`
 }
 
 // Log is the audit stream on Redis.

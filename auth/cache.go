@@ -1,46 +1,40 @@
 package auth
 
 import (
-	"sync"
+	"slices"
 	"time"
 )
 
 // principalCache remembers verified principals for a short time. Entries
 // end at the earlier of ttl after verification and the credential's own
-// expiry. It is bounded: when full, expired entries are dropped, and if
-// that is not enough the cache starts over.
+// expiry. It is a ttlCache: bounded in entries and bytes, entries expire
+// on time, and a full cache evicts the entries nearest their end. Keys are
+// hashes of verified credentials (fixed size).
 type principalCache struct {
-	ttl time.Duration
-	max int
-
-	mu      sync.Mutex
-	entries map[string]cacheEntry
+	ttl   time.Duration
+	cache *ttlCache[Principal]
 }
 
-type cacheEntry struct {
-	p     *Principal
-	until time.Time
-}
+// Bounds of every principal cache.
+const (
+	principalCacheEntries = 10000
+	principalCacheBytes   = 8 << 20
+)
 
-func newPrincipalCache(ttl time.Duration, max int) *principalCache {
-	return &principalCache{ttl: ttl, max: max, entries: map[string]cacheEntry{}}
+func newPrincipalCache(ttl time.Duration) *principalCache {
+	n := principalCacheEntries
+	if ttl <= 0 {
+		n = 0
+	}
+	return &principalCache{ttl: ttl, cache: newTTLCache[Principal](n, principalCacheBytes)}
 }
 
 func (c *principalCache) get(key string, now time.Time) (*Principal, bool) {
-	if c.ttl <= 0 {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+	p, ok := c.cache.get(key, now)
 	if !ok {
 		return nil, false
 	}
-	if !now.Before(e.until) {
-		delete(c.entries, key)
-		return nil, false
-	}
-	p := *e.p // callers get their own copy
+	p.Scopes = slices.Clone(p.Scopes) // callers get their own copy
 	return &p, true
 }
 
@@ -52,18 +46,14 @@ func (c *principalCache) put(key string, p *Principal, now, expires time.Time) {
 	if !expires.IsZero() && expires.Before(until) {
 		until = expires
 	}
-	cp := *p
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
-			if !now.Before(e.until) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			c.entries = map[string]cacheEntry{}
-		}
+	c.cache.put(key, *p, p.size(), now, until)
+}
+
+// size estimates p's bytes for a cache's byte bound.
+func (p *Principal) size() int {
+	n := len(p.ClientID) + len(p.ClientName) + len(p.Method) + len(p.CredentialID) + 16*len(p.Scopes)
+	for _, s := range p.Scopes {
+		n += len(s)
 	}
-	c.entries[key] = cacheEntry{p: &cp, until: until}
+	return n
 }

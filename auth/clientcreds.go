@@ -74,7 +74,7 @@ func NewClientCredentials(o ClientCredentialsOptions) (*ClientCredentials, error
 	if o.Issuer == "" || o.Audience == "" || o.Keys == nil || o.State == nil || o.MaxLifetime <= 0 {
 		return nil, errors.New("auth: client credentials need an issuer, an audience, keys, a state store and a token lifetime")
 	}
-	return &ClientCredentials{opts: o, cache: newPrincipalCache(o.CacheTTL, 10000)}, nil
+	return &ClientCredentials{opts: o, cache: newPrincipalCache(o.CacheTTL)}, nil
 }
 
 // AccessClaims are the verified claims of one of our access tokens.
@@ -175,9 +175,16 @@ type joseHeader struct {
 	Kid string `json:"kid"`
 }
 
+// maxAccessTokenBytes is far above the length of scimgate's own access
+// tokens (under 2 KB): a longer token is not ours and is not decoded here.
+const maxAccessTokenBytes = 8 << 10
+
 // mine reports whether token is a JWS whose typ is at+jwt and whose iss is
 // ours. Nothing read here is trusted; verify checks it all again.
 func (a *ClientCredentials) mine(token string) bool {
+	if len(token) > maxAccessTokenBytes {
+		return false
+	}
 	h, ok := peekHeader(token)
 	if !ok || !isAccessTokenType(h.Typ) {
 		return false

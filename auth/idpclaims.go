@@ -37,6 +37,10 @@ type idpClaims struct {
 	Jti   string       `json:"jti"`
 	Scope stringOrList `json:"scope"`
 	Scp   stringOrList `json:"scp"`
+	// Typ (Keycloak: "Bearer", "ID", "Refresh") and Nonce mark ID tokens;
+	// kept raw: only their presence and one value matter.
+	Typ   json.RawMessage `json:"typ"`
+	Nonce json.RawMessage `json:"nonce"`
 }
 
 // stringOrList is a claim that IdPs send either as one string or as an
@@ -102,6 +106,21 @@ func splitJWT(token string) (jwtParts, bool) {
 	return p, true
 }
 
+// checkSizes refuses an unverified token whose iss, sub or kid is longer
+// than its limit, before any lookup is made with them.
+func (p jwtParts) checkSizes() error {
+	for _, f := range []struct {
+		name string
+		v    string
+		max  int
+	}{{"iss", p.claims.Iss, MaxIdPIssuerBytes}, {"sub", p.claims.Sub, MaxIdPSubjectBytes}, {"kid", p.header.Kid, MaxIdPKidBytes}} {
+		if len(f.v) > f.max {
+			return claimErr("%s of %d bytes exceeds the %d-byte limit (%s %q)", f.name, len(f.v), f.max, f.name, clip(f.v))
+		}
+	}
+	return nil
+}
+
 // scopes returns the union of scope and scp, in order, without repeats.
 func (c idpClaims) scopes() []string {
 	var out []string
@@ -144,6 +163,47 @@ func (c idpClaims) checkTimes(now time.Time, leeway time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// checkLifetime refuses a token living longer than max (plus leeway):
+// exp - iat, or exp - now when the token has no iat. checkTimes has
+// already required exp.
+func (c idpClaims) checkLifetime(now time.Time, max, leeway time.Duration) error {
+	exp := numericDate(*c.Exp)
+	from := now
+	if c.Iat != nil {
+		from = numericDate(*c.Iat)
+	}
+	if life := exp.Sub(from); life > max+leeway {
+		return claimErr("token lifetime %s exceeds the %s limit", life.Round(time.Second), max)
+	}
+	return nil
+}
+
+// checkNotIDToken refuses an ID token presented as a bearer token: one
+// with a nonce claim (OpenID Connect Core §2, §3.1.2.1) or whose typ claim
+// is "ID" (Keycloak).
+func (c idpClaims) checkNotIDToken() error {
+	if len(c.Nonce) > 0 && string(c.Nonce) != "null" {
+		return claimErr("token has a nonce claim: an ID token is not an access token")
+	}
+	var typ string
+	if json.Unmarshal(c.Typ, &typ) == nil && strings.EqualFold(typ, "ID") {
+		return claimErr("token typ claim is %q: an ID token is not an access token", "ID")
+	}
+	return nil
+}
+
+// size estimates v's bytes for the token cache's byte bound.
+func (v verifiedToken) size() int {
+	c := v.claims
+	n := 256 + len(c.Iss) + len(c.Sub) + len(c.Jti) + len(c.Typ) + len(c.Nonce) + len(v.jwksURL)
+	for _, l := range [][]string{c.Aud.values(false), c.Scope.list, c.Scp.list, v.scopes} {
+		for _, s := range l {
+			n += 16 + len(s)
+		}
+	}
+	return n + len(c.Scope.one) + len(c.Scp.one)
 }
 
 // checkParty validates iss, sub and aud against a client's settings.

@@ -148,6 +148,32 @@ func signWith(t testing.TB, alg jwa.SignatureAlgorithm, key any, kid string, cla
 	return string(tok)
 }
 
+// signEd25519 signs claims with the private key kid under RFC 9864's
+// algorithm name Ed25519, which jwx v2 cannot produce.
+func signEd25519(t testing.TB, d *testIdP, kid string, claims map[string]any) string {
+	d.mu.Lock()
+	k := d.priv[kid]
+	d.mu.Unlock()
+	return signEd25519Raw(t, k, kid, claims)
+}
+
+// signEd25519Raw signs with alg Ed25519 using k (for a non-Ed25519 key,
+// with a fresh Ed25519 key: the signature is then simply wrong).
+func signEd25519Raw(t testing.TB, k jwk.Key, kid string, claims map[string]any) string {
+	t.Helper()
+	var priv ed25519.PrivateKey
+	if err := k.Raw(&priv); err != nil {
+		_, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	h, _ := json.Marshal(map[string]string{"alg": "Ed25519", "typ": "JWT", "kid": kid})
+	p, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
+	return input + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(priv, []byte(input)))
+}
+
 // unsigned builds an alg=none token.
 func unsigned(t testing.TB, claims map[string]any) string {
 	h, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})

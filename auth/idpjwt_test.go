@@ -73,6 +73,20 @@ func TestIdPJWTRules(t *testing.T) {
 			{"RS384 not in the allow-list", d.sign(jwa.RS384, "rsa384", d.claims("sa-1")), 401, `alg \"RS384\" not allowed`},
 			{"ES256 header on an RSA key", signWith(t, jwa.ES256, newKey(t, "ec"), "rsa1", d.claims("sa-1")), 401, "fits alg ES256"},
 			{"unknown issuer", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["iss"] = "https://other.example" })), 401, "not recognised by any authentication method"},
+			// RFC 9864 §2.2: Ed25519 is EdDSA on curve Ed25519, by its fully specified name.
+			{"Ed25519 (RFC 9864)", signEd25519(t, d, "ed1", d.claims("sa-1")), 200, ""},
+			{"Ed25519 header on an RSA key", signEd25519(t, d, "rsa1", d.claims("sa-1")), 401, "fits alg Ed25519"},
+			{"Ed25519 with another key", signEd25519Raw(t, newKey(t, "ed"), "ed1", d.claims("sa-1")), 401, "bad signature (alg Ed25519"},
+			{"typ Bearer (Keycloak access token)", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["typ"] = "Bearer" })), 200, ""},
+			{"typ ID (Keycloak ID token)", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["typ"] = "ID" })), 401, "an ID token is not an access token"},
+			{"nonce (OIDC ID token)", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["nonce"] = "n-0S6_WzA2Mj" })), 401, "nonce claim"},
+			{"lifetime over 24h", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["exp"] = now.Add(25 * time.Hour).Unix() })), 401, "exceeds the 24h0m0s limit"},
+			{"lifetime over 24h, no iat", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { delete(c, "iat"); c["exp"] = now.Add(25 * time.Hour).Unix() })), 401, "exceeds the 24h0m0s limit"},
+			{"lifetime 23h", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["exp"] = now.Add(23 * time.Hour).Unix() })), 200, ""},
+			{"iss over 1 KiB", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["iss"] = d.issuer() + "/" + strings.Repeat("i", 1100) })), 401, "-byte limit (iss"},
+			{"sub over 1 KiB", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["sub"] = strings.Repeat("s\n", 600) })), 401, "sub of 1200 bytes exceeds the 1024-byte limit"},
+			{"kid over 256 bytes", signWith(t, jwa.RS256, other, strings.Repeat("k", 300), d.claims("sa-1")), 401, "kid of 300 bytes exceeds the 256-byte limit"},
+			{"token over 16 KiB", d.sign(jwa.RS256, "rsa1", with(func(c map[string]any) { c["pad"] = strings.Repeat("p", 20<<10) })), 401, "-byte limit"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

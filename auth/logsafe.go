@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -54,3 +57,51 @@ func sanitize(s string, limit int) string {
 // rejection reasons: control and format characters dropped, invalid UTF-8
 // replaced, cut to 64 runes with a trailing "…".
 func LogSafe(s string) string { return clip(s) }
+
+// secretPrefixes start scimgate's client secrets (opcs-) and SCIM tokens
+// (opst-): a value with one of them in the client_id slot is a secret
+// pasted in the wrong field.
+var secretPrefixes = []string{"opcs-", "opst-"}
+
+// LogSafeClientID is LogSafe for a presented, unverified client id that
+// may be a secret sent in the wrong slot: a value with a secret prefix, or
+// longer than 40 characters and random-looking (base64/hex of high
+// entropy), is replaced by a fingerprint "sha256:" + 12 hex digits of its
+// hash, which identifies repeats without revealing it.
+func LogSafeClientID(s string) string {
+	if s == "" {
+		return ""
+	}
+	if looksSecret(s) {
+		sum := sha256.Sum256([]byte(s))
+		return "sha256:" + hex.EncodeToString(sum[:6])
+	}
+	return LogSafe(s)
+}
+
+// looksSecret reports whether s has a secret prefix or is a long run of
+// token characters with high Shannon entropy (random base64 or hex; UUIDs
+// and readable names fall under the thresholds).
+func looksSecret(s string) bool {
+	for _, p := range secretPrefixes {
+		if strings.HasPrefix(strings.ToLower(s), p) {
+			return true
+		}
+	}
+	if len(s) <= 40 {
+		return false
+	}
+	counts := map[rune]int{}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.~+/=", r)) {
+			return false
+		}
+		counts[r]++
+	}
+	var bits float64
+	for _, n := range counts {
+		p := float64(n) / float64(len(s))
+		bits -= p * math.Log2(p)
+	}
+	return bits >= 3.5
+}

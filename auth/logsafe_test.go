@@ -51,3 +51,22 @@ func TestRejectionReasonsBoundUnverifiedContent(t *testing.T) {
 		}
 	}
 }
+
+func TestLogSafeClientID(t *testing.T) {
+	for _, s := range []string{
+		"opcs-" + strings.Repeat("A", 43),
+		"OPST-short",
+		"Zk9rQ3VlVzJmN0xxOHh0M1Bmb2d4YVRqN2hVbnNhYWJjZGVmZ2hp",
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+	} {
+		got := auth.LogSafeClientID(s)
+		if !strings.HasPrefix(got, "sha256:") || len(got) != len("sha256:")+12 || got != auth.LogSafeClientID(s) {
+			t.Errorf("%.12s…: %q, want a stable fingerprint", s, got)
+		}
+	}
+	for _, s := range []string{"", "8c1f0c7e-3a44-4f7e-9d0e-2b1b7d1f9a10", "okta-prod", strings.Repeat("a", 60)} {
+		if got := auth.LogSafeClientID(s); got != auth.LogSafe(s) {
+			t.Errorf("%q: %q, want it as LogSafe gives it", s, got)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
 
@@ -18,7 +19,8 @@ import (
 const Realm = "scimgate"
 
 // Observer is told of every authentication outcome (metrics, audit).
-// Either principal or rejection is set.
+// Either principal or rejection is set. An observer that aborts the
+// request on a rejection answers it in place of the 401.
 type Observer func(c *gin.Context, p *Principal, rej *Rejection)
 
 // Middleware authenticates every request with a, using only the
@@ -39,8 +41,14 @@ func Middleware(a Authenticator, log *slog.Logger, observe Observer) gin.Handler
 			if !errors.As(err, &rej) {
 				// Infrastructure failure (e.g. Redis down): not the client's fault.
 				log.ErrorContext(c.Request.Context(), "authentication unavailable", "err", err.Error())
-				status, body := scimerr.ToBody(scimerr.New(http.StatusServiceUnavailable, "", "authentication temporarily unavailable"))
-				c.Header("Retry-After", "1")
+				e := scimerr.New(http.StatusServiceUnavailable, "", "authentication temporarily unavailable")
+				e.RetryAfter = time.Second
+				if k := redisfault.Classify(err); k != redisfault.None {
+					e.RetryAfter = redisfault.RetryAfter(k)
+				}
+				status, body := scimerr.ToBody(e)
+				e.Header(c.Writer.Header())
+				c.Header("Content-Type", "application/scim+json")
 				c.AbortWithStatusJSON(status, body)
 				return
 			}
@@ -48,6 +56,10 @@ func Middleware(a Authenticator, log *slog.Logger, observe Observer) gin.Handler
 				"method", string(rej.Method), "reason", rej.Reason, "client_id", rej.ClientID, "ip", c.ClientIP())
 			if observe != nil {
 				observe(c, nil, rej)
+				if c.IsAborted() {
+					// The observer answered (a failure guard failing closed).
+					return
+				}
 			}
 			challenge(c, http.StatusUnauthorized, fmt.Sprintf("Bearer realm=%q, error=\"invalid_token\"", Realm), "invalid or expired credential")
 			return

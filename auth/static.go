@@ -25,7 +25,7 @@ type StaticTokens struct {
 // NewStaticTokens returns the static-token Authenticator. cacheTTL 0
 // disables the cache.
 func NewStaticTokens(store tokenstore.Store, hasher TokenHasher, cacheTTL time.Duration) *StaticTokens {
-	return &StaticTokens{store: store, hasher: hasher, cache: newPrincipalCache(cacheTTL, 10000)}
+	return &StaticTokens{store: store, hasher: hasher, cache: newPrincipalCache(cacheTTL)}
 }
 
 // Authenticate implements Authenticator.

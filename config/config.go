@@ -26,7 +26,10 @@ type Config struct {
 	// TrustedProxies lists the proxies (comma-separated CIDRs or addresses)
 	// whose X-Forwarded-For is believed; empty trusts none, so the client
 	// address (token IP allow-lists, logs) is the TCP peer's.
-	TrustedProxies string `yaml:"trusted_proxies" doc:"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty: none (use the TCP peer address)"`
+	TrustedProxies string `yaml:"trusted_proxies" doc:"comma-separated CIDRs of reverse proxies whose trusted_proxy_header (default X-Forwarded-For) is trusted; empty: none (use the TCP peer address)"`
+	// TrustedProxyHeader is the one forwarded-address header believed from
+	// TrustedProxies (X-Real-IP and the others are then ignored).
+	TrustedProxyHeader string `yaml:"trusted_proxy_header" doc:"the only header whose client address is believed from trusted_proxies (e.g. X-Forwarded-For or X-Real-IP); any other is ignored"`
 	// ShutdownTimeout bounds how long in-flight requests may run after SIGTERM.
 	ShutdownTimeout Duration  `yaml:"shutdown_timeout" doc:"grace period for in-flight requests on SIGINT/SIGTERM"`
 	Log             Log       `yaml:"log"`
@@ -44,6 +47,8 @@ type Config struct {
 	Webhooks Webhooks `yaml:"webhooks"`
 	// Metrics configures the Prometheus /metrics endpoint.
 	Metrics Metrics `yaml:"metrics"`
+	// HTTP configures the main listener's timeouts and body draining.
+	HTTP HTTP `yaml:"http"`
 
 	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
@@ -58,6 +63,8 @@ type OAuth struct {
 	MaxAuthFailures int      `yaml:"max_auth_failures" doc:"failed client authentications per client id and per source address in one window, then 429"`
 	FailureWindow   Duration `yaml:"failure_window" doc:"window over which max_auth_failures is counted"`
 	TokenRate       int      `yaml:"token_rate" doc:"access tokens issued per minute per client (after client authentication; GCRA in Redis, shared by all replicas); 0 = unlimited"`
+	// KeyEncryptionKeyB64 encrypts the signing keys at rest (base64, 32 bytes).
+	KeyEncryptionKeyB64 string `yaml:"key_encryption_key" secret:"true" doc:"base64 of 32 random bytes (openssl rand -base64 32): signing private keys are stored in Redis encrypted with it (AES-256-GCM); keys stored before are encrypted at start; a wrong key stops start-up. Empty: keys stored in plain text"`
 }
 
 // Log configures logging.
@@ -73,6 +80,8 @@ type Redis struct {
 	Prefix       string   `yaml:"prefix" doc:"prefix for every key scimgate writes"`
 	DialTimeout  Duration `yaml:"dial_timeout" doc:"timeout for establishing a connection"`
 	ReadyTimeout Duration `yaml:"ready_timeout" doc:"deadline for the PING behind /readyz"`
+	// DegradedStatus is the /readyz status while Redis serves reads but not writes.
+	DegradedStatus int `yaml:"degraded_status" doc:"HTTP status of /readyz while Redis is degraded (full, or no writable master: reads served, writes 503): 200 keeps serving reads, 503 leaves the load balancer"`
 }
 
 // SCIM configures the SCIM resource layer.
@@ -85,6 +94,9 @@ type SCIM struct {
 	DeleteMode          string   `yaml:"delete_mode" doc:"DELETE behaviour: hard (removed at once, 404 afterwards) or soft (invisible to SCIM, userName freed, record kept for soft_delete_retention, then purged)"`
 	SoftDeleteRetention Duration `yaml:"soft_delete_retention" doc:"how long soft-deleted resources are kept before the purge job removes them"`
 	Budgets             Budgets  `yaml:"budgets"`
+	// Limits bounds the work of one request (filters, PATCH, /Bulk).
+	Limits         SCIMLimits `yaml:"limits"`
+	RequestTimeout Duration   `yaml:"request_timeout" doc:"overall deadline of one SCIM request, Redis calls included (503 with Retry-After when it passes)"`
 }
 
 // Admin configures the admin API credential.
@@ -99,19 +111,21 @@ type Admin struct {
 type Tokens struct {
 	CacheTTL Duration `yaml:"cache_ttl" doc:"how long a verified credential may be cached per process (at most 1s so revocation spreads within 1s)"`
 	// Pepper keys the HMAC used to hash stored tokens; empty means plain SHA-256.
-	Pepper string `yaml:"pepper" secret:"true" doc:"secret key for HMAC-SHA256 token hashes (empty: SHA-256)"`
+	Pepper string `yaml:"pepper" secret:"true" doc:"secret key for HMAC-SHA256 token hashes, at least 32 bytes (openssl rand -hex 32); placeholders containing CHANGE-ME are refused (empty: SHA-256)"`
 }
 
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Listen:          "127.0.0.1:8080",
-		ShutdownTimeout: Duration(15 * time.Second),
-		Log:             Log{Format: "text", Level: "info"},
+		Listen:             "127.0.0.1:8080",
+		TrustedProxyHeader: "X-Forwarded-For",
+		ShutdownTimeout:    Duration(15 * time.Second),
+		Log:                Log{Format: "text", Level: "info"},
 		Redis: Redis{
-			Prefix:       "scimgate:",
-			DialTimeout:  Duration(5 * time.Second),
-			ReadyTimeout: Duration(time.Second),
+			Prefix:         "scimgate:",
+			DialTimeout:    Duration(5 * time.Second),
+			ReadyTimeout:   Duration(time.Second),
+			DegradedStatus: 200,
 		},
 		SCIM: SCIM{
 			MaxBodyBytes:        1 << 20,
@@ -119,6 +133,8 @@ func Default() Config {
 			DeleteMode:          "hard",
 			SoftDeleteRetention: Duration(30 * 24 * time.Hour),
 			Budgets:             defaultBudgets(),
+			Limits:              defaultSCIMLimits(),
+			RequestTimeout:      Duration(10 * time.Second),
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.
@@ -136,12 +152,14 @@ func Default() Config {
 			OnRedisError:      "allow",
 			MaxAuthFailures:   20,
 			AuthFailureWindow: Duration(5 * time.Minute),
+			IPv6Prefix:        64,
 		},
-		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour)},
+		Audit: Audit{MaxLen: 1_000_000, MaxAge: Duration(2160 * time.Hour), AuthFailureKeys: 100},
 
 		IdP:      defaultIdP(),
 		Console:  defaultConsole(),
 		Webhooks: defaultWebhooks(),
+		HTTP:     defaultHTTP(),
 	}
 }
 
@@ -163,6 +181,7 @@ func (c *Config) Validate() error {
 		{"listen", checkHostPort(c.Listen)},
 		{"public_url", checkOptionalURL(c.PublicURL, "http", "https")},
 		{"trusted_proxies", checkCIDRList(c.TrustedProxies)},
+		{"trusted_proxy_header", checkHeaderName(c.TrustedProxyHeader)},
 		{"shutdown_timeout", checkRange(time.Duration(c.ShutdownTimeout), 0, time.Hour)},
 		{"log.format", checkOneOf(c.Log.Format, "text", "json")},
 		{"log.level", checkOneOf(c.Log.Level, "debug", "info", "warn", "error")},
@@ -175,6 +194,7 @@ func (c *Config) Validate() error {
 		{"scim.soft_delete_retention", checkRange(time.Duration(c.SCIM.SoftDeleteRetention), time.Minute, 10*365*24*time.Hour)},
 		{"admin.token", checkMinLen(c.Admin.Token, 16)},
 		{"admin.token_hash", checkHexHash(c.Admin.TokenHash)},
+		{"tokens.pepper", checkPepper(c.Tokens.Pepper)},
 		{"tokens.cache_ttl", checkRange(time.Duration(c.Tokens.CacheTTL), 0, time.Second)},
 		{"oauth.issuer", checkOptionalURL(c.OAuth.Issuer, "http", "https")},
 		{"oauth.token_ttl", checkRange(time.Duration(c.OAuth.TokenTTL), time.Minute, 24*time.Hour)},
@@ -182,6 +202,7 @@ func (c *Config) Validate() error {
 		{"oauth.max_auth_failures", checkIntRange(int64(c.OAuth.MaxAuthFailures), 1, 1_000_000)},
 		{"oauth.failure_window", checkRange(time.Duration(c.OAuth.FailureWindow), time.Second, 24*time.Hour)},
 		{"oauth.token_rate", checkIntRange(int64(c.OAuth.TokenRate), 0, 1_000_000)},
+		{"oauth.key_encryption_key", checkKeyEncryptionKey(c.OAuth.KeyEncryptionKeyB64)},
 		{"ratelimit.rate", checkIntRange(int64(c.RateLimit.Rate), 0, 1_000_000)},
 		{"ratelimit.burst", checkIntRange(int64(c.RateLimit.Burst), 0, 1_000_000)},
 		{"ratelimit.on_redis_error", checkOneOf(c.RateLimit.OnRedisError, "allow", "deny")},
@@ -189,11 +210,16 @@ func (c *Config) Validate() error {
 		{"ratelimit.auth_failure_window", checkRange(time.Duration(c.RateLimit.AuthFailureWindow), time.Second, 24*time.Hour)},
 		{"audit.max_len", checkIntRange(c.Audit.MaxLen, 1000, 1<<40)},
 		{"audit.max_age", checkRange(time.Duration(c.Audit.MaxAge), 0, 100*365*24*time.Hour)},
+		{"ratelimit.ipv6_prefix", checkIntRange(int64(c.RateLimit.IPv6Prefix), 32, 128)},
+		{"audit.auth_failure_keys", checkIntRange(int64(c.Audit.AuthFailureKeys), 1, 10_000)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
 			return &KeyError{Key: ch.key, Err: ch.err}
 		}
+	}
+	if err := c.SCIM.Limits.validate(); err != nil {
+		return err
 	}
 	if err := c.IdP.validate(); err != nil {
 		return err
@@ -208,6 +234,12 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Metrics.validate(c.Listen); err != nil {
+		return err
+	}
+	if err := c.HTTP.validate(); err != nil {
+		return err
+	}
+	if err := c.validateFaults(); err != nil {
 		return err
 	}
 	return c.Roles.validate()

@@ -10,7 +10,7 @@ func TestIdPKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.IdP.AlgorithmList(); len(got) != 4 || got[0] != "RS256" || got[3] != "EdDSA" {
+	if got := cfg.IdP.AlgorithmList(); len(got) != 5 || got[0] != "RS256" || got[3] != "EdDSA" || got[4] != "Ed25519" {
 		t.Fatalf("default algorithms %v", got)
 	}
 	for _, tc := range []struct{ key, val string }{
@@ -21,6 +21,10 @@ func TestIdPKeys(t *testing.T) {
 		{"idp.unknown_kid_cooldown", "0s"},
 		{"idp.jwks_refresh", "1s"},
 		{"idp.http_timeout", "0s"},
+		{"idp.max_token_bytes", "1000"},
+		{"idp.max_token_bytes", "2000000"},
+		{"idp.max_token_lifetime", "1s"},
+		{"idp.max_token_lifetime", "720h"},
 	} {
 		env := map[string]string{envName(tc.key): tc.val}
 		_, err := Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })

@@ -9,10 +9,12 @@ type RateLimit struct {
 	// authentications per source address, before any client is known.
 	MaxAuthFailures   int      `yaml:"max_auth_failures" doc:"failed SCIM authentications allowed per source address per auth_failure_window (then 429 before authenticating)"`
 	AuthFailureWindow Duration `yaml:"auth_failure_window" doc:"window of max_auth_failures (a GCRA budget: a burst of max_auth_failures, then one per window/max)"`
+	IPv6Prefix        int      `yaml:"ipv6_prefix" doc:"IPv6 sources are grouped by this prefix length for failure budgets and AUTH_FAILED aggregates (IPv4: per address)"`
 }
 
 // Audit configures the audit stream's retention.
 type Audit struct {
-	MaxLen int64    `yaml:"max_len" doc:"approximate number of audit events kept (older ones are trimmed on append)"`
-	MaxAge Duration `yaml:"max_age" doc:"age after which audit events are trimmed (0: keep until max_len)"`
+	MaxLen          int64    `yaml:"max_len" doc:"approximate number of audit events kept (older ones are trimmed on append)"`
+	MaxAge          Duration `yaml:"max_age" doc:"age after which audit events are trimmed (0: keep until max_len)"`
+	AuthFailureKeys int      `yaml:"auth_failure_keys" doc:"distinct AUTH_FAILED aggregates (source network, reason, client, route) per minute; failures beyond fold into one \"other\" aggregate"`
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/idpkeys"
 )
 
 // OIDCOptions turns on OpenID Connect sign-in for administrators
@@ -98,7 +99,9 @@ func newOIDCLogin(o OIDCOptions, rdb redis.UniversalClient, prefix string, now f
 	if l.opts.RetryAfter <= 0 {
 		l.opts.RetryAfter = 10 * time.Second
 	}
-	l.hc = &http.Client{Timeout: l.opts.HTTPTimeout}
+	// Discovery, JWKS and token requests follow redirects only on the
+	// provider's own scheme and host.
+	l.hc = &http.Client{Timeout: l.opts.HTTPTimeout, CheckRedirect: idpkeys.SameOriginRedirects}
 	return l, nil
 }
 
@@ -138,6 +141,14 @@ func (l *oidcLogin) getProvider(ctx context.Context) (*oidc.Provider, error) {
 	dctx, cancel := context.WithTimeout(l.ctx(context.WithoutCancel(ctx)), l.opts.HTTPTimeout)
 	defer cancel()
 	p, err := oidc.NewProvider(dctx, l.opts.Issuer)
+	if err == nil {
+		var doc struct {
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err = p.Claims(&doc); err == nil {
+			err = idpkeys.CheckURL(doc.JWKSURI)
+		}
+	}
 	if err != nil {
 		l.failedAt = l.now()
 		return nil, fmt.Errorf("OIDC discovery: %w", err)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/redisfault"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -121,6 +123,14 @@ func (c *Console) fail(ctx *gin.Context, err error) {
 	if errors.Is(err, tokenstore.ErrNotFound) {
 		c.render(ctx, http.StatusNotFound, "error", "Not found", errorPage{
 			Message: "That client or token does not exist (any more).", Back: Prefix + "/clients"})
+		ctx.Abort()
+		return
+	}
+	if k := redisfault.Classify(err); k != redisfault.None {
+		c.log.WarnContext(ctx.Request.Context(), "console: storage unavailable", "route", ctx.FullPath(), "kind", string(k), "err", err.Error())
+		scimerr.Unavailable(k).Header(ctx.Writer.Header())
+		c.render(ctx, http.StatusServiceUnavailable, "error", "Temporarily unavailable", errorPage{
+			Message: "The data store is unavailable (" + redisfault.Detail(k) + "). Nothing was changed unless a later page shows it; try again in a moment.", Back: Prefix + "/clients"})
 		ctx.Abort()
 		return
 	}

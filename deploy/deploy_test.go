@@ -160,7 +160,15 @@ func TestKubernetesConfigLoads(t *testing.T) {
 	for k, v := range at(secret, "stringData").(map[string]any) {
 		env[k] = str(v)
 	}
-	cfg, err := config.Load(path, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	// The shipped pepper is a placeholder that must stop the gateway if
+	// applied unchanged; the rest is checked with a real-looking value.
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	var ke *config.KeyError
+	if _, err := config.Load(path, lookup); !errors.As(err, &ke) || ke.Key != "tokens.pepper" {
+		t.Fatalf("the Secret's placeholder pepper must be refused naming tokens.pepper; got %v", err)
+	}
+	env["SCIMGATE_TOKENS_PEPPER"] = strings.Repeat("5e", 32)
+	cfg, err := config.Load(path, lookup)
 	if err != nil {
 		t.Fatalf("config.Load(ConfigMap config.yaml + Secret env): %v", err)
 	}

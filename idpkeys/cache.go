@@ -16,7 +16,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultRefresh     = 15 * time.Minute
-	DefaultCooldown    = 30 * time.Second
+	DefaultCooldown    = 5 * time.Second
 	DefaultHTTPTimeout = 10 * time.Second
 )
 
@@ -37,8 +37,9 @@ func (s Source) String() string {
 
 // Errors of Keys.
 var (
-	// ErrUnknownKid: the key set, refreshed at most once per cooldown, has
-	// no usable key with the token's kid.
+	// ErrUnknownKid: the key set, refreshed for the kid unless a fetch
+	// less than a cooldown ago failed or lacked a kid, has no usable key
+	// with the token's kid.
 	ErrUnknownKid = errors.New("idpkeys: no key with this kid")
 	// ErrUnavailable: no key set could be fetched for the source yet.
 	ErrUnavailable = errors.New("idpkeys: keys unavailable")
@@ -47,12 +48,16 @@ var (
 // Options configures a Cache. Zero values take the defaults.
 type Options struct {
 	// HTTPClient fetches discovery documents and key sets; it must have a
-	// timeout. Default: a client with DefaultHTTPTimeout.
+	// timeout. Default: a client with DefaultHTTPTimeout. New uses a copy
+	// whose redirects are SameOriginRedirects.
 	HTTPClient *http.Client
 	// Refresh is the background refresh interval of each key set.
 	Refresh time.Duration
-	// Cooldown is the least time between two fetches of one source caused
-	// by unknown kids or retries after a failure.
+	// Cooldown applies per source after a fetch that failed or did not find
+	// the kid it was made for: no request-time fetch follows within it
+	// (and a failed source is retried in the background after it). A kid
+	// the IdP has just rotated in is fetched at once otherwise, while a
+	// burst of forged kids costs at most one fetch per Cooldown.
 	Cooldown time.Duration
 	Log      *slog.Logger
 	// Now is the clock (time.Now when nil).
@@ -83,6 +88,7 @@ type entry struct {
 	discovered string    // JWKS URL from discovery, "" until known
 	fetchedAt  time.Time // last successful fetch
 	attemptAt  time.Time // last fetch attempt
+	missAt     time.Time // last fetch that failed or lacked the kid it was made for
 	lastErr    error     // error of the last attempt, nil after a success
 }
 
@@ -91,6 +97,9 @@ func New(o Options) *Cache {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
+	hc := *o.HTTPClient
+	hc.CheckRedirect = SameOriginRedirects
+	o.HTTPClient = &hc
 	if o.Refresh <= 0 {
 		o.Refresh = DefaultRefresh
 	}
@@ -129,14 +138,15 @@ func (c *Cache) all() []*entry {
 
 // Keys returns the keys of src that may have signed a token with kid (all
 // keys when kid is empty). A kid missing from the cached set causes one
-// fetch unless src was fetched less than Cooldown ago; ErrUnknownKid if the
-// kid is still missing. ErrUnavailable (wrapping the fetch error) when no
-// key set of src has ever been fetched.
+// fetch unless a fetch of src less than Cooldown ago failed or lacked the
+// kid it was made for; ErrUnknownKid if the kid is still missing.
+// ErrUnavailable (wrapping the fetch error) when no key set of src has
+// ever been fetched.
 func (c *Cache) Keys(ctx context.Context, src Source, kid string) ([]jwk.Key, error) {
 	e := c.entry(src)
 	set, _ := e.snapshot()
 	if set == nil {
-		c.refresh(ctx, e, false)
+		c.refresh(ctx, e, false, kid)
 		if set, _ = e.snapshot(); set == nil {
 			return nil, fmt.Errorf("%w for %s: %w", ErrUnavailable, src, e.err())
 		}
@@ -144,7 +154,7 @@ func (c *Cache) Keys(ctx context.Context, src Source, kid string) ([]jwk.Key, er
 	if keys := match(set, kid); len(keys) > 0 {
 		return keys, nil
 	}
-	if c.refresh(ctx, e, false) {
+	if c.refresh(ctx, e, false, kid) {
 		set, _ = e.snapshot()
 		if keys := match(set, kid); len(keys) > 0 {
 			return keys, nil
@@ -153,11 +163,12 @@ func (c *Cache) Keys(ctx context.Context, src Source, kid string) ([]jwk.Key, er
 	return nil, fmt.Errorf("%w %q at %s", ErrUnknownKid, kid, src)
 }
 
-// Prefetch fetches src's keys now unless they were fetched or tried less
-// than Cooldown ago (serve calls it for every configured issuer at start).
+// Prefetch fetches src's keys now unless they are cached or a fetch failed
+// less than Cooldown ago (serve calls it for every configured issuer at
+// start).
 func (c *Cache) Prefetch(ctx context.Context, src Source) error {
 	e := c.entry(src)
-	c.refresh(ctx, e, false)
+	c.refresh(ctx, e, false, "")
 	return e.err()
 }
 
@@ -172,7 +183,7 @@ func (c *Cache) RefreshDue(ctx context.Context) {
 		due := now.Sub(e.fetchedAt) >= c.o.Refresh || (e.lastErr != nil && now.Sub(e.attemptAt) >= c.o.Cooldown)
 		e.mu.RUnlock()
 		if due {
-			c.refresh(ctx, e, true)
+			c.refresh(ctx, e, true, "")
 		}
 	}
 }
@@ -259,25 +270,34 @@ func (e *entry) err() error {
 	return e.lastErr
 }
 
-// refresh fetches e's key set unless (when not scheduled) an attempt was
-// made less than Cooldown ago. It reports whether it fetched successfully.
-// The fetch outlives a cancelled request (the HTTP client's timeout bounds
-// it), so one impatient caller cannot fail it for the others waiting.
-func (c *Cache) refresh(ctx context.Context, e *entry, scheduled bool) bool {
+// refresh fetches e's key set. A request-time fetch (not scheduled), made
+// for kid ("" for any key), is skipped when the set now holds kid (another
+// request fetched it meanwhile), and when a fetch less than Cooldown ago
+// failed or lacked its kid. It reports whether the set now serves kid from
+// a fetch or a concurrent one. The fetch outlives a cancelled request (the
+// HTTP client's timeout bounds it), so one impatient caller cannot fail it
+// for the others waiting.
+func (c *Cache) refresh(ctx context.Context, e *entry, scheduled bool, kid string) bool {
 	e.fetchMu.Lock()
 	defer e.fetchMu.Unlock()
 	e.mu.RLock()
-	last, discovered := e.attemptAt, e.discovered
+	miss, discovered, cached := e.missAt, e.discovered, e.set
 	e.mu.RUnlock()
 	now := c.o.Now()
-	if !scheduled && !last.IsZero() && now.Sub(last) < c.o.Cooldown {
-		return false
+	if !scheduled {
+		if cached != nil && (kid == "" || len(match(cached, kid)) > 0) {
+			return true
+		}
+		if !miss.IsZero() && now.Sub(miss) < c.o.Cooldown {
+			return false
+		}
 	}
 	set, jwksURL, err := c.fetch(context.WithoutCancel(ctx), e.src, discovered)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.attemptAt = now
 	if err != nil {
+		e.missAt = now
 		if e.lastErr == nil {
 			c.o.Log.Warn("idp keys: fetch failed; cached keys stay in use", "issuer", e.src.Issuer,
 				"cached_keys", e.set != nil, "err", err.Error())
@@ -290,5 +310,8 @@ func (c *Cache) refresh(ctx context.Context, e *entry, scheduled bool) bool {
 		c.o.Log.Info("idp keys: issuer reachable again", "issuer", e.src.Issuer)
 	}
 	e.set, e.discovered, e.fetchedAt, e.lastErr = set, jwksURL, now, nil
+	if !scheduled && kid != "" && len(match(set, kid)) == 0 {
+		e.missAt = now
+	}
 	return true
 }

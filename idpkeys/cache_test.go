@@ -136,7 +136,8 @@ func TestDiscoveryRefusesOtherIssuer(t *testing.T) {
 }
 
 // TestUnknownKidStorm: many tokens with random kids cause at most one JWKS
-// fetch per cooldown.
+// fetch per cooldown (the first forged kid is fetched for: the last fetch
+// found its kid, so it may be a key the IdP has just rotated in).
 func TestUnknownKidStorm(t *testing.T) {
 	d := newIDP(t)
 	d.addKey(t, "k1")
@@ -156,20 +157,22 @@ func TestUnknownKidStorm(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := d.jwksHits.Load(); n != 1 {
-		t.Fatalf("%d JWKS fetches within one cooldown after the first, want 1", n)
+	if n := d.jwksHits.Load(); n != 2 {
+		t.Fatalf("%d JWKS fetches for a burst of forged kids within one cooldown, want 1 (after the initial one)", n)
 	}
 	clk.advance(31 * time.Second)
 	for i := range 50 {
 		_, _ = c.Keys(context.Background(), src, fmt.Sprintf("again-%d", i))
 	}
-	if n := d.jwksHits.Load(); n != 2 {
-		t.Fatalf("%d JWKS fetches after one cooldown passed, want 2", n)
+	if n := d.jwksHits.Load(); n != 3 {
+		t.Fatalf("%d JWKS fetches after one cooldown passed, want 3", n)
 	}
 	wantKid(t, c, src, "k1")
 }
 
-// TestKeyRotation: a new kid at the IdP is picked up by one refresh.
+// TestKeyRotation: a new kid at the IdP is picked up by one refresh, even
+// right after the last fetch (issue 17: the cooldown after any fetch gave
+// ~25 s of 401 unknown kid).
 func TestKeyRotation(t *testing.T) {
 	d := newIDP(t)
 	d.addKey(t, "k1")
@@ -177,7 +180,7 @@ func TestKeyRotation(t *testing.T) {
 	c := newCache(clk)
 	src := Source{Issuer: d.srv.URL}
 	wantKid(t, c, src, "k1")
-	clk.advance(time.Minute)
+	clk.advance(time.Second)
 	d.removeAll()
 	d.addKey(t, "k2")
 	wantKid(t, c, src, "k2")
@@ -277,4 +280,130 @@ func TestRunRefreshes(t *testing.T) {
 	if d.jwksHits.Load() < 3 {
 		t.Fatalf("background refresh fetched %d times", d.jwksHits.Load())
 	}
+}
+
+// TestRotationAfterForgedKids is issue 17's rotation through a real JWKS
+// server, with an attacker's burst just before it: 1000 concurrent forged
+// kids cost one fetch; the IdP then rotates to a new kid, which is refused
+// (401 unknown kid) only until the 5 s default cooldown after that fetch
+// ends, and is then fetched once; the next burst again costs one fetch.
+func TestRotationAfterForgedKids(t *testing.T) {
+	d := newIDP(t)
+	d.addKey(t, "k1")
+	clk := &clock{t: time.Unix(1e9, 0)}
+	c := New(Options{Now: clk.now, HTTPClient: &http.Client{Timeout: 2 * time.Second}}) // default cooldown
+	src := Source{Issuer: d.srv.URL}
+	wantKid(t, c, src, "k1")
+	burst := func() {
+		var wg sync.WaitGroup
+		for i := range 1000 {
+			wg.Go(func() {
+				if _, err := c.Keys(context.Background(), src, fmt.Sprintf("forged-%d", i)); !errors.Is(err, ErrUnknownKid) {
+					t.Errorf("forged kid: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	burst()
+	if n := d.jwksHits.Load(); n != 2 {
+		t.Fatalf("%d JWKS fetches for 1000 forged kids, want 1 (+1 initial)", n)
+	}
+	d.removeAll()
+	d.addKey(t, "k2")
+	var refused time.Duration
+	for step := time.Duration(0); ; step += 500 * time.Millisecond {
+		_, err := c.Keys(context.Background(), src, "k2")
+		if err == nil {
+			refused = step
+			break
+		}
+		if !errors.Is(err, ErrUnknownKid) || step > 10*time.Second {
+			t.Fatalf("rotated kid after %s: %v", step, err)
+		}
+		clk.advance(500 * time.Millisecond)
+	}
+	if refused > DefaultCooldown {
+		t.Fatalf("rotated kid refused for %s, want ≤ %s", refused, DefaultCooldown)
+	}
+	if n := d.jwksHits.Load(); n != 3 {
+		t.Fatalf("%d JWKS fetches, want 3 (one for the rotated kid)", n)
+	}
+	burst()
+	if n := d.jwksHits.Load(); n != 4 {
+		t.Fatalf("%d JWKS fetches after a second burst, want 4", n)
+	}
+	clk.advance(DefaultCooldown - time.Millisecond)
+	burst()
+	if n := d.jwksHits.Load(); n != 4 {
+		t.Fatalf("%d JWKS fetches for a burst within the cooldown, want still 4", n)
+	}
+}
+
+// TestDiscoveredJWKSMustBeHTTPS: a discovery document naming an http
+// jwks_uri off loopback is refused (no fetch of it).
+func TestDiscoveredJWKSMustBeHTTPS(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": "http://" + r.Host, "jwks_uri": "http://keys.example/jwks"})
+	}))
+	t.Cleanup(srv.Close)
+	c := newCache(&clock{t: time.Unix(1e9, 0)})
+	_, err := c.Keys(context.Background(), Source{Issuer: srv.URL}, "k1")
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "https required") {
+		t.Fatalf("http jwks_uri: %v", err)
+	}
+	for _, ok := range []string{"https://idp.example/keys", "http://127.0.0.1:8080/keys", "http://localhost/k", "http://[::1]:1/k"} {
+		if err := CheckURL(ok); err != nil {
+			t.Errorf("CheckURL(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://10.0.0.1/keys", "ftp://idp.example/k", "/keys", "https://"} {
+		if err := CheckURL(bad); err == nil {
+			t.Errorf("CheckURL(%q) accepted", bad)
+		}
+	}
+}
+
+// TestFetchesDoNotFollowRedirectsElsewhere: a JWKS or discovery URL that
+// redirects to another host (or scheme) is not followed; a redirect on the
+// same host is.
+func TestFetchesDoNotFollowRedirectsElsewhere(t *testing.T) {
+	d := newIDP(t)
+	d.addKey(t, "k1")
+	var elsewhereHits atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhereHits.Add(1)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(d.keys)
+	}))
+	t.Cleanup(elsewhere.Close)
+	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, "/keys", http.StatusFound)
+		case "/keys":
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			_ = json.NewEncoder(w).Encode(d.keys)
+		case "/.well-known/openid-configuration":
+			http.Redirect(w, r, elsewhere.URL+"/.well-known/openid-configuration", http.StatusFound)
+		default:
+			http.Redirect(w, r, elsewhere.URL+"/keys", http.StatusFound)
+		}
+	}))
+	t.Cleanup(redir.Close)
+	clk := &clock{t: time.Unix(1e9, 0)}
+	_, err := newCache(clk).Keys(context.Background(), Source{Issuer: "https://idp.example", JWKSURL: redir.URL + "/jwks"}, "k1")
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("JWKS redirect to another host: %v", err)
+	}
+	_, err = newCache(clk).Keys(context.Background(), Source{Issuer: redir.URL}, "k1")
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("discovery redirect to another host: %v", err)
+	}
+	if n := elsewhereHits.Load(); n != 0 {
+		t.Fatalf("the other host was fetched %d times", n)
+	}
+	wantKid(t, newCache(clk), Source{Issuer: "https://idp.example", JWKSURL: redir.URL + "/moved"}, "k1")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -51,7 +52,49 @@ func (c *Cache) discover(ctx context.Context, issuer string) (string, error) {
 	if doc.JWKSURI == "" {
 		return "", errors.New("oidc discovery document has no jwks_uri")
 	}
+	if err := CheckURL(doc.JWKSURI); err != nil {
+		return "", fmt.Errorf("oidc discovery document's jwks_uri: %w", err)
+	}
 	return doc.JWKSURI, nil
+}
+
+// CheckURL accepts an absolute https URL, or an http one on loopback
+// (127.0.0.1, ::1, localhost: local IdPs and tests), as IdP URLs must be.
+func CheckURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return fmt.Errorf("%q is not an absolute URL", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		switch u.Hostname() {
+		case "127.0.0.1", "::1", "localhost":
+			return nil
+		}
+		return fmt.Errorf("%q: http is allowed only on loopback; https required", s)
+	}
+	return fmt.Errorf("%q: scheme %q is not https", s, u.Scheme)
+}
+
+// maxRedirects bounds the redirects followed by one IdP fetch.
+const maxRedirects = 5
+
+// SameOriginRedirects is an http.Client CheckRedirect for requests to an
+// IdP: it follows at most 5 redirects, each to the scheme and host (with
+// port) of the original request, so a discovery or JWKS fetch cannot be
+// sent to another server or downgraded from https.
+func SameOriginRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	from := via[0].URL
+	if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+		return fmt.Errorf("redirect from %s://%s to %s://%s refused: IdP fetches stay on one scheme and host",
+			from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // fetchJWKS downloads and parses a key set.

@@ -21,6 +21,7 @@ type Metrics struct {
 	authOutcomes *prometheus.CounterVec
 	redisLatency *prometheus.HistogramVec
 	redisErrors  *prometheus.CounterVec
+	redisFaults  *prometheus.CounterVec
 	compatRules  *prometheus.CounterVec
 }
 
@@ -56,6 +57,10 @@ func New() *Metrics {
 			Namespace: namespace, Subsystem: "redis", Name: "command_errors_total",
 			Help: "Redis commands that failed (redis.Nil, an empty answer, is not a failure) by command name.",
 		}, []string{"command"}),
+		redisFaults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "redis", Name: "faults_total",
+			Help: "Failed Redis commands that are Redis trouble (answered 503 with Retry-After, never 500), by kind (see package redisfault).",
+		}, []string{"kind"}),
 		compatRules: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scim", Name: "compat_rules_applied_total",
 			Help: "IdP compatibility rules applied to SCIM requests, by rule.",
@@ -65,7 +70,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.rateLimited, m.authOutcomes,
-		m.redisLatency, m.redisErrors, m.compatRules,
+		m.redisLatency, m.redisErrors, m.redisFaults, m.compatRules,
 	)
 	return m
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/redisfault"
 )
 
 // pipelineCommand labels pipelines and MULTI/EXEC transactions, whose
@@ -49,11 +51,13 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		for _, c := range cmds {
 			if cerr := c.Err(); failure(cerr) && !handshake(c.Name()) {
 				h.m.redisErrors.WithLabelValues(c.Name()).Inc()
+				h.fault(cerr)
 				failed = true
 			}
 		}
 		if failure(err) && !failed && (len(cmds) == 0 || !handshake(cmds[0].Name())) {
 			h.m.redisErrors.WithLabelValues(pipelineCommand).Inc()
+			h.fault(err)
 		}
 		return err
 	}
@@ -63,6 +67,14 @@ func (h redisHook) observe(name string, took time.Duration, err error) {
 	h.m.redisLatency.WithLabelValues(name).Observe(took.Seconds())
 	if failure(err) && !handshake(name) {
 		h.m.redisErrors.WithLabelValues(name).Inc()
+		h.fault(err)
+	}
+}
+
+// fault counts err by its kind of Redis trouble, if it is any.
+func (h redisHook) fault(err error) {
+	if k := redisfault.Classify(err); k != redisfault.None {
+		h.m.redisFaults.WithLabelValues(string(k)).Inc()
 	}
 }
 

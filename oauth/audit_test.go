@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/audit"
@@ -15,9 +17,13 @@ import (
 	"github.com/scimgate/scimgate/redistest"
 )
 
-// authFailures returns the AUTH_FAILED events recorded so far.
+// authFailures returns the AUTH_FAILED events recorded so far, after
+// closing the open minute of aggregates (as the next minute would).
 func (f *fixture) authFailures() []audit.Event {
 	f.t.Helper()
+	if err := f.failures.Flush(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		f.t.Fatal(err)
+	}
 	p, err := f.events.Query(context.Background(), audit.Query{Action: audit.AuthFailed, Limit: 1000})
 	if err != nil {
 		f.t.Fatal(err)
@@ -27,9 +33,9 @@ func (f *fixture) authFailures() []audit.Event {
 
 // TestTokenEndpointAuthFailedAudit: every failed client authentication at
 // the token, introspection and revocation endpoints yields exactly one
-// AUTH_FAILED event with method, precise reason, client (when it exists),
-// source address and request id, and never the secret; a successful token
-// request yields none.
+// AUTH_FAILED aggregate of count 1 with method, precise reason, client
+// (when it exists), source address and request id, and never the secret;
+// a successful token request yields none.
 func TestTokenEndpointAuthFailedAudit(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		f := newFixture(t, r, fixtureOpts{maxFailures: 100})
@@ -102,8 +108,8 @@ func TestTokenEndpointAuthFailedAudit(t *testing.T) {
 				t.Fatalf("%s: %d AUTH_FAILED events, want exactly one", tc.name, len(evs)-before)
 			}
 			ev := evs[len(evs)-1]
-			if ev.Actor.AuthMethod != "client_credentials" || ev.Outcome != audit.OutcomeFailure ||
-				ev.SourceIP != ip || ev.RequestID != reqID || ev.Actor.ClientID != tc.clientID {
+			if ev.Actor.AuthMethod != "client_credentials" || ev.Outcome != audit.OutcomeFailure || ev.Count != 1 ||
+				ev.Route != audit.RouteOAuth || ev.Network != ip || ev.SourceIP != ip || ev.RequestID != reqID || ev.Actor.ClientID != tc.clientID {
 				t.Errorf("%s: event %+v; want method client_credentials, ip %s, request id %s, client %q", tc.name, ev, ip, reqID, tc.clientID)
 			}
 			if tc.clientID != "" && (ev.Target.Type != "Client" || ev.Target.ID != tc.clientID) {
@@ -122,8 +128,8 @@ func TestTokenEndpointAuthFailedAudit(t *testing.T) {
 }
 
 // TestTokenEndpointAuditBounded: once an address is over its failure
-// budget its requests get 429 and are not recorded, so one address adds
-// at most its budget of AUTH_FAILED events per window.
+// budget its requests get 429 and are not counted, and the failures that
+// are counted arrive as one aggregate per reason.
 func TestTokenEndpointAuditBounded(t *testing.T) {
 	const max = 3
 	f := newFixture(t, redistest.Mini(t), fixtureOpts{maxFailures: max})
@@ -142,7 +148,68 @@ func TestTokenEndpointAuditBounded(t *testing.T) {
 	for i := 0; i < 3*oauth.AddressFactor*max; i++ {
 		f.post(oauth.PathToken, grant, nil, append(from, "Authorization", "Basic !!!")...)
 	}
-	if n := len(f.authFailures()); n != oauth.AddressFactor*max {
-		t.Fatalf("%d AUTH_FAILED events from one address, want its budget %d", n, oauth.AddressFactor*max)
+	evs := f.authFailures()
+	var n int64
+	for _, e := range evs {
+		n += e.Count
 	}
+	if n != oauth.AddressFactor*max || len(evs) != 2 {
+		t.Fatalf("%d failures in %d AUTH_FAILED aggregates from one address, want its budget %d in 2 (one per reason): %+v",
+			n, len(evs), oauth.AddressFactor*max, evs)
+	}
+}
+
+// TestSecretInClientIDSlotIsNotRecorded: a secret sent as client_id (a
+// client secret, a SCIM token, or a long random string) reaches neither
+// the log nor the audit trail; a fingerprint stands for it.
+func TestSecretInClientIDSlotIsNotRecorded(t *testing.T) {
+	logs := &lockedLog{}
+	f := newFixture(t, redistest.Mini(t), fixtureOpts{maxFailures: 100, log: logs})
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	secrets := []string{
+		"opcs-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"opst-c2VjcmV0LXRva2VuLXZhbHVl",
+		"Zk9rQ3VlVzJmN0xxOHh0M1Bmb2d4YVRqN2hVbnNhYWJjZGVmZ2hp",
+	}
+	for i, secret := range secrets {
+		for _, path := range []string{oauth.PathToken, oauth.PathIntrospect, oauth.PathRevoke} {
+			form := url.Values{"token": {"x"}}
+			if path == oauth.PathToken {
+				form = grant
+			}
+			resp, body := f.post(path, form, &[2]string{secret, "opcs-whatever"}, "X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i+1))
+			wantStatus(t, path+": "+body, resp, http.StatusUnauthorized)
+		}
+	}
+	evs := f.authFailures()
+	if len(evs) != 9 {
+		t.Fatalf("%d AUTH_FAILED aggregates, want 9", len(evs))
+	}
+	raw, _ := json.Marshal(evs)
+	for _, secret := range secrets {
+		if strings.Contains(string(raw), secret[:20]) || strings.Contains(logs.String(), secret[:20]) {
+			t.Errorf("secret %s… recorded:\n%s\n%s", secret[:10], raw, logs.String())
+		}
+	}
+	if !strings.Contains(evs[0].Reason, `(client_id "sha256:`) {
+		t.Errorf("reason %q carries no fingerprint", evs[0].Reason)
+	}
+}
+
+// lockedLog is a log sink safe for the server's goroutines.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

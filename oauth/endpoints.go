@@ -27,8 +27,11 @@ func (s *Server) clientFromRequest(c *gin.Context) (string, bool) {
 	var re *requestError
 	switch {
 	case errors.As(err, &re):
-		s.fail(c, creds.id, creds.id, re)
-		writeError(c.Writer, re.code, re.description)
+		if s.fail(c, creds.id, creds.id, re) {
+			writeError(c.Writer, codeTemporarily, "try again later")
+		} else {
+			writeError(c.Writer, re.code, re.description)
+		}
 		return "", false
 	case err != nil:
 		s.opts.Log.ErrorContext(c.Request.Context(), "client authentication unavailable", "err", err.Error())

@@ -38,7 +38,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeError writes an RFC 6749 §5.2 error body. invalid_client gets 401
-// with a Basic challenge, server errors 500/503, everything else 400.
+// with a Basic challenge, server errors 500/503 (503 with Retry-After),
+// everything else 400.
 func writeError(w http.ResponseWriter, code, description string) {
 	status := http.StatusBadRequest
 	switch code {
@@ -49,6 +50,7 @@ func writeError(w http.ResponseWriter, code, description string) {
 		status = http.StatusInternalServerError
 	case codeTemporarily:
 		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
 	}
 	body := map[string]string{"error": code}
 	if description != "" {

@@ -39,10 +39,12 @@ type fixture struct {
 	authn  *auth.ClientCredentials
 	static *auth.StaticTokens
 	events *audit.Log
-	srv    *httptest.Server
-	iss    string
-	aud    string
-	ttl    time.Duration
+	// failures aggregates AUTH_FAILED into events.
+	failures *audit.Failures
+	srv      *httptest.Server
+	iss      string
+	aud      string
+	ttl      time.Duration
 }
 
 type fixtureOpts struct {
@@ -51,6 +53,8 @@ type fixtureOpts struct {
 	alg         string
 	// tokenRate is tokens per minute per client (0: unlimited).
 	tokenRate int
+	// log receives the server's log lines (nil: discarded).
+	log io.Writer
 }
 
 func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
@@ -65,7 +69,10 @@ func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
 	if o.alg == "" {
 		o.alg = oauth.AlgES256
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.log == nil {
+		o.log = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(o.log, nil))
 	st, err := tokenstore.NewRedis(r.Client, tokenstore.Options{Prefix: r.Prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -94,13 +101,14 @@ func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	f.events = audit.NewLog(r.Client, r.Prefix, 0)
+	f.failures = audit.NewFailures(r.Client, r.Prefix, f.events, 0)
 	tokenRate, err := oauth.NewTokenRateLimiter(r.Client, r.Prefix, o.tokenRate, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	os, err := oauth.NewServer(oauth.Options{
 		Issuer: f.iss, Audience: f.aud, TokenTTL: o.ttl, Clients: st, State: st, Keys: keys,
-		Verifier: f.authn, Limiter: limiter, TokenRate: tokenRate, Audit: f.events, Log: log, Now: time.Now,
+		Verifier: f.authn, Limiter: limiter, TokenRate: tokenRate, Failures: f.failures, Log: log, Now: time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -50,7 +51,10 @@ type keyRecord struct {
 	ID        string          `json:"kid"`
 	Alg       string          `json:"alg"`
 	CreatedAt time.Time       `json:"created_at"`
-	JWK       json.RawMessage `json:"jwk"`
+	JWK       json.RawMessage `json:"jwk,omitempty"`
+	// Sealed is the JWK encrypted with the key-encryption key (base64 of
+	// nonce and AES-256-GCM ciphertext); JWK is then empty.
+	Sealed string `json:"sealed,omitempty"`
 }
 
 // KeyStoreOptions configures a KeyStore.
@@ -62,15 +66,20 @@ type KeyStoreOptions struct {
 	// Retention is how long a retired key stays published: the longest
 	// access-token lifetime plus clock leeway.
 	Retention time.Duration
+	// EncryptionKey, when set (32 bytes), encrypts private keys at rest
+	// with AES-256-GCM; keys stored before it was set still load, and
+	// Check encrypts them.
+	EncryptionKey []byte
 }
 
 // KeyStore keeps signing keys in Redis. Private keys are stored as JWK
-// JSON, so whoever can read the Redis database can sign tokens: protect
-// Redis like a secret store.
+// JSON, encrypted with KeyStoreOptions.EncryptionKey when one is set;
+// without it whoever can read the Redis database can sign tokens.
 type KeyStore struct {
 	rdb  redis.UniversalClient
 	base string
 	opts KeyStoreOptions
+	aead cipher.AEAD // nil: keys stored in plain text
 
 	mu     sync.Mutex
 	parsed map[string]SigningKey // kid -> parsed key (records never change)
@@ -90,7 +99,11 @@ func NewKeyStore(rdb redis.UniversalClient, o KeyStoreOptions) (*KeyStore, error
 	if o.Retention <= 0 {
 		return nil, errors.New("oauth: key retention must be positive")
 	}
-	return &KeyStore{rdb: rdb, base: o.Prefix + "{oauth}:", opts: o, parsed: map[string]SigningKey{}}, nil
+	aead, err := newSealer(o.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyStore{rdb: rdb, base: o.Prefix + "{oauth}:", opts: o, aead: aead, parsed: map[string]SigningKey{}}, nil
 }
 
 func (s *KeyStore) keysKey() string    { return s.base + "keys" }
@@ -298,7 +311,7 @@ func (s *KeyStore) generate(now time.Time) (keyRecord, error) {
 	if err != nil {
 		return keyRecord{}, fmt.Errorf("encode signing key: %w", err)
 	}
-	return keyRecord{ID: kid, Alg: s.opts.Alg, CreatedAt: now.UTC(), JWK: data}, nil
+	return s.seal(keyRecord{ID: kid, Alg: s.opts.Alg, CreatedAt: now.UTC(), JWK: data}), nil
 }
 
 // decode parses a stored record, reusing earlier parses (records of a kid
@@ -312,7 +325,11 @@ func (s *KeyStore) decode(data string, retired time.Time) (SigningKey, error) {
 	k, ok := s.parsed[rec.ID]
 	s.mu.Unlock()
 	if !ok {
-		priv, err := jwk.ParseKey(rec.JWK)
+		plain, err := s.open(rec)
+		if err != nil {
+			return SigningKey{}, err
+		}
+		priv, err := jwk.ParseKey(plain)
 		if err != nil {
 			return SigningKey{}, fmt.Errorf("parse signing key %s: %w", rec.ID, err)
 		}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/ratelimit"
+	"github.com/scimgate/scimgate/redisfault"
 	gwserver "github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -49,11 +51,17 @@ type Options struct {
 	Limiter  *FailureLimiter
 	// TokenRate limits successful token requests per client (nil: no limit).
 	TokenRate *TokenRateLimiter
-	// Audit, when set, records every failed client authentication as
-	// AUTH_FAILED (method client_credentials, reason, client when known,
-	// source address, request id).
-	Audit *audit.Log
-	Log   *slog.Logger
+	// Failures, when set, aggregates every failed client authentication
+	// into AUTH_FAILED (method client_credentials, reason, client when
+	// known, source network, route family oauth; see audit.Failures).
+	Failures *audit.Failures
+	// Grouping maps source addresses to the networks failures are charged
+	// to (IPv6 by prefix).
+	Grouping ratelimit.Grouping
+	// DenyOnRedisError refuses (503, Retry-After) a request whose failure
+	// limits cannot be read from Redis; false admits it (and logs).
+	DenyOnRedisError bool
+	Log              *slog.Logger
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 }
@@ -121,6 +129,9 @@ func responseError(re *oautherrors.Response) {
 		re.StatusCode = http.StatusInternalServerError
 	case oautherrors.ErrTemporarilyUnavailable:
 		re.StatusCode = http.StatusServiceUnavailable
+		if re.Header.Get("Retry-After") == "" {
+			re.SetHeader("Retry-After", "1")
+		}
 	default:
 		re.StatusCode = http.StatusBadRequest
 	}
@@ -142,6 +153,12 @@ func (s *Server) internalError(err error) *oautherrors.Response {
 	}
 	if errors.Is(err, errTokenRate) {
 		return &oautherrors.Response{Error: oautherrors.ErrTemporarilyUnavailable, Description: "try again later"}
+	}
+	if k := redisfault.Classify(err); k != redisfault.None {
+		s.opts.Log.Warn("token endpoint: storage unavailable", "kind", string(k), "err", err.Error())
+		h := http.Header{}
+		h.Set("Retry-After", strconv.FormatInt(retrySeconds(redisfault.RetryAfter(k)), 10))
+		return &oautherrors.Response{Error: oautherrors.ErrTemporarilyUnavailable, Description: "try again later", Header: h}
 	}
 	s.opts.Log.Error("token endpoint failure", "err", err.Error())
 	return &oautherrors.Response{Error: oautherrors.ErrServerError, Description: "internal error"}
@@ -189,65 +206,72 @@ func (s *Server) clientPrelude(c *gin.Context) (clientCreds, bool) {
 	if malformed {
 		checkID = ""
 	}
-	retry, limited, err := s.opts.Limiter.Check(c.Request.Context(), checkID, c.ClientIP(), s.opts.Now())
+	retry, limited, err := s.opts.Limiter.Check(c.Request.Context(), checkID, s.opts.Grouping.Network(c.ClientIP()), s.opts.Now())
 	if err != nil {
-		s.opts.Log.ErrorContext(c.Request.Context(), "failure limiter unavailable", "err", err.Error())
-		writeError(c.Writer, codeTemporarily, "try again later")
-		return clientCreds{}, false
+		s.opts.Log.ErrorContext(c.Request.Context(), "failure limiter unavailable", "deny", s.opts.DenyOnRedisError, "err", err.Error())
+		if s.opts.DenyOnRedisError {
+			writeError(c.Writer, codeTemporarily, "try again later")
+			return clientCreds{}, false
+		}
 	}
 	if limited {
 		s.opts.Log.WarnContext(c.Request.Context(), "client authentication rate limited",
-			"client_id", auth.LogSafe(checkID), "ip", c.ClientIP(), "retry_after", retry.String())
+			"client_id", auth.LogSafeClientID(checkID), "ip", c.ClientIP(), "retry_after", retry.String())
 		writeTooMany(c.Writer, retry)
 		return clientCreds{}, false
 	}
 	if malformed {
-		s.fail(c, "", creds.id, re)
-		writeError(c.Writer, re.code, re.description)
+		if s.fail(c, "", creds.id, re) {
+			writeError(c.Writer, codeTemporarily, "try again later")
+		} else {
+			writeError(c.Writer, re.code, re.description)
+		}
 		return clientCreds{}, false
 	}
 	return creds, true
 }
 
 // fail counts, logs and audits a failed client authentication (never the
-// secret). charged is the client id counted with the address ("": the
-// address alone); presented is the client id the request named, recorded
-// as the event's client when such a client exists (re.known), else quoted,
-// clipped and sanitised, in the reason. The audit stream stays bounded by
-// the failure limiter: requests over the limit are answered 429 by
-// clientPrelude before they get here, so an address adds at most its
-// budget of events per window.
-func (s *Server) fail(c *gin.Context, charged, presented string, re *requestError) {
+// secret). charged is the client id counted with the source network (""
+// the network alone); presented is the client id the request named,
+// recorded as the event's client when such a client exists (re.known),
+// else quoted in the reason, clipped and sanitised, or as a fingerprint
+// when it looks like a secret (auth.LogSafeClientID). The audit stream
+// stays bounded: failures are aggregated per network, reason, client and
+// minute (audit.Failures), and requests over the failure limits are
+// answered 429 by clientPrelude before they get here. It reports whether
+// the failure could not be charged and the server fails closed; the caller
+// then answers 503 instead of its error.
+func (s *Server) fail(c *gin.Context, charged, presented string, re *requestError) (closed bool) {
 	ctx := c.Request.Context()
 	ip := c.ClientIP()
+	network := s.opts.Grouping.Network(ip)
+	safeID := auth.LogSafeClientID(presented)
 	reason := re.auditReason()
 	if !re.known && presented != "" {
-		reason += fmt.Sprintf(" (client_id %q)", auth.LogSafe(presented))
+		reason += fmt.Sprintf(" (client_id %q)", safeID)
 	}
 	reason += " at " + c.Request.URL.Path
 	s.opts.Log.InfoContext(ctx, "client authentication failed",
-		"route", c.FullPath(), "client_id", auth.LogSafe(presented), "ip", ip, "reason", reason)
-	if err := s.opts.Limiter.Fail(ctx, charged, ip, s.opts.Now()); err != nil {
-		s.opts.Log.ErrorContext(ctx, "failure limiter unavailable", "err", err.Error())
+		"route", c.FullPath(), "client_id", safeID, "ip", ip, "reason", reason)
+	if err := s.opts.Limiter.Fail(ctx, charged, network, s.opts.Now()); err != nil {
+		s.opts.Log.ErrorContext(ctx, "failure limiter unavailable", "deny", s.opts.DenyOnRedisError, "err", err.Error())
+		closed = s.opts.DenyOnRedisError
 	}
-	if s.opts.Audit == nil {
-		return
+	if s.opts.Failures == nil {
+		return closed
 	}
-	ev := audit.Event{
-		Action:    audit.AuthFailed,
-		Actor:     audit.Actor{AuthMethod: string(auth.MethodClientCredentials)},
-		RequestID: gwserver.RequestIDFrom(c),
-		Outcome:   audit.OutcomeFailure,
-		Reason:    reason,
-		SourceIP:  ip,
+	f := audit.Failure{
+		Network: network, Reason: reason, Route: audit.RouteOAuth, Method: string(auth.MethodClientCredentials),
+		RequestID: gwserver.RequestIDFrom(c), Time: s.opts.Now(),
 	}
 	if re.known {
-		ev.Actor.ClientID = presented
-		ev.Target = audit.Target{Type: "Client", ID: presented}
+		f.ClientID = presented
 	}
-	if err := s.opts.Audit.Append(ctx, ev); err != nil {
+	if err := s.opts.Failures.Record(ctx, f); err != nil {
 		s.opts.Log.ErrorContext(ctx, "AUTH_FAILED not recorded", "ip", ip, "err", err.Error())
 	}
+	return closed
 }
 
 // token is POST /oauth/token.
@@ -276,7 +300,9 @@ func (s *Server) token(c *gin.Context) {
 		if re == nil {
 			re = authFailure("client authentication failed", "client authentication failed", false)
 		}
-		s.fail(c, creds.id, creds.id, re)
+		// The 401 is written; a failure that cannot be charged refuses the
+		// next request instead (Check reads the same counters).
+		_ = s.fail(c, creds.id, creds.id, re)
 		return
 	}
 	if c.Writer.Status() == http.StatusOK {

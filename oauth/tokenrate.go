@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/ratelimit"
 )
 
 // tokenRateTimeout bounds the token-rate limiter's Redis call.
@@ -41,7 +43,7 @@ func NewTokenRateLimiter(rdb redis.UniversalClient, prefix string, perMinute int
 	if perMinute == 0 {
 		return nil, nil
 	}
-	return &TokenRateLimiter{rl: redis_rate.NewLimiter(rdb), prefix: prefix, limit: redis_rate.PerMinute(perMinute), denyOnError: denyOnError}, nil
+	return &TokenRateLimiter{rl: ratelimit.NewGCRA(rdb), prefix: prefix, limit: redis_rate.PerMinute(perMinute), denyOnError: denyOnError}, nil
 }
 
 // key is the limiter key of an authenticated client id (a UUID); the id is

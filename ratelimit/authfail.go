@@ -5,13 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/server"
 )
 
 // FailureOptions configure a FailureGuard.
@@ -25,7 +31,25 @@ type FailureOptions struct {
 	Log    *slog.Logger
 	// Now is the clock of the in-memory block list (time.Now when nil).
 	Now func() time.Time
+	// Grouping maps source addresses to the networks budgets are kept
+	// for (IPv6 by /64 unless configured otherwise).
+	Grouping Grouping
+	// OnRedisError is the failure direction when a failure cannot be
+	// charged (default Allow). Deny refuses, with 503 and Retry-After,
+	// every request the guard sees for denyFor after such an error.
+	OnRedisError OnRedisError
+	// Failures, when set, aggregates every charged failure into AUTH_FAILED
+	// audit events, under route family Route.
+	Failures *audit.Failures
+	Route    string
+	// JSONErrors answers 429 and 503 with {"error": "..."} (the admin API
+	// and console) instead of a SCIM error body.
+	JSONErrors bool
 }
+
+// denyFor is how long a guard with OnRedisError Deny refuses every request
+// after Redis failed to charge a failure; it is also the Retry-After.
+const denyFor = time.Second
 
 // FailureGuard throttles failed authentications per source address.
 //
@@ -37,11 +61,18 @@ type FailureOptions struct {
 // per retry period; requests already in flight when the budget runs out
 // still finish their authentication.
 type FailureGuard struct {
-	rl     *redis_rate.Limiter
-	prefix string
-	limit  redis_rate.Limit
-	log    *slog.Logger
-	now    func() time.Time
+	rl       *redis_rate.Limiter
+	prefix   string
+	limit    redis_rate.Limit
+	log      *slog.Logger
+	now      func() time.Time
+	group    Grouping
+	onErr    OnRedisError
+	failures *audit.Failures
+	route    string
+	json     bool
+	// downUntil (unix nanos) ends the refusal after a failed charge (Deny).
+	downUntil atomic.Int64
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // address -> end of its block
@@ -62,46 +93,96 @@ func NewFailureGuard(o FailureOptions) (*FailureGuard, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	switch o.OnRedisError {
+	case "":
+		o.OnRedisError = Allow
+	case Allow, Deny:
+	default:
+		return nil, fmt.Errorf("ratelimit: on_redis_error %q is not allow or deny", o.OnRedisError)
+	}
 	return &FailureGuard{
-		rl: redis_rate.NewLimiter(o.Redis), prefix: o.Prefix,
+		rl: NewGCRA(o.Redis), prefix: o.Prefix,
 		limit: redis_rate.Limit{Rate: o.Max, Period: o.Window, Burst: o.Max},
-		log:   o.Log, now: o.Now, blocked: map[string]time.Time{}, maxSize: 100_000,
+		log:   o.Log, now: o.Now, group: o.Grouping, onErr: o.OnRedisError,
+		failures: o.Failures, route: o.Route, json: o.JSONErrors,
+		blocked: map[string]time.Time{}, maxSize: 100_000,
 	}, nil
 }
 
-// Key returns the failure-budget key of address ip (without "rate:").
-func (g *FailureGuard) Key(ip string) string { return g.prefix + "rl:authfail:{" + ip + "}" }
+// Key returns the failure-budget key of source network n (Network).
+func (g *FailureGuard) Key(n string) string { return g.prefix + "rl:authfail:{" + n + "}" }
 
-// Blocked reports whether ip is blocked at now, and for how long still.
+// Network is the source network address ip is charged to.
+func (g *FailureGuard) Network(ip string) string { return g.group.Network(ip) }
+
+// Blocked reports whether the network of address ip is blocked at now,
+// and for how long still.
 func (g *FailureGuard) Blocked(ip string, now time.Time) (time.Duration, bool) {
+	n := g.Network(ip)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	until, ok := g.blocked[ip]
+	until, ok := g.blocked[n]
 	if !ok {
 		return 0, false
 	}
 	if !now.Before(until) {
-		delete(g.blocked, ip)
+		delete(g.blocked, n)
 		return 0, false
 	}
 	return until.Sub(now), true
 }
 
-// Fail charges one failed authentication to ip. When the budget is
-// exhausted it blocks ip locally and reports over with the time until the
-// budget has room again.
+// Fail charges one failed authentication to the network of address ip.
+// When the budget is exhausted it blocks the network locally and reports
+// over with the time until the budget has room again. When Redis fails and
+// the guard denies on Redis errors, the guard refuses every request for
+// the next second.
 func (g *FailureGuard) Fail(ctx context.Context, ip string) (over bool, retry time.Duration, err error) {
+	n := g.Network(ip)
 	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 	defer cancel()
-	res, err := g.rl.Allow(ctx, g.Key(ip), g.limit)
+	res, err := g.rl.Allow(ctx, g.Key(n), g.limit)
 	if err != nil {
+		if g.onErr == Deny {
+			g.downUntil.Store(g.now().Add(denyFor).UnixNano())
+		}
 		return false, 0, fmt.Errorf("charge authentication failure: %w", err)
 	}
 	if res.Allowed > 0 {
 		return false, 0, nil
 	}
-	g.block(ip, g.now().Add(res.RetryAfter))
+	g.block(n, g.now().Add(res.RetryAfter))
 	return true, res.RetryAfter, nil
+}
+
+// down reports whether the guard refuses everything after a failed charge.
+func (g *FailureGuard) down() bool {
+	return g.onErr == Deny && g.now().UnixNano() < g.downUntil.Load()
+}
+
+// record charges a failure and adds it to the AUTH_FAILED aggregates. It
+// returns the charge's error (already logged) so callers can fail closed.
+func (g *FailureGuard) record(c *gin.Context, f audit.Failure) error {
+	ctx := c.Request.Context()
+	ip := c.ClientIP()
+	over, _, err := g.Fail(ctx, ip)
+	if err != nil {
+		g.log.WarnContext(ctx, "failed authentication not charged", "ip", ip, "on_redis_error", string(g.onErr), "err", err.Error())
+	}
+	if over {
+		f.Reason += "; source over its failure budget, now refused with 429"
+	}
+	if g.failures == nil {
+		return err
+	}
+	if f.Route == "" {
+		f.Route = g.route
+	}
+	f.Network, f.RequestID, f.Time = g.Network(ip), server.RequestIDFrom(c), g.now()
+	if aerr := g.failures.Record(ctx, f); aerr != nil {
+		g.log.ErrorContext(ctx, "AUTH_FAILED not recorded", "ip", ip, "err", aerr.Error())
+	}
+	return err
 }
 
 func (g *FailureGuard) block(ip string, until time.Time) {
@@ -122,32 +203,58 @@ func (g *FailureGuard) block(ip string, until time.Time) {
 }
 
 // Guard throttles a credential check done further down the chain (the
-// admin API, the console sign-in): a blocked address gets 429 at once, and
+// admin API, the console sign-in): a blocked network gets 429 at once, and
 // a request the handlers mark with failedKey (c.Set(failedKey, true)) is
-// charged as one failure.
-func (g *FailureGuard) Guard(failedKey string, log *slog.Logger) gin.HandlerFunc {
+// charged as one failure and aggregated into AUTH_FAILED (method admin)
+// under route family route ("" = the guard's). Its answer is written by
+// then: with Deny, a failed charge refuses the requests that follow, not
+// this one.
+func (g *FailureGuard) Guard(failedKey, route string) gin.HandlerFunc {
 	return g.Wrap(func(c *gin.Context) {
 		c.Next()
 		if !c.GetBool(failedKey) {
 			return
 		}
-		if _, _, err := g.Fail(c.Request.Context(), c.ClientIP()); err != nil {
-			log.WarnContext(c.Request.Context(), "could not charge an authentication failure", "err", err.Error())
-		}
+		_ = g.record(c, audit.Failure{Reason: "wrong admin credential", Method: "admin", Route: route})
 	})
 }
 
 // Wrap guards the authentication middleware next: a request from a
-// blocked address gets 429 without being authenticated.
+// blocked network gets 429 without being authenticated, and while the
+// guard fails closed after a Redis error (Deny) every request gets 503.
 func (g *FailureGuard) Wrap(next gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if g.down() {
+			g.unavailable(c)
+			return
+		}
 		if left, ok := g.Blocked(c.ClientIP(), g.now()); ok {
 			c.Header(HeaderLimit, strconv.Itoa(g.limit.Burst))
 			c.Header(HeaderRemaining, "0")
 			c.Header(HeaderReset, seconds(left))
-			tooMany(c, left, "too many failed authentications from this address")
+			const detail = "too many failed authentications from this address"
+			if g.json {
+				c.Header("Retry-After", seconds(left))
+				c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": detail})
+				return
+			}
+			tooMany(c, left, detail)
 			return
 		}
 		next(c)
 	}
+}
+
+// unavailable answers 503 with Retry-After: failed authentications cannot
+// be counted, and the guard fails closed.
+func (g *FailureGuard) unavailable(c *gin.Context) {
+	const detail = "authentication temporarily unavailable"
+	c.Header("Retry-After", seconds(denyFor))
+	if g.json {
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": detail})
+		return
+	}
+	status, body := scimerr.ToBody(scimerr.New(http.StatusServiceUnavailable, "", detail))
+	c.Header("Content-Type", "application/scim+json")
+	c.AbortWithStatusJSON(status, body)
 }

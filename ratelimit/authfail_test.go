@@ -39,17 +39,18 @@ func TestFailureGuardThrottlesAndRecords(t *testing.T) {
 			r.Mini.SetTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 		}
 		now := time.Now()
+		events := audit.NewLog(r.Client, r.Prefix, 0)
+		failures := audit.NewFailures(r.Client, r.Prefix, events, 0)
 		g, err := ratelimit.NewFailureGuard(ratelimit.FailureOptions{Redis: r.Client, Prefix: r.Prefix, Max: 3, Window: time.Minute,
-			Now: func() time.Time { return now }})
+			Now: func() time.Time { return now }, Failures: failures, Route: audit.RouteSCIM})
 		if err != nil {
 			t.Fatal(err)
 		}
-		events := audit.NewLog(r.Client, r.Prefix, 0)
 		log := slog.New(slog.DiscardHandler)
 		authn := &refuser{}
 		e := gin.New()
 		e.Use(server.RequestID())
-		e.GET("/scim/v2/Users", g.Wrap(auth.Middleware(authn, log, g.Observer(events, log))), func(c *gin.Context) { c.String(200, "ok") })
+		e.GET("/scim/v2/Users", g.Wrap(auth.Middleware(authn, log, g.Observer())), func(c *gin.Context) { c.String(200, "ok") })
 		send := func(tok, ip string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest(http.MethodGet, "/scim/v2/Users", nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
@@ -81,24 +82,33 @@ func TestFailureGuardThrottlesAndRecords(t *testing.T) {
 			t.Errorf("another address: %d", w.Code)
 		}
 
+		if err := failures.Flush(context.Background(), now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
 		page, err := events.Query(context.Background(), audit.Query{Action: audit.AuthFailed})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page.Events) != 4 {
-			t.Fatalf("%d AUTH_FAILED events, want 4 (one per authenticated failure, none for the 429)", len(page.Events))
+		// Aggregates: the known client's failure, two unknown tokens, and
+		// the failure that exhausted the budget (none for the 429).
+		if len(page.Events) != 3 {
+			t.Fatalf("%d AUTH_FAILED aggregates, want 3: %+v", len(page.Events), page.Events)
 		}
-		first := page.Events[0]
-		if first.Actor.ClientID != "c-known" || first.Actor.AuthMethod != "static_token" || first.Target.ID != "c-known" ||
-			first.SourceIP != "192.0.2.7" || first.RequestID != "req-known" || first.Outcome != audit.OutcomeFailure ||
-			!strings.Contains(first.Reason, "token revoked") {
-			t.Errorf("first event %+v", first)
+		byReason := map[string]audit.Event{}
+		for _, e := range page.Events {
+			byReason[e.Reason] = e
 		}
-		if page.Events[1].Actor.ClientID != "" || page.Events[1].Reason != "unknown token" {
-			t.Errorf("unknown-client event %+v", page.Events[1])
+		known := byReason["token revoked (token id t1)"]
+		if known.Actor.ClientID != "c-known" || known.Actor.AuthMethod != "static_token" || known.Target.ID != "c-known" ||
+			known.SourceIP != "192.0.2.7" || known.Network != "192.0.2.7" || known.RequestID != "req-known" ||
+			known.Outcome != audit.OutcomeFailure || known.Route != audit.RouteSCIM || known.Count != 1 {
+			t.Errorf("known-client aggregate %+v", known)
 		}
-		if !strings.Contains(page.Events[3].Reason, "over its failure budget") {
-			t.Errorf("the exhausting failure does not say so: %q", page.Events[3].Reason)
+		if e := byReason["unknown token"]; e.Count != 2 || e.Actor.ClientID != "" || e.RequestID != "req-bad" {
+			t.Errorf("unknown-token aggregate %+v", e)
+		}
+		if e := byReason["unknown token; source over its failure budget, now refused with 429"]; e.Count != 1 {
+			t.Errorf("the exhausting failure is not its own aggregate: %+v", page.Events)
 		}
 
 		// The block ends locally when the budget has room again.

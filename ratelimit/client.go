@@ -93,7 +93,7 @@ func NewClientLimiter(o ClientOptions) (*ClientLimiter, error) {
 	}
 	def := redis_rate.Limit{Rate: o.Rate, Period: time.Second, Burst: max(o.Burst, o.Rate)}
 	l := &ClientLimiter{
-		rl: redis_rate.NewLimiter(o.Redis), prefix: o.Prefix, def: def,
+		rl: NewGCRA(o.Redis), prefix: o.Prefix, def: def,
 		onErr: o.OnRedisError, log: o.Log, now: o.Now,
 	}
 	if o.Clients != nil {

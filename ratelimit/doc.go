@@ -15,8 +15,12 @@
 // unreachable the ClientLimiter fails in the configured direction: allow
 // (log, at most every few seconds) or deny (503 with Retry-After), never 500.
 //
-// Redis keys (the redis_rate library prepends "rate:"):
+// Failure budgets are kept per source network (Grouping: an IPv4 address,
+// an IPv6 /64 by default). When Redis fails, both follow OnRedisError.
 //
-//	rate:<prefix>rl:client:{<client id>}   GCRA state of a client's request rate
-//	rate:<prefix>rl:authfail:{<ip>}        GCRA state of an address's failure budget
+// Redis keys, all under the configured prefix (NewGCRA takes off the
+// "rate:" the redis_rate library puts in front of its keys):
+//
+//	<prefix>rl:client:{<client id>}   GCRA state of a client's request rate
+//	<prefix>rl:authfail:{<network>}   GCRA state of a network's failure budget
 package ratelimit

@@ -13,7 +13,6 @@
 package redisconn
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -45,13 +44,6 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// Ping checks that Redis answers within timeout.
-func (c *Conn) Ping(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return c.Client.Ping(ctx).Err()
-}
-
 // Open connects to the Redis at rawURL, or starts an embedded one when rawURL
 // is empty. It does not require the server to be up: go-redis reconnects on
 // demand, so a gateway started before its Redis recovers by itself.
@@ -62,14 +54,39 @@ func Open(rawURL string, dialTimeout time.Duration, log *slog.Logger) (*Conn, er
 			return nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("no redis.url configured: using an embedded in-memory Redis; all data is lost when the gateway exits")
-		return &Conn{Client: redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{m.Addr()}}), embedded: m}, nil
+		return &Conn{Client: newClient(&redis.UniversalOptions{Addrs: []string{m.Addr()}}), embedded: m}, nil
 	}
 	opts, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	opts.DialTimeout = dialTimeout
-	return &Conn{Client: redis.NewUniversalClient(opts)}, nil
+	return &Conn{Client: newClient(opts)}, nil
+}
+
+// clusterReloadInterval is how often a cluster client refreshes its slot
+// map even without errors (go-redis' default is 60 s). A refresh is one
+// CLUSTER SLOTS; errors trigger one at once (see reloadOnFault).
+const clusterReloadInterval = 2 * time.Second
+
+// newClient builds the client for opts with bounded waits: every command
+// honours its context's deadline (ContextTimeoutEnabled; without it the
+// read timeout applies whatever the deadline), and a cluster client
+// refreshes its topology promptly when a node fails.
+func newClient(opts *redis.UniversalOptions) redis.UniversalClient {
+	opts.ContextTimeoutEnabled = true
+	switch {
+	case opts.IsClusterMode:
+		co := opts.Cluster()
+		co.ClusterStateReloadInterval = clusterReloadInterval
+		cc := redis.NewClusterClient(co)
+		cc.AddHook(reloadOnFault(cc, 250*time.Millisecond))
+		return cc
+	case opts.MasterName != "":
+		return redis.NewFailoverClient(opts.Failover())
+	default:
+		return redis.NewClient(opts.Simple())
+	}
 }
 
 // ParseURL turns a scimgate Redis URL into UniversalOptions. Errors never

@@ -3,6 +3,7 @@ package scimapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +58,10 @@ func (h *Handler) bulk(c *gin.Context, internal *gin.Engine, prefix string) {
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.BulkMaxPayload))
 	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); !ok {
+			writeError(c, h.opts.Log, bodyReadError(err)) // 408 or 400: the client's failure
+			return
+		}
 		writeError(c, h.opts.Log, scimerr.New(http.StatusRequestEntityTooLarge, "", "the bulk request exceeds maxPayloadSize (%d bytes)", h.opts.BulkMaxPayload))
 		return
 	}

@@ -13,7 +13,7 @@ import (
 // (RFC 7643 §5; cursor pagination per RFC 9865 §4).
 func (h *Handler) serviceProviderConfig(c *gin.Context, req *request) {
 	writeJSON(c, http.StatusOK, map[string]any{
-		"schemas":          []string{SPConfigURN},
+		"schemas":          []string{SPConfigURN, LimitsURN},
 		"documentationUri": "https://github.com/scimgate/scimgate#readme",
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": true, "maxOperations": h.opts.BulkMaxOperations, "maxPayloadSize": h.opts.BulkMaxPayload},
@@ -35,7 +35,8 @@ func (h *Handler) serviceProviderConfig(c *gin.Context, req *request) {
 			"specUri":     "https://www.rfc-editor.org/rfc/rfc6750",
 			"primary":     true,
 		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": req.base + "/ServiceProviderConfig"},
+		LimitsURN: h.opts.Limits.advertise(),
+		"meta":    map[string]any{"resourceType": "ServiceProviderConfig", "location": req.base + "/ServiceProviderConfig"},
 	})
 }
 

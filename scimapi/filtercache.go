@@ -14,10 +14,12 @@ const filterCacheSize = 4096
 // the largest CPU cost of an indexed list, and IdPs repeat their filters
 // (connection tests, delta syncs, lookups retried). Compiled filters are
 // immutable, so one may serve many requests at once. Failed compilations
-// are not kept.
+// are not kept, and a text is checked against the limits before it is
+// looked up or parsed.
 type filterCache struct {
-	mu sync.Mutex
-	m  map[filterKey]*filter.Filter
+	limits filter.Limits
+	mu     sync.Mutex
+	m      map[filterKey]*filter.Filter
 }
 
 type filterKey struct {
@@ -27,6 +29,9 @@ type filterKey struct {
 }
 
 func (fc *filterCache) compile(rt *schema.ResourceType, text string, lenient bool) (*filter.Filter, error) {
+	if err := fc.limits.Check(text); err != nil {
+		return nil, err
+	}
 	k := filterKey{rt: rt, lenient: lenient, text: text}
 	fc.mu.Lock()
 	f, ok := fc.m[k]
@@ -34,9 +39,9 @@ func (fc *filterCache) compile(rt *schema.ResourceType, text string, lenient boo
 	if ok {
 		return f, nil
 	}
-	compile := filter.Compile
+	compile := fc.limits.Compile
 	if lenient {
-		compile = filter.CompileLenient
+		compile = fc.limits.CompileLenient
 	}
 	f, err := compile(rt, text)
 	if err != nil {

@@ -64,6 +64,9 @@ type Options struct {
 	// (429 with Retry-After, ...). nil: nothing is charged.
 	// ratelimit.ClientLimiter.Charge is one.
 	ChargeExtra func(c *gin.Context, n int) bool
+	// Limits bounds filters, PATCH requests, attributes lists and sortBy
+	// (zero fields: defaults); advertised in /ServiceProviderConfig.
+	Limits Limits
 	// Roles maps IdP groups and the roles attribute to an effective
 	// application role (nil = no role mapping). When set, the registry
 	// should carry schema.RoleExtension.
@@ -171,7 +174,8 @@ func New(reg *schema.Registry, b Backends, opts Options) *Handler {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{reg: reg, backends: b, opts: opts}
+	opts.Limits = opts.Limits.WithDefaults()
+	return &Handler{reg: reg, backends: b, opts: opts, filters: filterCache{limits: opts.Limits.Filter}}
 }
 
 // Register mounts the SCIM routes on g, whose path prefix (e.g. "/scim/v2")
@@ -194,7 +198,13 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 	read := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res}) }
 	write := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res, Write: true}) }
 	with := func(hf func(*gin.Context, *request)) gin.HandlerFunc {
-		return func(c *gin.Context) { hf(c, h.newRequest(c, prefix)) }
+		return func(c *gin.Context) {
+			if err := h.checkQuery(c); err != nil {
+				writeError(c, h.opts.Log, err)
+				return
+			}
+			hf(c, h.newRequest(c, prefix))
+		}
 	}
 
 	// Discovery answers with or without a trailing slash, as the resource
@@ -219,7 +229,7 @@ func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
 		rt := rt
 		res := rt.Endpoint[1:]
 		bind := func(hf func(*gin.Context, *request, *schema.ResourceType)) gin.HandlerFunc {
-			return func(c *gin.Context) { hf(c, h.newRequest(c, prefix), rt) }
+			return with(func(c *gin.Context, req *request) { hf(c, req, rt) })
 		}
 		// The trailing-slash forms are what Entra sends ("/Users/?filter=…").
 		g.GET(rt.Endpoint, read(res), bind(h.list))

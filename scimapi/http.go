@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server/bodyerr"
 )
 
 // request holds per-request values shared by the handlers.
@@ -44,16 +45,27 @@ func writeJSON(c *gin.Context, status int, v any) {
 }
 
 // writeError is the one place errors become SCIM error responses
-// (RFC 7644 §3.12). Store errors map to their protocol meaning; anything
-// unknown is a logged 500 with a generic detail.
+// (RFC 7644 §3.12). Store errors map to their protocol meaning, Redis
+// trouble to 503 with Retry-After; anything unknown is a logged 500 with a
+// generic detail.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
+	if bodyerr.ClientGone(c.Request, err) {
+		log.InfoContext(c.Request.Context(), "scim request abandoned by the client", "route", c.FullPath())
+		c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
+		return
+	}
 	err = toSCIMError(err)
-	status, body := scimerr.ToBody(err)
-	if status >= 500 {
+	e := scimerr.Resolve(err)
+	status, body := scimerr.ToBody(e)
+	switch {
+	case status == http.StatusServiceUnavailable:
+		log.WarnContext(c.Request.Context(), "scim request failed: storage unavailable", "err", err.Error(), "route", c.FullPath())
+	case status >= 500:
 		log.ErrorContext(c.Request.Context(), "scim request failed", "err", err.Error(), "route", c.FullPath())
 	}
 	b, _ := json.Marshal(body)
 	c.Abort()
+	e.Header(c.Writer.Header())
 	c.Data(status, MediaType, b)
 }
 
@@ -101,9 +113,23 @@ func (h *Handler) readBody(c *gin.Context, into any) error {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.MaxBodyBytes))
 	if err != nil {
-		return toSCIMError(err)
+		return bodyReadError(err)
 	}
 	return decodeJSON(body, into)
+}
+
+// bodyReadError answers a body that could not be read as the client's
+// error: 413 over the limit, 408 past the read timeout, 400 invalidSyntax
+// when it ended early or the connection failed. None is logged at ERROR.
+func bodyReadError(err error) error {
+	var be *bodyerr.Error
+	if !errors.As(bodyerr.Classify(err), &be) {
+		return err
+	}
+	if be.Status == http.StatusBadRequest {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "%s", be.Detail)
+	}
+	return scimerr.New(be.Status, "", "%s", be.Detail)
 }
 
 // decodeJSON decodes a JSON object strictly enough to reject trailing data.

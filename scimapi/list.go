@@ -72,6 +72,9 @@ func (h *Handler) listParamsFromBody(c *gin.Context) (listParams, error) {
 	if h.opts.Strict && !slices.ContainsFunc(sr.Schemas, func(s string) bool { return strings.EqualFold(s, SearchRequestURN) }) {
 		return listParams{}, scimerr.BadRequest(scimerr.InvalidSyntax, "schemas must be [%q]", SearchRequestURN)
 	}
+	if err := h.opts.Limits.checkParams(sr.Attributes, sr.ExcludedAttributes, sr.SortBy); err != nil {
+		return listParams{}, err
+	}
 	lp := listParams{filter: sr.Filter, sortBy: sr.SortBy, proj: projection{attributes: sr.Attributes, excluded: sr.ExcludedAttributes}}
 	if err := lp.setSortOrder(sr.SortOrder); err != nil {
 		return lp, err

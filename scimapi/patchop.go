@@ -36,11 +36,14 @@ func (h *Handler) readPatch(c *gin.Context) ([]patch.Operation, error) {
 	if len(pr.Operations) == 0 {
 		return nil, scimerr.BadRequest(scimerr.InvalidSyntax, "Operations must hold at least one operation")
 	}
+	if err := h.opts.Limits.Patch.Check(pr.Operations); err != nil {
+		return nil, err
+	}
 	return pr.Operations, nil
 }
 
 func (h *Handler) patchOpts() patch.Options {
-	return patch.Options{Strict: h.opts.Strict, OnCompat: h.opts.OnCompat}
+	return patch.Options{Strict: h.opts.Strict, OnCompat: h.opts.OnCompat, Limits: h.opts.Limits.Patch}
 }
 
 // patch is PATCH (RFC 7644 §3.5.2). Users are patched as whole documents

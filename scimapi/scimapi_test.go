@@ -527,6 +527,7 @@ func testBadInput(t *testing.T, e *env) {
 func testDiscovery(t *testing.T, e *env) {
 	sp := e.must(e.do("GET", "/scim/v2/ServiceProviderConfig", nil), 200)
 	if get(sp.body, "bulk", "supported") != true || get(sp.body, "bulk", "maxOperations") != float64(5000) ||
+		get(sp.body, scimapi.LimitsURN, "filterMaxDepth") != float64(32) ||
 		get(sp.body, "patch", "supported") != true || get(sp.body, "filter", "maxResults") != float64(50) || get(sp.body, "etag", "supported") != true || get(sp.body, "pagination", "cursor") != true || get(sp.body, "changePassword", "supported") != false {
 		t.Fatalf("spc %s", sp.raw)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -81,3 +82,20 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 
 // probeRoute reports whether route is a health probe.
 func probeRoute(route string) bool { return route == "/healthz" || route == "/readyz" }
+
+// Deadline gives every request below it an overall deadline of d: Redis
+// calls carry it (the client honours context deadlines), so a stalled Redis
+// costs a request at most d and answers 503 with Retry-After, not a hang.
+// d <= 0 sets none.
+func Deadline(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if d <= 0 {
+			c.Next()
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}

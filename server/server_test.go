@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -43,6 +44,26 @@ func TestReadyzReflectsRedis(t *testing.T) {
 		}
 		if tc.want == 503 && !strings.Contains(w.Body.String(), "reason") {
 			t.Fatalf("503 without reason: %s", w.Body)
+		}
+	}
+}
+
+type degraded string
+
+func (d degraded) Error() string  { return string(d) }
+func (d degraded) Degraded() bool { return true }
+
+// TestReadyzDegradedStatusIsConfigured: a Redis that answers but refuses
+// writes is "degraded" with its reason, 200 by default (reads are served)
+// or the configured status.
+func TestReadyzDegradedStatusIsConfigured(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tc := range []struct{ configured, want int }{{0, 200}, {200, 200}, {503, 503}} {
+		e := New(Options{Log: log, Redis: fakePinger{fmt.Errorf("check: %w", degraded("redis is full"))}, ReadyTimeout: time.Second, DegradedStatus: tc.configured})
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+		if w.Code != tc.want || !strings.Contains(w.Body.String(), `"status":"degraded"`) || !strings.Contains(w.Body.String(), "redis is full") {
+			t.Fatalf("configured %d: %d %s", tc.configured, w.Code, w.Body)
 		}
 	}
 }
@@ -104,7 +125,9 @@ func TestGracefulShutdownLetsInFlightFinish(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	runErr := make(chan error, 1)
-	go func() { runErr <- Run(ctx, "127.0.0.1:0", h, 5*time.Second, log, func(a net.Addr) { addrc <- a }) }()
+	go func() {
+		runErr <- Run(ctx, Listen{Addr: "127.0.0.1:0", Grace: 5 * time.Second}, h, log, func(a net.Addr) { addrc <- a })
+	}()
 	addr := <-addrc
 
 	respc := make(chan string, 1)

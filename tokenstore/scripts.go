@@ -91,7 +91,8 @@ return redis.call('HMGET', k, 'data', 'revoked', 'used_at', 'used_ip')
 // ARGV: base, now ms, remote ip as 16 bytes (empty if unknown), remote ip
 // text, touch interval ms.
 // Returns {code, token data, client data}; code is ok, unknown, revoked,
-// expired, disabled or address.
+// expired, disabled or address. Recording the last use is best effort: a
+// refused write (Redis full) does not fail the lookup.
 //
 // The allow-list is packed as 17-byte entries: a 16-byte (IPv4-mapped)
 // network address and the prefix length in bits. Matching compares whole
@@ -124,7 +125,9 @@ if allow and allow ~= '' then
   if not ok then return {'address', t[1], c[1]} end
 end
 if not t[6] or now - tonumber(t[6]) >= tonumber(ARGV[5]) then
-  redis.call('HSET', KEYS[1], 'used_at', ARGV[2], 'used_ip', ARGV[4])
+  -- Best effort: a full Redis (OOM with noeviction) refuses the write, and
+  -- that must not fail the request (pcall keeps the error in a table).
+  redis.pcall('HSET', KEYS[1], 'used_at', ARGV[2], 'used_ip', ARGV[4])
 end
 return {'ok', t[1], c[1]}
 `)

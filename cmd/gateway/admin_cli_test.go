@@ -29,7 +29,7 @@ func (c cli) env(k string) (string, bool) {
 	case "SCIMGATE_REDIS_URL":
 		return c.url, c.url != ""
 	case "SCIMGATE_TOKENS_PEPPER":
-		return "cli-pepper", true
+		return "cli-pepper-0123456789abcdef0123456789", true
 	}
 	return "", false
 }
@@ -106,7 +106,7 @@ func TestAdminCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := auth.NewStaticTokens(store, auth.NewTokenHasher("cli-pepper"), 0)
+	a := auth.NewStaticTokens(store, auth.NewTokenHasher("cli-pepper-0123456789abcdef0123456789"), 0)
 	p, err := a.Authenticate(context.Background(), auth.Request{Token: tok, RemoteIP: netip.MustParseAddr("10.1.2.3"), Now: time.Now()})
 	if err != nil || p.ClientName != "okta" || strings.Join(p.Scopes, ",") != "scim_v2:read,api_v3" {
 		t.Fatalf("CLI token does not authenticate: %+v %v", p, err)

@@ -89,7 +89,7 @@ func auditQuery(ctx context.Context, args []string, cio cliIO) error {
 		fmt.Fprintln(tw, "TIME\tACTION\tOUTCOME\tACTOR\tTARGET\tCHANGED\tSOURCE\tREQUEST")
 		for _, e := range page.Events {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtTime(e.Time), e.Action, e.Outcome, actorText(e.Actor),
-				targetText(e.Target), dash(strings.Join(e.Changed, ",")), dash(e.SourceIP), dash(e.RequestID))
+				targetText(e.Target), dash(changedText(e)), dash(sourceText(e)), dash(e.RequestID))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -160,4 +160,22 @@ func targetText(t audit.Target) string {
 		s += " (" + strconv.Quote(t.Name) + ")"
 	}
 	return s
+}
+
+// changedText is the CHANGED column: the changed attributes, or for an
+// AUTH_FAILED aggregate its count, time span and route family.
+func changedText(e audit.Event) string {
+	if e.Count == 0 || e.First == nil || e.Last == nil {
+		return strings.Join(e.Changed, ",")
+	}
+	return fmt.Sprintf("%d× %s–%s %s", e.Count, e.First.Format("15:04:05"), e.Last.Format("15:04:05"), e.Route)
+}
+
+// sourceText is the SOURCE column: the address, or the network of an
+// AUTH_FAILED aggregate (an IPv6 prefix, "other").
+func sourceText(e audit.Event) string {
+	if e.SourceIP != "" {
+		return e.SourceIP
+	}
+	return e.Network
 }

@@ -59,6 +59,8 @@ func setupIdPJWT(ctx context.Context, store tokenstore.Store, cfg config.Config,
 		ClientCacheTTL: cfg.Tokens.CacheTTL.Std(),
 		TokenCacheTTL:  tokenTTL,
 		OwnIssuers:     own,
+		MaxTokenBytes:  cfg.IdP.MaxTokenBytes,
+		MaxLifetime:    cfg.IdP.MaxTokenLifetime.Std(),
 	})
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "idp.algorithms", Err: err}}

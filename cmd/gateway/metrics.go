@@ -37,8 +37,12 @@ func setupMetrics(conn *redisconn.Conn, store tokenstore.Store, log *slog.Logger
 // (so a taken port fails start-up) and closes when ctx ends or stop is
 // called; stop returns once the listener has shut down.
 func serveMetrics(ctx context.Context, e *gin.Engine, mx *metrics.Metrics, cfg config.Config, log *slog.Logger) (stop func(), err error) {
+	handler, err := metrics.RequireBearer(mx.Handler(), cfg.Metrics.TokenHash)
+	if err != nil {
+		return nil, usageError{&config.KeyError{Key: "metrics.token_hash", Err: err}}
+	}
 	if cfg.Metrics.Listen == "" {
-		e.GET(metricsPath, gin.WrapH(mx.Handler()))
+		e.GET(metricsPath, gin.WrapH(handler))
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", cfg.Metrics.Listen)
@@ -46,10 +50,12 @@ func serveMetrics(ctx context.Context, e *gin.Engine, mx *metrics.Metrics, cfg c
 		return nil, usageError{&config.KeyError{Key: "metrics.listen", Err: err}}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET "+metricsPath, mx.Handler())
+	mux.Handle("GET "+metricsPath, handler)
 	srv := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
+		ReadTimeout:       cfg.HTTP.ReadTimeout.Std(),
+		IdleTimeout:       cfg.HTTP.IdleTimeout.Std(),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ctx, cancel := context.WithCancel(ctx)

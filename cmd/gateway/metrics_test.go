@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"regexp"
@@ -96,5 +98,33 @@ func TestMetricsOnSeparateListener(t *testing.T) {
 	}
 	if want := `scimgate_http_requests_total{client="",method="GET",route="/scim/v2/Users",status="401"} 1`; !strings.Contains(body, want) {
 		t.Errorf("separate /metrics lacks %s", want)
+	}
+}
+
+// TestMetricsRequireConfiguredBearer: with metrics.token_hash set, /metrics
+// answers 401 without the token or with another one, on either listener.
+func TestMetricsRequireConfiguredBearer(t *testing.T) {
+	const token = "metrics-scrape-token-0123456789"
+	sum := sha256.Sum256([]byte(token))
+	for _, separate := range []bool{false, true} {
+		cfg := config.Default()
+		cfg.Metrics.TokenHash = hex.EncodeToString(sum[:])
+		url := ""
+		if separate {
+			cfg.Metrics.Listen = "127.0.0.1:" + strconv.Itoa(freePort(t))
+			url = "http://" + cfg.Metrics.Listen + "/metrics"
+		}
+		base, _ := startGateway(t, cfg)
+		if url == "" {
+			url = base + "/metrics"
+		}
+		for _, bad := range []string{"", "wrong-token", token + "x"} {
+			if code, body := mget(t, url, bad); code != http.StatusUnauthorized || strings.Contains(body, "scimgate_") {
+				t.Errorf("separate=%v token %q: %d %.80s", separate, bad, code, body)
+			}
+		}
+		if code, body := mget(t, url, token); code != http.StatusOK || !strings.Contains(body, "scimgate_") {
+			t.Errorf("separate=%v right token: %d %.80s", separate, code, body)
+		}
 	}
 }

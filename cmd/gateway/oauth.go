@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/oauth"
+	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -21,14 +24,35 @@ const tokenLeeway = 30 * time.Second
 // newKeyStore opens the signing keys as configured.
 func newKeyStore(rdb redis.UniversalClient, cfg config.Config) (*oauth.KeyStore, error) {
 	ks, err := oauth.NewKeyStore(rdb, oauth.KeyStoreOptions{
-		Prefix:    cfg.Redis.Prefix,
-		Alg:       cfg.OAuth.SigningAlg,
-		Retention: cfg.OAuth.TokenTTL.Std() + tokenLeeway,
+		Prefix:        cfg.Redis.Prefix,
+		Alg:           cfg.OAuth.SigningAlg,
+		Retention:     cfg.OAuth.TokenTTL.Std() + tokenLeeway,
+		EncryptionKey: cfg.OAuth.KeyEncryptionKey(),
 	})
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "oauth.signing_alg", Err: err}}
 	}
 	return ks, nil
+}
+
+// checkKeys opens every stored signing key, so a wrong
+// oauth.key_encryption_key stops start-up, and encrypts keys stored in
+// plain text when one is set. Redis being unreachable does not stop
+// start-up (the gateway starts unready and recovers); the keys are then
+// checked when first used.
+func checkKeys(ctx context.Context, keys *oauth.KeyStore, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := keys.Check(ctx)
+	switch {
+	case errors.Is(err, oauth.ErrKeyDecrypt):
+		return usageError{&config.KeyError{Key: "oauth.key_encryption_key", Err: err}}
+	case err != nil:
+		log.Warn("signing keys not checked at start", "err", err.Error())
+	case n > 0:
+		log.Info("signing keys stored in plain text are now encrypted with oauth.key_encryption_key", "keys", n)
+	}
+	return nil
 }
 
 // oauthSetup is the client-credentials mode: the SCIM authenticator and
@@ -39,10 +63,14 @@ type oauthSetup struct {
 }
 
 // setupOAuth wires the authorization server on rdb. Tokens carry
-// iss = cfg.Issuer() and aud = iss + "/scim/v2".
-func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
+// iss = cfg.Issuer() and aud = iss + "/scim/v2". Failed client
+// authentications are aggregated into failures.
+func setupOAuth(ctx context.Context, rdb redis.UniversalClient, store *tokenstore.Redis, failures *audit.Failures, cfg config.Config, log *slog.Logger) (*oauthSetup, error) {
 	keys, err := newKeyStore(rdb, cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkKeys(ctx, keys, log); err != nil {
 		return nil, err
 	}
 	iss := cfg.Issuer()
@@ -78,12 +106,13 @@ func setupOAuth(rdb redis.UniversalClient, store *tokenstore.Redis, cfg config.C
 		Limiter:  limiter,
 		// Successful token requests per client (after authentication).
 		TokenRate: tokenRate,
-		// Failed client authentications go to the audit stream, bounded by
-		// the failure limiter. audit.Log is only a handle on the stream, so
-		// this one writes where setupSecurity's does.
-		Audit: audit.NewLog(rdb, cfg.Redis.Prefix, cfg.Audit.MaxLen),
-		Log:   log,
-		Now:   time.Now,
+		// Failed client authentications go to the AUTH_FAILED aggregates,
+		// with the SCIM and admin ones, and are charged per source network.
+		Failures:         failures,
+		Grouping:         ratelimit.Grouping{IPv6Bits: cfg.RateLimit.IPv6Prefix},
+		DenyOnRedisError: cfg.RateLimit.OnRedisError == "deny",
+		Log:              log,
+		Now:              time.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("oauth server: %w", err)

@@ -13,9 +13,12 @@ import (
 	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
+	"github.com/scimgate/scimgate/scimapi/filter"
+	"github.com/scimgate/scimgate/scimapi/patch"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/server"
 )
 
 // scimPrefixes are the mount points of the SCIM API: the RFC form and the
@@ -25,7 +28,8 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 // mountSCIM wires the SCIM resource layer under each SCIM prefix, behind the
 // authentication middleware authMW and then the per-client rate limit of
 // limiter (which needs the authenticated client; /Bulk charges it once per
-// operation). onCompat is told of every
+// operation), all under the overall request deadline scim.request_timeout.
+// onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
 func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
@@ -49,18 +53,34 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 				onCompat(rule)
 			}
 		},
-		AuditMaxLen: cfg.Audit.MaxLen,
-		Roles:       mapper,
-		ScanRows:    cfg.SCIM.Budgets.ScanRows,
-		ScanTime:    cfg.SCIM.Budgets.ScanTime.Std(),
-		SortWindow:  cfg.SCIM.Budgets.SortWindow,
-		ChargeExtra: limiter.Charge,
-		Log:         log,
+		ScanRows:          cfg.SCIM.Budgets.ScanRows,
+		ScanTime:          cfg.SCIM.Budgets.ScanTime.Std(),
+		SortWindow:        cfg.SCIM.Budgets.SortWindow,
+		ChargeExtra:       limiter.Charge,
+		AuditMaxLen:       cfg.Audit.MaxLen,
+		BulkMaxOperations: bulkMaxOperations(cfg),
+		BulkMaxPayload:    cfg.SCIM.Limits.BulkMaxPayloadBytes,
+		Limits:            scimLimits(cfg.SCIM.Limits),
+		Roles:             mapper,
+		Log:               log,
 	})
+	// The request deadline comes first so authentication's and the rate
+	// limit's Redis calls are bounded by it too.
+	deadline := server.Deadline(cfg.SCIM.RequestTimeout.Std())
 	for _, prefix := range scimPrefixes {
-		h.Register(e.Group(prefix, authMW, limiter.Middleware()))
+		h.Register(e.Group(prefix, deadline, authMW, limiter.Middleware()))
 	}
 	return nil
+}
+
+// scimLimits maps the scim.limits settings onto the SCIM layer's limits.
+func scimLimits(l config.SCIMLimits) scimapi.Limits {
+	return scimapi.Limits{
+		Filter:             filter.Limits{MaxLength: l.FilterMaxLength, MaxDepth: l.FilterMaxDepth, MaxTerms: l.FilterMaxTerms},
+		Patch:              patch.Limits{MaxOperations: l.PatchMaxOperations, MaxPathLength: l.PatchMaxPathLength},
+		MaxAttributes:      l.AttributesMaxCount,
+		MaxAttributeLength: l.AttributeMaxLength,
+	}
 }
 
 // newDirectoryStore opens directory id's SCIM resource store in the
@@ -142,4 +162,17 @@ func unmatched(status int, detail string) gin.HandlerFunc {
 		}
 		c.AbortWithStatusJSON(status, gin.H{"error": detail})
 	}
+}
+
+// bulkMaxOperations is the advertised and enforced /Bulk operation limit:
+// scim.limits.bulk_max_operations, but no more than the default rate
+// limit's burst, since /Bulk charges one request per operation and a
+// larger bulk could never be admitted (a client override with a smaller
+// burst still gets the limiter's 413).
+func bulkMaxOperations(cfg config.Config) int {
+	n := cfg.SCIM.Limits.BulkMaxOperations
+	if r := cfg.RateLimit; r.Rate > 0 {
+		n = min(n, max(r.Burst, r.Rate))
+	}
+	return n
 }

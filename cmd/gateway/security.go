@@ -20,9 +20,12 @@ const trimEvery = time.Minute
 
 // security is the gateway's rate limiting and audit trail.
 type security struct {
-	events  *audit.Log
-	limiter *ratelimit.ClientLimiter
-	guard   *ratelimit.FailureGuard
+	events *audit.Log
+	// failures aggregates failed authentications into AUTH_FAILED events
+	// (SCIM, admin API, console, token endpoint).
+	failures *audit.Failures
+	limiter  *ratelimit.ClientLimiter
+	guard    *ratelimit.FailureGuard
 	// adminGuard is the same budget for the admin credential (admin API
 	// and console sign-in), kept apart so SCIM failures from an address
 	// do not lock its administrators out.
@@ -39,27 +42,33 @@ func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, cfg config.Co
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "ratelimit.rate", Err: err}}
 	}
-	guard, err := ratelimit.NewFailureGuard(ratelimit.FailureOptions{
-		Redis: conn.Client, Prefix: cfg.Redis.Prefix, Max: rl.MaxAuthFailures, Window: rl.AuthFailureWindow.Std(), Log: log,
-	})
+	events := audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen)
+	failures := audit.NewFailures(conn.Client, cfg.Redis.Prefix, events, cfg.Audit.AuthFailureKeys)
+	guardOpts := func(prefix, route string, jsonErrors bool) ratelimit.FailureOptions {
+		return ratelimit.FailureOptions{
+			Redis: conn.Client, Prefix: prefix, Max: rl.MaxAuthFailures, Window: rl.AuthFailureWindow.Std(), Log: log,
+			Grouping:     ratelimit.Grouping{IPv6Bits: rl.IPv6Prefix},
+			OnRedisError: ratelimit.OnRedisError(rl.OnRedisError),
+			Failures:     failures, Route: route, JSONErrors: jsonErrors,
+		}
+	}
+	guard, err := ratelimit.NewFailureGuard(guardOpts(cfg.Redis.Prefix, audit.RouteSCIM, false))
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "ratelimit.max_auth_failures", Err: err}}
 	}
-	adminGuard, err := ratelimit.NewFailureGuard(ratelimit.FailureOptions{
-		Redis: conn.Client, Prefix: cfg.Redis.Prefix + "admin:", Max: rl.MaxAuthFailures, Window: rl.AuthFailureWindow.Std(), Log: log,
-	})
+	adminGuard, err := ratelimit.NewFailureGuard(guardOpts(cfg.Redis.Prefix+"admin:", audit.RouteAdmin, true))
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "ratelimit.max_auth_failures", Err: err}}
 	}
-	return &security{events: audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen), limiter: limiter, guard: guard, adminGuard: adminGuard}, nil
+	return &security{events: events, failures: failures, limiter: limiter, guard: guard, adminGuard: adminGuard}, nil
 }
 
 // authMiddleware is SCIM authentication behind the failed-authentication
 // guard: a source address over its failure budget gets 429 before its
 // credential is looked at, and every rejected credential is charged to
-// its address and recorded as AUTH_FAILED.
+// its network and aggregated into AUTH_FAILED.
 func (s *security) authMiddleware(authn auth.Authenticator, log *slog.Logger) gin.HandlerFunc {
-	return s.guard.Wrap(auth.Middleware(authn, log, s.guard.Observer(s.events, log)))
+	return s.guard.Wrap(auth.Middleware(authn, log, s.guard.Observer()))
 }
 
 // trimAudit drops audit events older than maxAge every trimEvery until

@@ -13,8 +13,7 @@ import (
 )
 
 // TestServeWiresLimitsAndAudit checks the wiring: SCIM requests carry the
-// per-client limit, failed authentications are throttled per address and
-// recorded, and the audit route and credential report are mounted.
+// per-client limit, failed authentications are throttled per address, and the audit route and credential report are mounted.
 func TestServeWiresLimitsAndAudit(t *testing.T) {
 	cfg := config.Default()
 	cfg.Admin.Token = "opadm-serve-security"
@@ -59,8 +58,10 @@ func TestServeWiresLimitsAndAudit(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("audit: %d %v", resp.StatusCode, err)
 	}
-	if len(page.Events) != 3 || page.Events[0].SourceIP != "127.0.0.1" || page.Events[0].RequestID == "" {
-		t.Errorf("AUTH_FAILED events: %+v", page.Events)
+	// Failures are aggregated per minute (TestAuthFailureFloodIsAggregated
+	// reads the aggregates); none is appended while its minute is open.
+	if len(page.Events) > 2 {
+		t.Errorf("AUTH_FAILED events appended one per failure: %+v", page.Events)
 	}
 	if got := get("/admin/api/v1/reports/credentials", cfg.Admin.Token).StatusCode; got != 200 {
 		t.Errorf("credential report: %d", got)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
@@ -106,10 +107,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
-		ReadyChecks: idp.readyChecks()})
-	// gin believes X-Forwarded-For from anyone by default, which would let a
-	// client pick the address token allow-lists check. Trust only the
-	// configured proxies.
+		DegradedStatus: cfg.Redis.DegradedStatus, ReadyChecks: idp.readyChecks(), DrainBytes: cfg.HTTP.DrainBytes})
+	// gin believes X-Forwarded-For and X-Real-IP from anyone by default,
+	// which would let a client pick the address token allow-lists check.
+	// Trust only the configured proxies, and only the configured header.
+	engine.RemoteIPHeaders = []string{cfg.TrustedProxyHeader}
 	if err := engine.SetTrustedProxies(cfg.TrustedProxyList()); err != nil {
 		return usageError{&config.KeyError{Key: "trusted_proxies", Err: err}}
 	}
@@ -118,7 +120,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.Use(mx.HTTPMiddleware())
 	// Each authentication mode is one authenticator; a credential none of
 	// them claims is refused.
-	oa, err := setupOAuth(conn.Client, store, cfg, log)
+	oa, err := setupOAuth(ctx, conn.Client, store, sec.failures, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -131,13 +133,12 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// Failed admin credentials (API and console sign-in) are charged to the
 	// source address like failed SCIM credentials, so guessing is throttled.
-	adminGuard := sec.adminGuard.Guard(adminapi.AuthFailedKey, log)
-	adminGroup := engine.Group(adminapi.Prefix, adminGuard)
+	adminGroup := engine.Group(adminapi.Prefix, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteAdmin))
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAuditIn(adminGroup, sec.events, admin.DirectoryAudit, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
-	if err := mountConsole(engine, adminGuard, admin, cred, sec.events, conn, cfg, log); err != nil {
+	if err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log); err != nil {
 		return err
 	}
 	// SCIM: brute-force guard and authentication first, then the
@@ -150,7 +151,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
 	go func() { defer close(trimDone); trimAudit(trimCtx, sec.events, cfg.Audit.MaxAge.Std(), log) }()
-	defer func() { stopTrim(); <-trimDone }()
+	// AUTH_FAILED aggregates of a closed minute reach the stream even when
+	// no further failure closes it.
+	flushDone := make(chan struct{})
+	go func() { defer close(flushDone); sec.failures.RunFlusher(trimCtx, log) }()
+	defer func() { stopTrim(); <-trimDone; <-flushDone }()
 	// Change events go to the configured webhooks until shutdown; the
 	// deferred stop runs before the Redis connection closes.
 	stopWebhooks, err := startWebhooks(ctx, conn, cfg, log)
@@ -170,7 +175,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.NoMethod(unmatched(http.StatusMethodNotAllowed, "method not allowed on this endpoint"))
 	reportRoutes(engine, cio)
 
-	return server.Run(ctx, cfg.Listen, engine, cfg.ShutdownTimeout.Std(), log, func(a net.Addr) {
+	listen := server.Listen{Addr: cfg.Listen, Grace: cfg.ShutdownTimeout.Std(), ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
+		ReadTimeout: cfg.HTTP.ReadTimeout.Std(), IdleTimeout: cfg.HTTP.IdleTimeout.Std()}
+	return server.Run(ctx, listen, engine, log, func(a net.Addr) {
 		log.Info("scimgate listening", "addr", a.String(), "scim_base", "http://"+a.String()+"/scim/v2", "embedded_redis", conn.Embedded())
 		if first != nil {
 			first.print(cio.stderr, cfg.PublicURL, a)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/redistest"
 )
 
 type lockedBuf struct {
@@ -36,12 +37,7 @@ func noEnv(string) (string, bool) { return "", false }
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return redistest.FreePort(t)
 }
 
 // startGateway runs serve in the background and returns its base URL.
@@ -65,6 +61,7 @@ func startGateway(t *testing.T, cfg config.Config) (string, *lockedBuf) {
 	case a := <-addrc:
 		return "http://" + a.String(), logs
 	case err := <-done:
+		done <- nil // the cleanup waits on done; serve has already ended
 		t.Fatalf("serve ended early: %v", err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("gateway did not listen within 15s")

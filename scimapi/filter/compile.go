@@ -26,18 +26,19 @@ func (f *Filter) References(name string) bool { return f.refs[name] }
 
 // Compile parses s and binds it to rt. Unknown attributes and comparisons
 // that can never succeed (gt on a boolean, co on a number, a non-dateTime
-// literal for a dateTime attribute, …) are 400 invalidFilter.
+// literal for a dateTime attribute, …) are 400 invalidFilter. Compile
+// applies the default Limits; Limits.Compile applies others.
 func Compile(rt *schema.ResourceType, s string) (*Filter, error) {
-	p, err := Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	return p.Compile(rt)
+	return Limits{}.Compile(rt, s)
 }
 
 // Compile binds a parsed filter to rt; see Compile.
 func (p *Parsed) Compile(rt *schema.ResourceType) (*Filter, error) {
-	c := compiler{rt: rt, suffixes: p.suffixes}
+	return p.compile(rt, false)
+}
+
+func (p *Parsed) compile(rt *schema.ResourceType, lenient bool) (*Filter, error) {
+	c := compiler{rt: rt, suffixes: p.suffixes, lenient: lenient}
 	root, err := c.expr(p.Expr, nil)
 	if err != nil {
 		return nil, err
@@ -48,18 +49,10 @@ func (p *Parsed) Compile(rt *schema.ResourceType) (*Filter, error) {
 // CompileLenient is Compile for searches across resource types (RFC 7644
 // §3.4.3 root search): an attribute that rt does not define compares as an
 // absent attribute (it matches nothing) instead of failing; syntax errors and
-// impossible comparisons on known attributes still fail.
+// impossible comparisons on known attributes still fail. It applies the
+// default Limits; Limits.CompileLenient applies others.
 func CompileLenient(rt *schema.ResourceType, s string) (*Filter, error) {
-	p, err := Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	c := compiler{rt: rt, suffixes: p.suffixes, lenient: true}
-	root, err := c.expr(p.Expr, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &Filter{rt: rt, root: root, refs: c.refs}, nil
+	return Limits{}.CompileLenient(rt, s)
 }
 
 // CompileExpr compiles an already parsed expression relative to the

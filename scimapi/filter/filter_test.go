@@ -206,9 +206,13 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, s := range limitSeeds() {
+		f.Add(s)
+	}
 	rt := schema.NewRegistry().Users()
 	doc := decode(f, bjensen)
 	f.Fuzz(func(t *testing.T, s string) {
+		checkFuzzLimits(t, s)
 		if _, err := Parse(s); err != nil {
 			if _, ok := scimerr.As(err); !ok {
 				t.Fatalf("non-SCIM error: %v", err)

@@ -23,15 +23,21 @@ type Parsed struct {
 // Parse parses a filter expression. Besides the RFC 7644 grammar it
 // accepts the form `attr[valFilter].subAttr op value` sent by Microsoft
 // Entra, meaning "some element matches valFilter and has subAttr op value".
-// Syntax errors are 400 invalidFilter.
+// Syntax errors are 400 invalidFilter. Parse applies the default Limits;
+// Limits.Parse applies others.
 func Parse(s string) (*Parsed, error) {
+	return Limits{}.Parse(s)
+}
+
+// parse parses s, which has passed the limits check.
+func parse(s string) (*Parsed, error) {
 	rest, suffixes, err := extractSuffixes(s)
 	if err != nil {
 		return nil, err
 	}
 	expr, err := fp.ParseFilter([]byte(rest))
 	if err != nil {
-		return nil, scimerr.BadRequest(scimerr.InvalidFilter, "invalid filter %q: %v", truncate(s), err)
+		return nil, syntaxError(s)
 	}
 	return &Parsed{Expr: expr, suffixes: suffixes}, nil
 }
@@ -75,11 +81,11 @@ func extractSuffixes(s string) (string, []*fp.AttributeExpression, error) {
 			}
 			end := scanSuffix(s, i+2)
 			if end < 0 {
-				return "", nil, scimerr.BadRequest(scimerr.InvalidFilter, "invalid filter %q: malformed comparison after value path", truncate(s))
+				return "", nil, syntaxError(s)
 			}
 			exp, err := fp.ParseAttrExp([]byte(s[i+2 : end]))
 			if err != nil {
-				return "", nil, scimerr.BadRequest(scimerr.InvalidFilter, "invalid filter %q: %v", truncate(s), err)
+				return "", nil, syntaxError(s)
 			}
 			suffixes[len(suffixes)-1] = &exp
 			found = true
@@ -144,9 +150,12 @@ func isNameChar(c byte) bool {
 	return c == '-' || c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-func truncate(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
+// syntaxError is the 400 invalidFilter for a filter that does not parse,
+// with a one-line detail naming what was expected where.
+func syntaxError(s string) error {
+	d := describeSyntaxError(s)
+	if strings.HasPrefix(d, "at ") {
+		return scimerr.BadRequest(scimerr.InvalidFilter, "invalid filter %s", d)
 	}
-	return s
+	return scimerr.BadRequest(scimerr.InvalidFilter, "invalid filter: %s", d)
 }

@@ -2,8 +2,10 @@ package patch
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/scimgate/scimgate/scimapi/filter"
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
@@ -14,16 +16,36 @@ func FuzzParsePath(f *testing.F) {
 		`members[value eq "2819c223"]`, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`,
 		`urn:ietf:params:scim:schemas:core:2.0:User:name.givenName`, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`,
 		`emails[type eq "work" and value co "@x"].display`, `emails[not (primary eq true)]`, `x[`,
+		// Inputs that overflowed the parser's stack or took seconds
+		// before the limits were checked first.
+		"emails" + strings.Repeat("[", 100_000), "emails[" + strings.Repeat("(", 100_000),
+		"emails[" + strings.Repeat("(", 5000) + `type eq "work"` + strings.Repeat(")", 5000) + "]",
+		"emails[" + strings.Repeat(`type eq "w" or `, 5000) + `type eq "w"]`,
+		`emails[value eq "` + strings.Repeat("a", 100_000) + `"]`, strings.Repeat("a", 100_000),
 	} {
 		f.Add(s)
 	}
 	reg := schema.NewRegistry()
+	lim := Limits{MaxPathLength: 512, Filter: filter.Limits{MaxDepth: 4, MaxTerms: 8}}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, rt := range reg.ResourceTypes() {
-			if _, err := ParsePath(rt, s); err != nil {
+			if _, err := ParsePath(rt, s, lim); err != nil {
 				if _, ok := scimerr.As(err); !ok {
 					t.Fatalf("non-SCIM error %v", err)
 				}
+			} else if len(s) > lim.MaxPathLength {
+				t.Fatalf("%d-byte path accepted", len(s))
+			}
+			// Whatever follows, too deep a value filter is refused
+			// before parsing: invalidFilter, or invalidPath if too long.
+			deep := "emails[" + strings.Repeat("(", lim.Filter.MaxDepth) + s
+			_, err := ParsePath(rt, deep, lim)
+			want := scimerr.InvalidFilter
+			if len(deep) > lim.MaxPathLength {
+				want = scimerr.InvalidPath
+			}
+			if se, ok := scimerr.As(err); !ok || se.ScimType != want || !strings.Contains(se.Detail, "exceeds") {
+				t.Fatalf("deep path %q: want %s naming the limit, got %v", deep, want, err)
 			}
 		}
 	})
@@ -50,6 +72,12 @@ func FuzzApply(f *testing.F) {
 		var o []Operation
 		if json.Unmarshal(data, &o) != nil {
 			return
+		}
+		// More operations than allowed: refused before any is applied.
+		if _, err := Apply(reg.Users(), user, o, Options{Limits: Limits{MaxOperations: len(o) - 1}}); len(o) > 1 {
+			if se, ok := scimerr.As(err); !ok || se.ScimType != scimerr.InvalidValue || !strings.Contains(se.Detail, "operations") {
+				t.Fatalf("%d operations, limit %d: %v", len(o), len(o)-1, err)
+			}
 		}
 		for _, c := range []struct {
 			rt  *schema.ResourceType

@@ -41,6 +41,8 @@ type Options struct {
 	// OnCompat, if set, is called with the rule name of every tolerated
 	// deviation from the RFC (see the Compat constants).
 	OnCompat func(rule string)
+	// Limits bounds the operation count and the paths (zero: defaults).
+	Limits Limits
 }
 
 func (o Options) compat(rule string) {
@@ -67,6 +69,9 @@ type Result struct {
 // re-validated against the schema (types, required attributes, at most one
 // primary value, immutability).
 func Apply(rt *schema.ResourceType, doc map[string]any, ops []Operation, opts Options) (Result, error) {
+	if err := opts.Limits.Check(ops); err != nil {
+		return Result{}, err
+	}
 	if doc == nil {
 		doc = map[string]any{}
 	}
@@ -141,7 +146,7 @@ func (e *engine) apply(op Operation) error {
 		if op.Path == "" {
 			return e.pathless(name, op.Value)
 		}
-		t, err := ParsePath(e.rt, op.Path)
+		t, err := ParsePath(e.rt, op.Path, e.opts.Limits)
 		if err != nil {
 			return err
 		}
@@ -150,7 +155,7 @@ func (e *engine) apply(op Operation) error {
 		if op.Path == "" {
 			return scimerr.BadRequest(scimerr.NoTarget, "remove requires a path")
 		}
-		t, err := ParsePath(e.rt, op.Path)
+		t, err := ParsePath(e.rt, op.Path, e.opts.Limits)
 		if err != nil {
 			return err
 		}

@@ -25,14 +25,19 @@ type Path struct {
 }
 
 // ParsePath parses and resolves a PATCH path against rt. Syntax errors and
-// unknown attributes are 400 invalidPath.
-func ParsePath(rt *schema.ResourceType, s string) (*Path, error) {
+// unknown attributes are 400 invalidPath; a path over the limits lim is
+// refused before it is parsed (see Limits).
+func ParsePath(rt *schema.ResourceType, s string, lim Limits) (*Path, error) {
+	if err := lim.checkPath(s); err != nil {
+		return nil, err
+	}
 	if ext, isExt := rt.SchemaByURN(s); ext != nil && isExt {
 		return &Path{Extension: ext}, nil
 	}
 	p, err := fp.ParsePath([]byte(s))
 	if err != nil {
-		return nil, scimerr.BadRequest(scimerr.InvalidPath, "invalid path %q: %v", trunc(s), err)
+		// The parser's own message names its grammar internals.
+		return nil, scimerr.BadRequest(scimerr.InvalidPath, "invalid path %q: expected attribute, attribute.subAttribute or attribute[filter].subAttribute (RFC 7644 §3.5.2)", trunc(s))
 	}
 	ap := p.AttributePath
 	if p.ValueExpression != nil && ap.SubAttribute != nil {

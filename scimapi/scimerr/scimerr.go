@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/scimgate/scimgate/redisfault"
 )
 
 // ErrorSchema is the URN of the SCIM error response schema.
@@ -34,6 +38,8 @@ type Error struct {
 	Status   int
 	ScimType string
 	Detail   string
+	// RetryAfter, when positive, is sent as Retry-After (RFC 9110 §10.2.3).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -85,13 +91,45 @@ type Body struct {
 	Detail   string   `json:"detail,omitempty"`
 }
 
-// ToBody maps any error to a SCIM error body and status. Errors that are not
-// *Error become a 500 with a generic detail so that nothing internal leaks.
-func ToBody(err error) (int, Body) {
-	e, ok := As(err)
-	if !ok {
-		e = &Error{Status: http.StatusInternalServerError, Detail: "internal server error"}
+// Unavailable returns the 503 for Redis trouble of kind k, with its
+// Retry-After (see package redisfault).
+func Unavailable(k redisfault.Kind) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Detail: redisfault.Detail(k), RetryAfter: redisfault.RetryAfter(k)}
+}
+
+// Resolve maps any error to the *Error it is answered with: an *Error as
+// is, Redis trouble as 503 with Retry-After, anything else as a 500 with a
+// generic detail so that nothing internal leaks.
+func Resolve(err error) *Error {
+	if e, ok := As(err); ok {
+		return e
 	}
+	if k := redisfault.Classify(err); k != redisfault.None {
+		return Unavailable(k)
+	}
+	return &Error{Status: http.StatusInternalServerError, Detail: "internal server error"}
+}
+
+// RetryAfterValue renders e's Retry-After in whole seconds, rounded up;
+// "" when e has none.
+func (e *Error) RetryAfterValue() string {
+	if e.RetryAfter <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10)
+}
+
+// Header sets the response headers e asks for (Retry-After) on h.
+func (e *Error) Header(h http.Header) {
+	if v := e.RetryAfterValue(); v != "" {
+		h.Set("Retry-After", v)
+	}
+}
+
+// ToBody maps any error to a SCIM error body and status (see Resolve).
+// Callers that write the response also call Resolve(err).Header.
+func ToBody(err error) (int, Body) {
+	e := Resolve(err)
 	return e.Status, Body{
 		Schemas:  []string{ErrorSchema},
 		Status:   fmt.Sprint(e.Status),

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/redisfault"
 )
 
 // Redis is the Store on Redis (single server, Sentinel or Cluster).
@@ -137,34 +138,78 @@ func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, me
 	if len(members) > 0 {
 		mc = &MemberChange{Add: members}
 	}
-	if _, _, err := s.write(ctx, typ, id.String(), "create", Condition{}, attrs, mc, j); err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, typ, id.String(), ReadOptions{Members: typ == TypeGroup, Groups: true})
+	r, _, err := s.write(ctx, typ, id.String(), "create", Condition{}, attrs, mc, j, ReadOptions{Members: typ == TypeGroup, Groups: true})
+	return r, err
 }
 
 // Update implements Store.
 func (s *Redis) Update(ctx context.Context, typ, id string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal) (*Resource, bool, error) {
-	_, changed, err := s.write(ctx, typ, id, "update", cond, attrs, mc, j)
-	if err != nil {
-		return nil, false, err
-	}
 	// Members are not read back: a member change must cost time
 	// proportional to the change, not to the group.
-	r, err := s.Get(ctx, typ, id, ReadOptions{Groups: typ == TypeUser})
-	return r, changed, err
+	return s.write(ctx, typ, id, "update", cond, attrs, mc, j, ReadOptions{Groups: typ == TypeUser})
 }
 
-func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal) (int64, bool, error) {
+// replyMargin is how long before the caller's deadline a write script must
+// have started: the time its reply has to reach the gateway (and the
+// tolerated clock difference between gateway and Redis). A write that
+// starts later is refused (DEADLINE) instead of being applied while the
+// caller reports failure.
+const replyMargin = 250 * time.Millisecond
+
+// guardArgs returns the writeGuard arguments for one write: a fresh write
+// token (a resend of the same command by the client library is then
+// answered from the first run) and the deadline in unix ms ("0" = none).
+func guardArgs(ctx context.Context) (token, deadline string) {
+	deadline = "0"
+	if d, ok := ctx.Deadline(); ok {
+		deadline = strconv.FormatInt(d.Add(-replyMargin).UnixMilli(), 10)
+	}
+	return uuid.NewString(), deadline
+}
+
+// resendPause is the wait between two sends of one write.
+const resendPause = 100 * time.Millisecond
+
+// resend runs send, and again with the same arguments (so the same write
+// token) while it fails with Redis trouble whose outcome is unknown or
+// passing (connection lost, timeout, failover, loading) and the deadline
+// leaves time: a write whose first send was applied but whose reply was
+// lost (Redis killed and back within the deadline) is then answered with
+// its real result instead of a 503, and one that was not applied is
+// applied once.
+func resend(ctx context.Context, send func() error) error {
+	for {
+		err := send()
+		switch redisfault.Classify(err) {
+		case redisfault.Connection, redisfault.Timeout, redisfault.Pool, redisfault.Loading, redisfault.ReadOnly,
+			redisfault.MasterDown, redisfault.ClusterDown, redisfault.TryAgain:
+		default:
+			return err
+		}
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) < replyMargin+resendPause {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(resendPause):
+		}
+	}
+}
+
+// write runs the write script and returns the resource as the script left
+// it: the response is built from what the write returned, so a committed
+// write is never reported as failed by a later read.
+func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions) (*Resource, bool, error) {
 	var doc, ix []byte
 	var gname string
 	if attrs != nil {
 		var err error
 		if doc, err = json.Marshal(attrs); err != nil {
-			return 0, false, fmt.Errorf("encode attributes: %w", err)
+			return nil, false, fmt.Errorf("encode attributes: %w", err)
 		}
 		if ix, err = indexEntries(typ, attrs); err != nil {
-			return 0, false, fmt.Errorf("encode index entries: %w", err)
+			return nil, false, fmt.Errorf("encode index entries: %w", err)
 		}
 		if typ == TypeGroup {
 			gname, _ = attrs["displayName"].(string)
@@ -172,25 +217,38 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	}
 	members, err := encodeMembers(mc)
 	if err != nil {
-		return 0, false, fmt.Errorf("encode members: %w", err)
+		return nil, false, fmt.Errorf("encode members: %w", err)
 	}
 	now := s.now().UTC()
 	journal, err := s.encodeJournal(j, now)
 	if err != nil {
-		return 0, false, fmt.Errorf("encode journal: %w", err)
+		return nil, false, fmt.Errorf("encode journal: %w", err)
 	}
-	res, err := writeScript.Run(ctx, s.c, s.keys(typ, id),
-		s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
-		string(doc), string(ix), members, gname, journal, strconv.FormatInt(cond.AttrVersion, 10)).Slice()
+	token, deadline := guardArgs(ctx)
+	var res []any
+	err = resend(ctx, func() error {
+		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id),
+			s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
+			string(doc), string(ix), members, gname, journal, strconv.FormatInt(cond.AttrVersion, 10),
+			token, deadline, flag(ro.Members), flag(ro.Groups)).Slice()
+		return err
+	})
 	if err != nil {
-		return 0, false, scriptErr(err)
+		return nil, false, scriptErr(err)
 	}
-	v, _ := res[0].(int64)
 	ch, _ := res[1].(int64)
 	if j != nil {
 		j.AuditID, _ = res[2].(string)
 	}
-	return v, ch == 1, nil
+	fields, _ := res[3].([]any)
+	if len(fields) < 9 || fields[0] != typ {
+		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
+	}
+	r, err := decode(id, fields)
+	if err != nil {
+		return nil, false, err
+	}
+	return r, ch == 1, nil
 }
 
 // scriptErr maps the scripts' error replies to the store's errors.
@@ -224,8 +282,13 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	if s.soft {
 		soft = strconv.FormatInt(now.UnixMilli(), 10)
 	}
-	aid, err := deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-		now.Format(time.RFC3339Nano), typ, journal, soft).Text()
+	token, deadline := guardArgs(ctx)
+	var aid string
+	err = resend(ctx, func() error {
+		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
+			now.Format(time.RFC3339Nano), typ, journal, soft, token, deadline).Text()
+		return err
+	})
 	if err != nil {
 		return scriptErr(err)
 	}

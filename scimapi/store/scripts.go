@@ -24,6 +24,57 @@ local function dropIndexEntries(res, id)
 end
 `
 
+// luaWriteGuard defines writeGuard(p, token, deadline), run first by the
+// write and delete scripts. It makes them safe to send again and never late:
+//
+//   - token (ARGV, "" = none) names this write; a script that ran to the
+//     end stored its reply under p..'w:'..token for a while, so when the
+//     client library sends the same write again after a lost reply, the
+//     stored reply is returned and nothing is applied twice.
+//   - deadline (unix ms, "0" = none) is the caller's deadline: a script
+//     that starts after it (Redis stalled, then resumed, while the caller
+//     already answered 503) changes nothing and answers DEADLINE.
+//
+// It returns the stored reply, or nil and an error reply code, or nil, nil.
+const luaWriteGuard = `
+local function writeGuard(p, token, deadline)
+  if token ~= '' then
+    local done = redis.call('GET', p .. 'w:' .. token)
+    if done then return cjson.decode(done), nil end
+  end
+  if deadline ~= '0' then
+    local t = redis.call('TIME')
+    if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(deadline) then
+      return nil, 'DEADLINE'
+    end
+  end
+  return nil, nil
+end
+local function writeDone(p, token, reply)
+  if token ~= '' then redis.call('SET', p .. 'w:' .. token, cjson.encode(reply), 'PX', 120000) end
+  return reply
+end
+`
+
+// luaWriteReply defines writeReply(p, res, id, head, members, groups): the
+// write script's reply, head (version, changed, audit id) followed by the
+// resource as readScript returns it, so a write needs no second read.
+const luaWriteReply = `
+local function writeReply(p, res, id, head, members, groups)
+  local r = redis.call('HMGET', res, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
+  local gs = {}
+  if groups == '1' then
+    for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do
+      gs[#gs + 1] = gid
+      gs[#gs + 1] = redis.call('HGET', p .. 'gname', gid) or ''
+    end
+  end
+  local ms = {}
+  if members == '1' and r[1] == 'Group' then ms = redis.call('HGETALL', p .. 'm:' .. id) end
+  return {head[1], head[2], head[3], {r[1], r[2], r[3], r[4], r[5], gs, ms, r[6] or '', r[7] or '1'}}
+end
+`
+
 // writeScript creates or updates one resource.
 //
 //	KEYS[1] r:<id>   KEYS[2] all:<Type>   KEYS[3..] index keys of the type
@@ -40,12 +91,19 @@ end
 //	         "event","maxlen"}; KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS]
 //	         the change-event stream. Records are appended only when something
 //	         changed, in the same atomic step as the change.
+//	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
+//	         see writeGuard
+//	ARGV[15] reply with members "1"|"0"  ARGV[16] reply with groups "1"|"0"
 //
-// Returns {version, changed(0|1), audit entry id or ""} or an error reply: NOTFOUND, EXISTS,
-// VERSION, UNIQUENESS <attr>, NOMEMBER <id>, NOTARGET <id>.
-var writeScript = redis.NewScript(luaDropIndexEntries + `
+// Returns {version, changed(0|1), audit entry id or "", resource as readScript
+// returns it} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
+// NOMEMBER <id>, NOTARGET <id>, DEADLINE.
+var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
+local done, gerr = writeGuard(p, ARGV[13], ARGV[14])
+if gerr then return redis.error_reply(gerr) end
+if done then return writeReply(p, res, id, done, ARGV[15], ARGV[16]) end
 local exists = redis.call('EXISTS', res) == 1
 if mode == 'create' then
   if exists then return redis.error_reply('EXISTS') end
@@ -187,7 +245,7 @@ elseif changed then
 else
   v = tonumber(redis.call('HGET', res, 'v'))
 end
-return {v, changed and 1 or 0, auditID}
+return writeReply(p, res, id, writeDone(p, ARGV[13], {v, changed and 1 or 0, auditID}), ARGV[15], ARGV[16])
 `)
 
 // deleteScript removes one resource and every reference to it.
@@ -199,11 +257,17 @@ return {v, changed and 1 or 0, auditID}
 //	ARGV[6] journal JSON ("" = none), as for writeScript; KEYS[#KEYS-1] is the
 //	        audit stream, KEYS[#KEYS] the change-event stream
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
+//	ARGV[8] write token ("" = none)  ARGV[9] deadline, unix ms ("0" = none):
+//	        see writeGuard
 //
-// Returns the audit entry id ("" without a journal).
-var deleteScript = redis.NewScript(luaDropIndexEntries + `
+// Returns the audit entry id ("" without a journal), or an error reply:
+// NOTFOUND, VERSION, DEADLINE.
+var deleteScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + `
 local p, id = ARGV[1], ARGV[2]
 local res = KEYS[1]
+local done, gerr = writeGuard(p, ARGV[8], ARGV[9])
+if gerr then return redis.error_reply(gerr) end
+if done then return done[1] end
 if redis.call('HGET', res, 't') ~= ARGV[5] then return redis.error_reply('NOTFOUND') end
 if ARGV[3] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[3] then
   return redis.error_reply('VERSION')
@@ -249,7 +313,7 @@ else
   redis.call('DEL', res)
 end
 redis.call('ZREM', KEYS[2], id)
-return aid or ''
+return writeDone(p, ARGV[8], {aid or ''})[1]
 `)
 
 // purgeScript drops soft-deleted resources deleted before a time.

@@ -1,0 +1,145 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a redis-server (or redis-sentinel) process a fault test starts
+// itself, on a free loopback port in its own directory, so it may stall
+// (Stop), resume (Cont), kill (Kill) and restart it (Start) at will.
+type Server struct {
+	t    testing.TB
+	bin  string
+	Port int
+	Dir  string
+	args []string
+	cmd  *exec.Cmd
+}
+
+// Binary returns the path of the named Redis binary (redis-server,
+// redis-sentinel, redis-cli), or skips the test when it is not installed
+// (fails it under CI=true).
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed; CI must run the fault tests", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return bin
+}
+
+// StartServer starts redis-server with extra arguments (e.g.
+// "--maxmemory", "2mb") and waits until it answers PING. It is killed
+// when the test ends.
+func StartServer(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t, "redis-server"), Port: FreePort(t), Dir: t.TempDir()}
+	s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--dir", s.Dir,
+		"--save", "", "--appendonly", "no", "--logfile", "redis.log"}, extra...)
+	s.Start()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// FreePort returns a loopback TCP port nobody listens on.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+
+// URL is the server's redis:// URL.
+func (s *Server) URL() string { return "redis://" + s.Addr() }
+
+// Start (re)starts the process with its arguments and waits for it to
+// answer PING (LOADING counts as not yet).
+func (s *Server) Start() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.bin, s.args...)
+	s.cmd.Dir = s.Dir
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", filepath.Base(s.bin), err)
+	}
+	s.WaitReady(10 * time.Second)
+}
+
+// WaitReady waits until the server answers PING.
+func (s *Server) WaitReady(within time.Duration) {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(within)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redis on %s did not answer within %s: %v (log: %s)", s.Addr(), within, err, s.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Log returns the server's log file.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+	return string(b)
+}
+
+func (s *Server) signal(sig syscall.Signal) {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
+}
+
+// Stop stalls the process (SIGSTOP): connections stay open, nothing is
+// answered.
+func (s *Server) Stop() { s.signal(syscall.SIGSTOP) }
+
+// Cont resumes a stalled process (SIGCONT).
+func (s *Server) Cont() { s.signal(syscall.SIGCONT) }
+
+// Kill kills the process (SIGKILL, after SIGCONT in case it was stalled)
+// and reaps it. Killing a dead server does nothing.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Client returns a plain client of the server, closed when the test ends.
+func (s *Server) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	s.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// String names the server for messages.
+func (s *Server) String() string { return fmt.Sprintf("redis-server %s", s.Addr()) }
