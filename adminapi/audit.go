@@ -48,6 +48,15 @@ const AdminMethod = "admin"
 
 // record appends one admin event; the change is already stored.
 func (s *Service) record(ctx context.Context, action string, target audit.Target, changed []string) {
+	s.recordEvent(ctx, action, target, changed, "")
+}
+
+// recordReason records an admin action with a reason (what it did).
+func (s *Service) recordReason(ctx context.Context, action string, target audit.Target, reason string) {
+	s.recordEvent(ctx, action, target, nil, reason)
+}
+
+func (s *Service) recordEvent(ctx context.Context, action string, target audit.Target, changed []string, reason string) {
 	if s.events == nil {
 		return
 	}
@@ -61,6 +70,7 @@ func (s *Service) record(ctx context.Context, action string, target audit.Target
 		SourceIP:  o.SourceIP,
 		Outcome:   audit.OutcomeSuccess,
 		Changed:   changed,
+		Reason:    reason,
 	}
 	// The change must not be undone by an aborted request: append even
 	// when the caller's context has ended.

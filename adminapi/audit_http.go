@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/server"
 )
 
@@ -33,18 +35,34 @@ func recordOrigin(c *gin.Context) {
 // MountAudit registers, on the group Mount set up (which carries the admin
 // credential check):
 //
-//	GET /audit?since=&until=&action=&client=&target=&cursor=&limit=&format=ndjson
+//	GET /audit?since=&until=&action=&client=&target=&cursor=&limit=&format=ndjson[&directory=] (MountAuditIn)
 //
 // since and until are RFC 3339 times or durations before now ("24h"). The
 // answer is {"events": [...], "next_cursor": "..."}, oldest first, or with
 // format=ndjson or Accept: application/x-ndjson one event per line and the
 // next cursor in the X-Next-Cursor header.
 func MountAudit(g *gin.RouterGroup, events *audit.Log, now func() time.Time, log *slog.Logger) {
+	MountAuditIn(g, events, nil, now, log)
+}
+
+// MountAuditIn is MountAudit with a directory parameter: ?directory=NAME|ID
+// reads that directory's stream (its SCIM writes) through dirLog instead
+// of events (the default directory's stream, which also holds the admin
+// and credential events). dirLog nil: the parameter is refused.
+func MountAuditIn(g *gin.RouterGroup, events *audit.Log, dirLog func(ctx context.Context, ref string) (*audit.Log, error), now func() time.Time, log *slog.Logger) {
 	g.GET("/audit", func(c *gin.Context) {
 		q, err := AuditQuery(func(k string) string { return c.Query(k) }, now())
+		l := events
+		if ref := c.Query("directory"); err == nil && ref != "" {
+			if dirLog == nil {
+				err = fieldErr("directory", "directories are not enabled")
+			} else if l, err = dirLog(c.Request.Context(), ref); errors.Is(err, directory.ErrNotFound) {
+				err = fieldErr("directory", "no directory %q", ref)
+			}
+		}
 		if err == nil {
 			var page audit.Page
-			page, err = events.Query(c.Request.Context(), q)
+			page, err = l.Query(c.Request.Context(), q)
 			if err == nil {
 				writePage(c, page)
 				return

@@ -31,6 +31,8 @@ const maxBody = 64 << 10
 //	GET, DELETE             /clients/{id}/tokens/{tokenId}   (DELETE revokes)
 //	POST                    /clients/{id}/tokens/{tokenId}/revoke
 //	POST                    /clients/{id}/rotate-secret   (client_credentials)
+//	GET, POST               /directories                  (see MountDirectories)
+//	GET, PATCH, DELETE      /directories/{id}
 //
 // {id} is a client id or name. Every route requires the admin credential;
 // with none configured every request gets 401.
@@ -48,6 +50,7 @@ func Mount(g *gin.RouterGroup, svc *Service, cred Credential, log *slog.Logger) 
 	g.DELETE("/clients/:id/tokens/:tokenId", h.revokeToken)
 	g.POST("/clients/:id/tokens/:tokenId/revoke", h.revokeToken)
 	g.POST("/clients/:id/rotate-secret", h.rotateSecret)
+	MountDirectories(g, svc, h)
 }
 
 // AuthFailedKey marks a request whose admin credential was wrong, so a
@@ -91,6 +94,9 @@ type errorBody struct {
 func (h handlers) fail(c *gin.Context, err error) {
 	var fe *FieldError
 	var be *bodyerr.Error
+	if failDirectory(c, err) {
+		return
+	}
 	switch {
 	case errors.As(err, &fe):
 		c.JSON(http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})

@@ -23,6 +23,8 @@ type ClientJSON struct {
 	JWKSURL  string `json:"jwks_url,omitempty"`
 	// RateLimit is the client's own SCIM request rate (absent: the default).
 	RateLimit *RateLimitJSON `json:"rate_limit,omitempty"`
+	// Directory is the id of the directory the client provisions into.
+	Directory string `json:"directory"`
 }
 
 // ToClientJSON converts a stored client.
@@ -30,7 +32,7 @@ func ToClientJSON(c tokenstore.Client) ClientJSON {
 	return ClientJSON{ID: c.ID, Name: c.Name, Provider: c.Provider, Method: c.Method, Enabled: c.Enabled,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, JWKSURL: c.JWKSURL,
-		RateLimit: ToRateLimitJSON(c.RateLimit)}
+		RateLimit: ToRateLimitJSON(c.RateLimit), Directory: c.Directory()}
 
 }
 

@@ -52,6 +52,10 @@ type Service struct {
 
 	// secretCost is the bcrypt cost of client secrets (0: default).
 	secretCost int
+
+	// dirs manages directories (nil: only the default one; see
+	// SetDirectories).
+	dirs *directories
 }
 
 // NewService returns a Service; now is the clock (time.Now in production).
@@ -71,6 +75,9 @@ type ClientSpec struct {
 	IdPJWTSpec
 	// ClientCredentialsSpec: the settings of method client_credentials.
 	ClientCredentialsSpec
+	// Directory names the directory the client provisions into (id or
+	// name; empty: the default directory). It cannot change later.
+	Directory string `json:"directory"`
 }
 
 // ClientPatch changes the fields that are set.
@@ -194,6 +201,11 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (tokenstore
 		return tokenstore.Client{}, err
 	}
 	spec.ClientCredentialsSpec.apply(&c)
+	dir, err := s.clientDirectory(ctx, spec.Directory)
+	if err != nil {
+		return tokenstore.Client{}, err
+	}
+	c.DirectoryID = dir
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return tokenstore.Client{}, err
 	}

@@ -5,7 +5,8 @@
 // other events are appended with Log.Append.
 //
 // The stream lives at <prefix>{scim}:audit, in the same Redis Cluster slot
-// as the SCIM data. Retention is by length (approximate MAXLEN on every
+// as the SCIM data of the default directory; every other directory has its
+// own stream, <prefix>{d:<id>}:audit, in its own slot (TaggedKey). Retention is by length (approximate MAXLEN on every
 // append) and by age (Log.Trim, run periodically by the gateway).
 package audit
 
@@ -39,6 +40,9 @@ const (
 	TokenRevoked                 = "TOKEN_REVOKED"
 	SecretRotated                = "SECRET_ROTATED"
 	KeyRotated                   = "KEY_ROTATED"
+	DirectoryCreated             = "DIRECTORY_CREATED"
+	DirectoryUpdated             = "DIRECTORY_UPDATED"
+	DirectoryDeleted             = "DIRECTORY_DELETED"
 	AuthFailed                   = "AUTH_FAILED"
 	OutcomeSuccess               = "success"
 	OutcomeFailure               = "failure"
@@ -103,7 +107,19 @@ func NewLog(c redis.UniversalClient, prefix string, maxLen int64) *Log {
 }
 
 // Key returns the stream key for prefix.
-func Key(prefix string) string { return prefix + "{scim}:audit" }
+func Key(prefix string) string { return TaggedKey(prefix, "scim") }
+
+// TaggedKey returns the audit stream of the directory whose keys carry the
+// hash tag {tag} ("scim" for the default directory, "d:<id>" for others):
+// a SCIM write appends to its own directory's stream, in its slot.
+func TaggedKey(prefix, tag string) string { return prefix + "{" + tag + "}:audit" }
+
+// ForTag returns the log of the directory whose keys carry the hash tag
+// {tag}, on the same client with the same length bound ("scim" is the
+// default directory's, the stream NewLog opens).
+func (l *Log) ForTag(prefix, tag string) *Log {
+	return &Log{c: l.c, key: TaggedKey(prefix, tag), maxLen: l.maxLen}
+}
 
 // MaxLen is the approximate length the stream is trimmed to.
 func (l *Log) MaxLen() int64 { return l.maxLen }

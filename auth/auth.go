@@ -41,6 +41,10 @@ type Principal struct {
 	Scopes     []string
 	// CredentialID identifies the credential used: a token id or a JWT's jti.
 	CredentialID string
+	// DirectoryID is the directory the client provisions into; its SCIM
+	// requests read and write that directory only ("" means the default
+	// directory, tokenstore.DefaultDirectory).
+	DirectoryID string
 }
 
 // Request is what an Authenticator sees of an HTTP request.

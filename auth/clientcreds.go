@@ -112,6 +112,7 @@ func (a *ClientCredentials) Authenticate(ctx context.Context, req Request) (*Pri
 	}
 	p := &Principal{
 		ClientID:     c.ID,
+		DirectoryID:  c.Directory(),
 		ClientName:   c.Name,
 		Method:       MethodClientCredentials,
 		Scopes:       cl.Scopes,

@@ -391,6 +391,7 @@ func (a *IdPJWT) admit(c tokenstore.Client, v verifiedToken, key string, now tim
 	}
 	return &Principal{
 		ClientID:     c.ID,
+		DirectoryID:  c.Directory(),
 		ClientName:   c.Name,
 		Method:       MethodIdPJWT,
 		Scopes:       slices.Clone(v.scopes),

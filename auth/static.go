@@ -47,6 +47,7 @@ func (s *StaticTokens) Authenticate(ctx context.Context, req Request) (*Principa
 	}
 	p := &Principal{
 		ClientID:     client.ID,
+		DirectoryID:  client.Directory(),
 		ClientName:   client.Name,
 		Method:       MethodStaticToken,
 		Scopes:       tok.Scopes,

@@ -117,7 +117,7 @@ func newFixture(t testing.TB, r *redistest.Redis, o fixtureOpts) *fixture {
 	engine.Use(server.RequestID())
 	os.Mount(engine)
 	mw := auth.Middleware(auth.Chain{f.static, f.authn}, log, nil)
-	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{})
+	h := scimapi.New(schema.NewRegistry(), scimapi.Single(store.NewRedis(r.Client, r.Prefix)), scimapi.Options{})
 	h.Register(engine.Group("/scim/v2", mw))
 	srv.Config.Handler = engine
 	srv.Start()

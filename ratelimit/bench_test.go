@@ -36,7 +36,7 @@ func BenchmarkLimiterOnOff(b *testing.B) {
 		c.Request = c.Request.WithContext(auth.WithPrincipal(c.Request.Context(), p))
 		c.Next()
 	}
-	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{})
+	h := scimapi.New(schema.NewRegistry(), scimapi.Single(store.NewRedis(r.Client, r.Prefix)), scimapi.Options{})
 	off := gin.New()
 	h.Register(off.Group("/scim/v2", principal))
 	l := newLimiter(b, r, ratelimit.ClientOptions{Rate: 1_000_000, Burst: 1_000_000})

@@ -32,7 +32,7 @@ func TestBulkChargesPerOperation(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	e := &env{t: t, engine: gin.New(), compat: map[string]int{}, token: auth.ScopeSCIM, redis: r}
 	e.engine.Use(server.RequestID())
-	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{
+	h := scimapi.New(schema.NewRegistry(), scimapi.Single(store.NewRedis(r.Client, r.Prefix)), scimapi.Options{
 		MaxBodyBytes: 64 << 10, ChargeExtra: lim.Charge, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	h.Register(e.engine.Group("/scim/v2", auth.Middleware(testAuth{}, slog.New(slog.DiscardHandler), nil), lim.Middleware()))

@@ -6,6 +6,8 @@
 package scimapi
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 	"github.com/scimgate/scimgate/server"
+	"github.com/scimgate/scimgate/tokenstore"
 )
 
 // Media types.
@@ -79,16 +82,74 @@ type Options struct {
 	Log        *slog.Logger
 }
 
-// Handler serves SCIM over a store.
+// Handler serves SCIM over the stores of the directories.
 type Handler struct {
-	reg     *schema.Registry
-	store   store.Store
-	opts    Options
-	filters filterCache
+	reg      *schema.Registry
+	backends Backends
+	opts     Options
+	filters  filterCache
 }
 
-// New returns a Handler.
-func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
+// Backends resolves a directory to the store holding its resources. Every
+// SCIM request runs on the store of its principal's directory
+// (auth.Principal.DirectoryID) and nothing else: ids, filters, bulkIds and
+// member $refs are all resolved in that store, so no request can reach
+// another directory. directory.Backends is the production resolver.
+type Backends interface {
+	// For returns directory id's store ("" is the default directory), an
+	// error wrapping store.ErrNoDirectory when the directory does not
+	// exist or is being deleted, or the storage error.
+	For(ctx context.Context, directoryID string) (store.Store, error)
+}
+
+// Single serves the default directory from st and refuses every other
+// directory: for tests and tools that know one store.
+func Single(st store.Store) Backends { return single{st} }
+
+type single struct{ st store.Store }
+
+func (s single) For(_ context.Context, id string) (store.Store, error) {
+	if id != "" && id != tokenstore.DefaultDirectory {
+		return nil, fmt.Errorf("directory %s: %w", id, store.ErrNoDirectory)
+	}
+	return s.st, nil
+}
+
+// storeKey carries the request's directory store in its context.
+type storeKey struct{}
+
+// withDirectory is the middleware of every SCIM route (after
+// authentication): it resolves the principal's directory and puts its
+// store in the request context. /Bulk operations pass through it again on
+// the internal engine with the same principal.
+func (h *Handler) withDirectory(c *gin.Context) {
+	dir := ""
+	if p, ok := auth.FromContext(c.Request.Context()); ok {
+		dir = p.DirectoryID
+	}
+	st, err := h.backends.For(c.Request.Context(), dir)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), storeKey{}, st))
+	c.Next()
+}
+
+// store returns the request's directory store, set by withDirectory. A
+// route without that middleware is a bug: it panics rather than guess a
+// directory.
+func (h *Handler) store(ctx context.Context) store.Store {
+	st, ok := ctx.Value(storeKey{}).(store.Store)
+	if !ok {
+		panic("scimapi: no directory store in the request context")
+	}
+	return st
+}
+
+// New returns a Handler serving each request from its directory's store
+// in b (Single(st) for one store).
+func New(reg *schema.Registry, b Backends, opts Options) *Handler {
 	if opts.MaxResults <= 0 {
 		opts.MaxResults = 1000
 	}
@@ -114,7 +175,7 @@ func New(reg *schema.Registry, st store.Store, opts Options) *Handler {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	opts.Limits = opts.Limits.WithDefaults()
-	return &Handler{reg: reg, store: st, opts: opts, filters: filterCache{limits: opts.Limits.Filter}}
+	return &Handler{reg: reg, backends: b, opts: opts, filters: filterCache{limits: opts.Limits.Filter}}
 }
 
 // Register mounts the SCIM routes on g, whose path prefix (e.g. "/scim/v2")
@@ -129,10 +190,11 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	internal.ContextWithFallback = true
 	internal.Use(server.RequestID())
 	h.routes(internal.Group(prefix), prefix)
-	g.POST("/Bulk", auth.Require(auth.Operation{}), func(c *gin.Context) { h.bulk(c, internal, prefix) })
+	g.POST("/Bulk", h.withDirectory, auth.Require(auth.Operation{}), func(c *gin.Context) { h.bulk(c, internal, prefix) })
 }
 
 func (h *Handler) routes(g *gin.RouterGroup, prefix string) {
+	g = g.Group("", h.withDirectory)
 	read := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res}) }
 	write := func(res string) gin.HandlerFunc { return auth.Require(auth.Operation{Resource: res, Write: true}) }
 	with := func(hf func(*gin.Context, *request)) gin.HandlerFunc {

@@ -77,7 +77,12 @@ func toSCIMError(err error) error {
 	var ime *store.InvalidMemberError
 	var nte *store.NoTargetError
 	var mbe *http.MaxBytesError
+	var qe *store.QuotaError
 	switch {
+	case errors.Is(err, store.ErrNoDirectory):
+		return scimerr.New(http.StatusForbidden, "", "the client's directory does not exist or is being deleted")
+	case errors.As(err, &qe):
+		return scimerr.New(http.StatusForbidden, "", "the directory holds its maximum of %d users; delete users or raise the directory's max_users", qe.Max)
 	case errors.Is(err, store.ErrNotFound):
 		return scimerr.NotFound("resource not found")
 	case errors.Is(err, store.ErrVersionMismatch):

@@ -312,7 +312,7 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 		if attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...); ok {
 			var ids []string
 			for _, v := range values {
-				found, err := h.store.Lookup(ctx, rt.Name, attr, v)
+				found, err := h.store(ctx).Lookup(ctx, rt.Name, attr, v)
 				if err != nil {
 					return err
 				}
@@ -324,7 +324,7 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 				return err
 			}
 			ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups}
-			rs, err := h.store.GetMany(ctx, rt.Name, ids, ro)
+			rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, ro)
 			if err != nil {
 				return err
 			}
@@ -334,14 +334,14 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 	}
 	// A scan examines the whole collection: refuse before reading any of
 	// it when that is over the budget.
-	n, err := h.store.Count(ctx, rt.Name)
+	n, err := h.store(ctx).Count(ctx, rt.Name)
 	if err != nil {
 		return err
 	}
 	if err := bud.reserve(int(n)); err != nil {
 		return err
 	}
-	return h.store.Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
+	return h.store(ctx).Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
 		if err := bud.charge(len(rs)); err != nil {
 			return false, err
 		}
@@ -360,7 +360,7 @@ func (h *Handler) fetchSorted(ctx context.Context, entries []sortEntry, p projec
 	}
 	found := map[string]*store.Resource{}
 	for rt, ids := range byType {
-		rs, err := h.store.GetMany(ctx, rt.Name, ids, p.readOptions(rt))
+		rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, p.readOptions(rt))
 		if err != nil {
 			return nil, err
 		}
@@ -380,7 +380,7 @@ func (h *Handler) fetchSorted(ctx context.Context, entries []sortEntry, p projec
 // unfilteredPage pages through all resources of rt straight off the id
 // index: one ZRANGEBYLEX and one read, whatever the collection size.
 func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, lp listParams, after string) (page, error) {
-	total, err := h.store.Count(ctx, rt.Name)
+	total, err := h.store(ctx).Count(ctx, rt.Name)
 	if err != nil {
 		return page{}, err
 	}
@@ -390,9 +390,9 @@ func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, l
 	}
 	var ids []string
 	if lp.cursor != nil {
-		ids, err = h.store.IDs(ctx, rt.Name, after, 0, lp.count+1)
+		ids, err = h.store(ctx).IDs(ctx, rt.Name, after, 0, lp.count+1)
 	} else {
-		ids, err = h.store.IDs(ctx, rt.Name, "", lp.startIndex-1, lp.count)
+		ids, err = h.store(ctx).IDs(ctx, rt.Name, "", lp.startIndex-1, lp.count)
 	}
 	if err != nil {
 		return page{}, err
@@ -401,7 +401,7 @@ func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, l
 		ids = ids[:lp.count]
 		pg.next = encodeCursor(ids[len(ids)-1])
 	}
-	rs, err := h.store.GetMany(ctx, rt.Name, ids, lp.proj.readOptions(rt))
+	rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, lp.proj.readOptions(rt))
 	for _, r := range rs {
 		pg.hits = append(pg.hits, hit{rt: rt, res: r})
 	}
@@ -424,7 +424,7 @@ func (h *Handler) reload(ctx context.Context, kept []hit, p projection) ([]hit, 
 	}
 	fresh := map[string]*store.Resource{}
 	for rt, ids := range byType {
-		rs, err := h.store.GetMany(ctx, rt.Name, ids, p.readOptions(rt))
+		rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, p.readOptions(rt))
 		if err != nil {
 			return nil, err
 		}

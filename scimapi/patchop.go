@@ -114,12 +114,12 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 			if mc != nil && mc.Replace && h.groupMapped(cur.Attrs) {
 				if full && cur.Members != nil {
 					prior = cur.Members
-				} else if withMembers, err := h.store.Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true}); err == nil {
+				} else if withMembers, err := h.store(ctx).Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true}); err == nil {
 					prior = withMembers.Members
 				}
 			}
 			j := h.journal(c, rt, kindUpdate, cur.Attrs, attrsOr(attrs, cur.Attrs), touched)
-			r, _, err = h.store.Update(ctx, rt.Name, cur.ID, cond, attrs, mc, j)
+			r, _, err = h.store(ctx).Update(ctx, rt.Name, cur.ID, cond, attrs, mc, j)
 			if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
 				backoff(ctx, attempt)
 				continue
@@ -130,7 +130,7 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 			}
 			h.rolesAfterWrite(ctx, r, cur.Attrs, attrsOr(attrs, cur.Attrs), mc, prior, j.AuditID)
 			if r.Type == store.TypeUser && h.rolesEnabled() {
-				if fresh, err := h.store.Get(ctx, rt.Name, r.ID, store.ReadOptions{Groups: true}); err == nil {
+				if fresh, err := h.store(ctx).Get(ctx, rt.Name, r.ID, store.ReadOptions{Groups: true}); err == nil {
 					r = fresh
 				}
 			}
@@ -144,7 +144,7 @@ func (h *Handler) patch(c *gin.Context, req *request, rt *schema.ResourceType) {
 			return
 		}
 		if rt.Name == store.TypeGroup && p.wants(rt, "members") && r.Members == nil {
-			if r, err = h.store.Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true}); err != nil {
+			if r, err = h.store(ctx).Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true}); err != nil {
 				writeError(c, h.opts.Log, err)
 				return
 			}

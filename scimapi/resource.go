@@ -171,7 +171,7 @@ func (h *Handler) readResource(c *gin.Context, rt *schema.ResourceType) (map[str
 // current reads the resource a write targets and checks If-Match against
 // it, returning the version the write must find (0 without If-Match).
 func (h *Handler) current(c *gin.Context, rt *schema.ResourceType, ro store.ReadOptions) (*store.Resource, int64, error) {
-	cur, err := h.store.Get(c.Request.Context(), rt.Name, c.Param("id"), ro)
+	cur, err := h.store(c.Request.Context()).Get(c.Request.Context(), rt.Name, c.Param("id"), ro)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -190,14 +190,14 @@ func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) 
 		created = append(created, "members")
 	}
 	j := h.journal(c, rt, kindCreate, nil, attrs, created)
-	r, err := h.store.Create(c.Request.Context(), rt.Name, attrs, members, j)
+	r, err := h.store(c.Request.Context()).Create(c.Request.Context(), rt.Name, attrs, members, j)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}
 	h.rolesAfterWrite(c.Request.Context(), r, nil, attrs, &store.MemberChange{Add: members}, nil, j.AuditID)
 	if r.Type == store.TypeUser && h.rolesEnabled() {
-		if fresh, err := h.store.Get(c.Request.Context(), rt.Name, r.ID, projectionOf(c).readOptions(rt)); err == nil {
+		if fresh, err := h.store(c.Request.Context()).Get(c.Request.Context(), rt.Name, r.ID, projectionOf(c).readOptions(rt)); err == nil {
 			r = fresh
 		}
 	}
@@ -206,7 +206,7 @@ func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) 
 
 func (h *Handler) get(c *gin.Context, req *request, rt *schema.ResourceType) {
 	p := projectionOf(c)
-	r, err := h.store.Get(c.Request.Context(), rt.Name, c.Param("id"), p.readOptions(rt))
+	r, err := h.store(c.Request.Context()).Get(c.Request.Context(), rt.Name, c.Param("id"), p.readOptions(rt))
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
@@ -254,7 +254,7 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 			}
 		}
 		j := h.journal(c, rt, kindUpdate, cur.Attrs, attrs, changedAttrs(cur.Attrs, attrs))
-		r, _, err := h.store.Update(ctx, rt.Name, cur.ID, cond, attrs, mc, j)
+		r, _, err := h.store(ctx).Update(ctx, rt.Name, cur.ID, cond, attrs, mc, j)
 		if errors.Is(err, store.ErrVersionMismatch) && version == 0 && attempt < maxWriteAttempts {
 			backoff(ctx, attempt)
 			continue
@@ -266,7 +266,7 @@ func (h *Handler) replace(c *gin.Context, req *request, rt *schema.ResourceType)
 		h.rolesAfterWrite(ctx, r, cur.Attrs, attrs, mc, nil, j.AuditID)
 		p := projectionOf(c)
 		if (r.Type == store.TypeUser && h.rolesEnabled()) || (r.Type == store.TypeGroup && p.wants(rt, "members")) {
-			if fresh, err := h.store.Get(ctx, rt.Name, r.ID, p.readOptions(rt)); err == nil {
+			if fresh, err := h.store(ctx).Get(ctx, rt.Name, r.ID, p.readOptions(rt)); err == nil {
 				r = fresh
 			}
 		}
@@ -308,7 +308,7 @@ func (h *Handler) delete(c *gin.Context, _ *request, rt *schema.ResourceType) {
 	}
 	var prior []store.Member
 	if rt.Name == store.TypeGroup && h.groupMapped(cur.Attrs) {
-		full, err := h.store.Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true})
+		full, err := h.store(ctx).Get(ctx, rt.Name, cur.ID, store.ReadOptions{Members: true})
 		if err != nil {
 			writeError(c, h.opts.Log, err)
 			return
@@ -316,7 +316,7 @@ func (h *Handler) delete(c *gin.Context, _ *request, rt *schema.ResourceType) {
 		prior = full.Members
 	}
 	j := h.journal(c, rt, kindDelete, cur.Attrs, nil, nil)
-	if err := h.store.Delete(ctx, rt.Name, cur.ID, version, j); err != nil {
+	if err := h.store(ctx).Delete(ctx, rt.Name, cur.ID, version, j); err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}

@@ -39,7 +39,7 @@ func (h *Handler) syncRoles(ctx context.Context, userIDs []string, auditID strin
 	}
 	userIDs = slices.Compact(slices.Sorted(slices.Values(userIDs)))
 	for start := 0; start < len(userIDs); start += roleBatch {
-		users, err := h.store.GetMany(ctx, store.TypeUser, userIDs[start:min(start+roleBatch, len(userIDs))], store.ReadOptions{Groups: true})
+		users, err := h.store(ctx).GetMany(ctx, store.TypeUser, userIDs[start:min(start+roleBatch, len(userIDs))], store.ReadOptions{Groups: true})
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (h *Handler) syncRoles(ctx context.Context, userIDs []string, auditID strin
 				gids = append(gids, g.Value)
 			}
 		}
-		groups, err := h.store.GetMany(ctx, store.TypeGroup, slices.Compact(slices.Sorted(slices.Values(gids))), store.ReadOptions{})
+		groups, err := h.store(ctx).GetMany(ctx, store.TypeGroup, slices.Compact(slices.Sorted(slices.Values(gids))), store.ReadOptions{})
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (h *Handler) syncRoles(ctx context.Context, userIDs []string, auditID strin
 			}
 			want[u.ID] = h.opts.Roles.Effective(gs, u.Attrs["roles"])
 		}
-		if _, err := h.store.SetRoles(ctx, want, auditID, h.opts.AuditMaxLen); err != nil {
+		if _, err := h.store(ctx).SetRoles(ctx, want, auditID, h.opts.AuditMaxLen); err != nil {
 			return err
 		}
 	}
@@ -122,7 +122,7 @@ func (h *Handler) rolesAfterWrite(ctx context.Context, r *store.Resource, before
 		case (was || is) && groupOf(before) != groupOf(after):
 			ids = memberIDs(mc, prior, r.Members)
 			if r.Members == nil && after != nil {
-				if full, err := h.store.Get(ctx, store.TypeGroup, r.ID, store.ReadOptions{Members: true}); err == nil {
+				if full, err := h.store(ctx).Get(ctx, store.TypeGroup, r.ID, store.ReadOptions{Members: true}); err == nil {
 					ids = append(ids, memberIDs(nil, full.Members)...)
 				}
 			}

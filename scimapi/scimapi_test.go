@@ -59,7 +59,7 @@ func newEnvWith(t *testing.T, r *redistest.Redis, configure func(*scimapi.Option
 	if opts.Roles.Enabled() {
 		reg.AddUserExtension(schema.RoleExtension(), false)
 	}
-	h := scimapi.New(reg, store.NewRedis(r.Client, r.Prefix), opts)
+	h := scimapi.New(reg, scimapi.Single(store.NewRedis(r.Client, r.Prefix)), opts)
 	mw := auth.Middleware(testAuth{}, slog.New(slog.DiscardHandler), nil)
 	h.Register(e.engine.Group("/scim/v2", mw))
 	h.Register(e.engine.Group("/scim_v2", mw))

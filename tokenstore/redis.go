@@ -100,7 +100,7 @@ func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 		return fmt.Errorf("encode client: %w", err)
 	}
 	res, err := createClientScript.Run(ctx, r.rdb, []string{r.namesKey(), r.clientKey(c.ID)},
-		r.base, nameKey(c.Name), c.ID, data, boolFlag(c.Enabled), idpField(c), idpIssuer(c)).Text()
+		r.base, nameKey(c.Name), c.ID, data, boolFlag(c.Enabled), idpField(c), idpIssuer(c), c.DirectoryID).Text()
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
 	}
@@ -111,6 +111,8 @@ func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 		return fmt.Errorf("client name %q: %w", c.Name, ErrAlreadyExists)
 	case "subject_taken":
 		return fmt.Errorf("issuer %q subject %q: %w", c.Issuer, c.Subject, ErrSubjectTaken)
+	case "no_directory":
+		return fmt.Errorf("directory %s: %w", c.DirectoryID, ErrNoDirectory)
 	default:
 		return fmt.Errorf("client id %s: %w", c.ID, ErrAlreadyExists)
 	}
@@ -197,6 +199,7 @@ func (r *Redis) UpdateClient(ctx context.Context, id string, update func(Client)
 			return Client{}, err
 		}
 		c.ID = old.ID
+		c.DirectoryID = old.DirectoryID // a client never changes directory
 		if c.Name == "" {
 			return Client{}, errors.New("tokenstore: client name is required")
 		}

@@ -8,8 +8,13 @@ import "github.com/redis/go-redis/v9"
 
 // createClientScript: KEYS[1] client-names, KEYS[2] client:<id>.
 // ARGV: base, lower name, id, data, enabled, idp-subjects field (empty
-// unless idp_jwt), issuer.
+// unless idp_jwt), issuer, directory id. A directory other than the
+// default must have a record (DirectoryKey) that is not being deleted.
 var createClientScript = redis.NewScript(idpIndexLua + `
+if ARGV[8] ~= '' and ARGV[8] ~= 'default' then
+  local d = redis.call('HMGET', ARGV[1] .. 'dir:' .. ARGV[8], 'data', 'deleting')
+  if not d[1] or d[2] then return 'no_directory' end
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'id_taken' end
 if ARGV[6] ~= '' and redis.call('HEXISTS', ARGV[1] .. 'idp-subjects', ARGV[6]) == 1 then return 'subject_taken' end
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 0 then return 'name_taken' end

@@ -23,6 +23,9 @@
 //	<prefix>{auth}:token-id:<id>             STRING hash of the token with that id
 //	<prefix>{auth}:idp-subjects              HASH  issuer "\n" subject -> id of the idp_jwt client
 //	<prefix>{auth}:idp-issuers               HASH  issuer -> number of idp_jwt clients trusting it
+//	<prefix>{auth}:dir:<id>                  HASH  a directory's record (package directory);
+//	                                               CreateClient checks it atomically
+//	<prefix>{auth}:dir-names                 HASH  lower-cased directory name -> id
 //
 // An idp_jwt client's hash also holds idp (its idp-subjects field) and iss,
 // so deleting or updating the client finds its index entries.
@@ -67,6 +70,18 @@ var (
 	ErrSubjectTaken = fmt.Errorf("tokenstore: issuer and subject already belong to another client: %w", ErrAlreadyExists)
 )
 
+// ErrNoDirectory refuses a client whose directory does not exist or is
+// being deleted.
+var ErrNoDirectory = fmt.Errorf("tokenstore: directory does not exist: %w", ErrNotFound)
+
+// DefaultDirectory is the id (and name) of the built-in directory, the one
+// of every client created before directories existed.
+const DefaultDirectory = "default"
+
+// DirectoryKey returns the key of directory id's record under prefix. It is
+// in the {auth} slot, so CreateClient checks the directory atomically.
+func DirectoryKey(prefix, id string) string { return prefix + "{auth}:dir:" + id }
+
 // Client is a SCIM client: one identity provider that provisions into us.
 //
 // The record is stored as JSON, so the per-client settings later issues add
@@ -105,6 +120,20 @@ type Client struct {
 	// AllowedScopes are the scopes the client may request at the token
 	// endpoint (scim_v2 when empty).
 	AllowedScopes []string `json:"allowed_scopes,omitempty"`
+
+	// DirectoryID is the directory the client provisions into, fixed at
+	// creation; "" (records written before directories) means the default
+	// directory. Read it with Directory.
+	DirectoryID string `json:"directory_id,omitempty"`
+}
+
+// Directory returns the id of the client's directory (DefaultDirectory
+// for a record without one).
+func (c Client) Directory() string {
+	if c.DirectoryID == "" {
+		return DefaultDirectory
+	}
+	return c.DirectoryID
 }
 
 // Token is a static system token's record. It never holds the token or

@@ -66,7 +66,7 @@ func newGateway(t *testing.T, r *redistest.Redis) *gateway {
 
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
-	h := scimapi.New(schema.NewRegistry(), store.NewRedis(r.Client, r.Prefix), scimapi.Options{})
+	h := scimapi.New(schema.NewRegistry(), scimapi.Single(store.NewRedis(r.Client, r.Prefix)), scimapi.Options{})
 	h.Register(engine.Group("/scim/v2", auth.Middleware(scimAuth{}, slog.New(slog.DiscardHandler), nil)))
 	g.scim = httptest.NewServer(engine)
 	t.Cleanup(g.scim.Close)

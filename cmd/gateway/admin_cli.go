@@ -97,6 +97,12 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 	svc := adminapi.NewService(store, auth.NewTokenHasher(cfg.Tokens.Pepper), time.Now)
 	events := audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen)
 	svc.SetAudit(events, slog.New(slog.NewTextHandler(cio.stderr, nil)))
+	dirs, _, err := openDirectories(conn, cfg)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	svc.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, nil)
 	return &adminSession{svc: svc, conn: conn, cio: cio, jsonO: jsonOut, events: events}, nil
 }
 
@@ -104,7 +110,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 var flagOf = map[string]string{
 	"name": "--name", "provider": "--provider", "method": "--auth", "enabled": "--enabled",
 	"scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
-	"rate_limit": "--rate-limit", "burst": "--burst",
+	"rate_limit": "--rate-limit", "burst": "--burst", "directory": "--directory", "max_users": "--max-users",
 	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
 }
 

@@ -15,9 +15,11 @@ import (
 
 const auditUsage = `usage:
   gateway audit query [--since T] [--until T] [--action A] [--client ID] [--target ID|NAME]
-                      [--limit N] [--cursor C] [-o table|json|ndjson]
+                      [--limit N] [--cursor C] [--directory NAME|ID] [-o table|json|ndjson]
   gateway audit tail [-n N] [-f] [--action A] [--client ID] [--target ID|NAME]
 T is an RFC 3339 time, a date (2006-01-02) or a duration before now (24h, 7d).
+query --directory reads that directory's SCIM writes (default: the default
+directory's trail, which also holds admin and credential events).
 tail prints the newest N events as NDJSON (one JSON event per line); with -f it
 keeps printing new events until interrupted (for SIEM ingestion).
 every command also takes --config FILE`
@@ -43,6 +45,7 @@ func auditQuery(ctx context.Context, args []string, cio cliIO) error {
 		params[name] = fs.String(name, "", "filter: "+name)
 	}
 	out := fs.String("o", "table", "output format: table, json or ndjson")
+	dir := fs.String("directory", "", "read this directory's SCIM writes (NAME or ID; default: the default directory)")
 	if err := noPositional(fs, args, "audit query"); err != nil {
 		return err
 	}
@@ -61,7 +64,13 @@ func auditQuery(ctx context.Context, args []string, cio cliIO) error {
 		return err
 	}
 	defer s.close()
-	page, err := s.events.Query(ctx, q)
+	events := s.events
+	if *dir != "" {
+		if events, err = s.svc.DirectoryAudit(ctx, *dir); err != nil {
+			return directoryErr(err)
+		}
+	}
+	page, err := events.Query(ctx, q)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 const clientUsage = `usage:
-  gateway client create --name NAME [--auth static_token|client_credentials|idp_jwt] [--provider NAME]
+  gateway client create --name NAME [--auth static_token|client_credentials|idp_jwt] [--provider NAME] [--directory NAME|ID]
         (idp_jwt: --issuer URL --subject SUB --audience AUD [--jwks-url URL])
   gateway client list [-o json]
   gateway client show NAME|ID [-o json]
@@ -54,6 +54,7 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 	fs.StringVar(&idp.Audience, "audience", "", "idp_jwt: a value the tokens' aud must include (scimgate's client id at the IdP)")
 	fs.StringVar(&idp.JWKSURL, "jwks-url", "", "idp_jwt: JWKS URL (default: from the issuer's OIDC discovery document)")
 	ccScopes := fs.String("scopes", "", "client_credentials: comma-separated scopes the client may request (default scim_v2)")
+	dir := fs.String("directory", "", "directory the client provisions into, NAME or ID (default: default)")
 	if err := noPositional(fs, args, "client create"); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func clientCreate(ctx context.Context, args []string, cio cliIO) error {
 	}
 	defer s.close()
 	c, secret, err := s.svc.CreateClientWithSecret(ctx, adminapi.ClientSpec{Name: *name, Method: *method, Provider: *provider,
-		IdPJWTSpec: idp, ClientCredentialsSpec: adminapi.ClientCredentialsSpec{Scopes: splitList(*ccScopes)}})
+		IdPJWTSpec: idp, ClientCredentialsSpec: adminapi.ClientCredentialsSpec{Scopes: splitList(*ccScopes)}, Directory: *dir})
 	if err != nil {
 		return cliErr(err)
 	}

@@ -85,6 +85,7 @@ type cliIO struct {
 // subcommands holds the administration commands, each in its own file.
 var subcommands = map[string]func(context.Context, []string, cliIO) error{
 	"client":      cmdClient,
+	"directory":   cmdDirectory,
 	"token":       cmdToken,
 	"audit":       cmdAudit,
 	"report":      cmdReport,
@@ -102,6 +103,7 @@ Usage:
   gateway config keys                              list every configuration key
   gateway roles preview --config NEW.yaml          dry run: users whose role a mapping change would change
   gateway client create|list|show|update|delete    SCIM clients (on the configured Redis)
+  gateway directory create|list|show|update|delete directories: isolated Users and Groups per customer
   gateway token create|list|revoke                 static system tokens (opst-)
   gateway audit query|tail [-f]                    the audit trail (table, JSON, NDJSON for SIEMs)
   gateway report credentials [-o table|json|csv]   every client and credential with scopes, use and flags

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/ratelimit"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/scimapi"
@@ -30,7 +31,7 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 // operation), all under the overall request deadline scim.request_timeout.
 // onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
-func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, conn *redisconn.Conn, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
+func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
 	mapper, err := cfg.Roles.Mapper()
 	if err != nil {
 		return usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
@@ -41,7 +42,7 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 	} else {
 		mapper = nil
 	}
-	h := scimapi.New(reg, newResourceStore(conn, cfg), scimapi.Options{
+	h := scimapi.New(reg, backends, scimapi.Options{
 		PublicURL:    cfg.PublicURL,
 		MaxBodyBytes: cfg.SCIM.MaxBodyBytes,
 		MaxResults:   cfg.SCIM.MaxResults,
@@ -82,24 +83,36 @@ func scimLimits(l config.SCIMLimits) scimapi.Limits {
 	}
 }
 
-// newResourceStore opens the SCIM resource store in the configured delete mode.
-func newResourceStore(conn *redisconn.Conn, cfg config.Config) *store.Redis {
-	st := store.NewRedis(conn.Client, cfg.Redis.Prefix)
+// newDirectoryStore opens directory id's SCIM resource store in the
+// configured delete mode.
+func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *store.Redis {
+	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id))
 	if cfg.SCIM.DeleteMode == "soft" {
 		st.SoftDelete()
 	}
 	return st
 }
 
-// startSoftDeletePurge runs the job that removes soft-deleted resources
-// once scim.soft_delete_retention has passed, every minute until ctx ends
+// openDirectories returns the directory registry and the resolver giving
+// each SCIM request its directory's store.
+func openDirectories(conn *redisconn.Conn, cfg config.Config) (*directory.Registry, *directory.Backends, error) {
+	reg, err := directory.NewRegistry(conn.Client, cfg.Redis.Prefix)
+	if err != nil {
+		return nil, nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
+	}
+	return reg, directory.NewBackends(reg, func(d directory.Directory) store.Store {
+		return newDirectoryStore(conn, cfg, d.ID)
+	}, 0), nil
+}
+
+// startSoftDeletePurge runs the job that removes soft-deleted resources of
+// every directory in dirs once scim.soft_delete_retention has passed, every minute until ctx ends
 // (many replicas may run it: each purge is one atomic script). It returns a
 // function that stops the job and waits for it.
-func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, cfg config.Config, log *slog.Logger) func() {
+func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *directory.Registry, cfg config.Config, log *slog.Logger) func() {
 	if cfg.SCIM.DeleteMode != "soft" {
 		return func() {}
 	}
-	st := newResourceStore(conn, cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -107,11 +120,23 @@ func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, cfg config.
 		tick := time.NewTicker(time.Minute)
 		defer tick.Stop()
 		for {
-			n, err := st.PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
-			if err != nil && ctx.Err() == nil {
-				log.Warn("soft-delete purge failed", "err", err.Error())
-			} else if n > 0 {
-				log.Info("purged soft-deleted resources", "count", n)
+			// Every directory's store, each purge one atomic script in its slot.
+			ids := []string{directory.DefaultID}
+			if ds, err := dirs.List(ctx); err == nil {
+				ids = ids[:0]
+				for _, d := range ds {
+					ids = append(ids, d.ID)
+				}
+			} else if ctx.Err() == nil {
+				log.Warn("soft-delete purge: listing directories failed", "err", err.Error())
+			}
+			for _, id := range ids {
+				n, err := newDirectoryStore(conn, cfg, id).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
+				if err != nil && ctx.Err() == nil {
+					log.Warn("soft-delete purge failed", "directory", id, "err", err.Error())
+				} else if n > 0 {
+					log.Info("purged soft-deleted resources", "directory", id, "count", n)
+				}
 			}
 			select {
 			case <-ctx.Done():

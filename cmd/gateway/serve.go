@@ -84,6 +84,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	admin.SetAudit(sec.events, log)
+	dirs, backends, err := openDirectories(conn, cfg)
+	if err != nil {
+		return err
+	}
+	admin.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, backends.Forget)
 	cred, err := adminapi.NewCredential(cfg.Admin.Token, cfg.Admin.TokenHash)
 	if err != nil {
 		return usageError{err}
@@ -130,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// source address like failed SCIM credentials, so guessing is throttled.
 	adminGroup := engine.Group(adminapi.Prefix, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteAdmin))
 	adminapi.Mount(adminGroup, admin, cred, log)
-	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
+	adminapi.MountAuditIn(adminGroup, sec.events, admin.DirectoryAudit, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
 	if err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log); err != nil {
@@ -138,10 +143,10 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
-	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, conn, cfg, mx.CompatRule, log); err != nil {
+	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log); err != nil {
 		return err
 	}
-	defer startSoftDeletePurge(ctx, conn, cfg, log)()
+	defer startSoftDeletePurge(ctx, conn, dirs, cfg, log)()
 	// Audit retention by age runs until the gateway stops.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})

@@ -20,6 +20,7 @@ import (
 type Redis struct {
 	c      redis.UniversalClient
 	prefix string
+	tag    string // the hash tag without braces, e.g. "scim" or "d:<id>"
 	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
 	now    func() time.Time
 	soft   bool
@@ -32,10 +33,23 @@ func (s *Redis) SoftDelete() *Redis {
 	return s
 }
 
-// NewRedis returns a Store on c whose keys start with prefix.
+// NewRedis returns the Store of the default directory on c: its keys start
+// with prefix and the hash tag DefaultTag, today's layout.
 func NewRedis(c redis.UniversalClient, prefix string) *Redis {
-	return &Redis{c: c, prefix: prefix, p: prefix + "{scim}:", now: time.Now}
+	return NewRedisTagged(c, prefix, DefaultTag)
 }
+
+// NewRedisTagged returns a Store on c whose keys start with prefix and the
+// hash tag {tag} (the tag without braces; it must not contain braces).
+// Each directory has its own tag, so its keys share one Redis Cluster slot
+// and different directories spread over the cluster.
+func NewRedisTagged(c redis.UniversalClient, prefix, tag string) *Redis {
+	return &Redis{c: c, prefix: prefix, tag: tag, p: prefix + "{" + tag + "}:", now: time.Now}
+}
+
+// KeyBase returns the common start of every key of the store, e.g.
+// "scimgate:{d:<id>}:" (used to find a directory's keys when it is deleted).
+func (s *Redis) KeyBase() string { return s.p }
 
 var _ Store = (*Redis)(nil)
 
@@ -56,7 +70,7 @@ func (s *Redis) keys(typ, id string) []string {
 	for _, ix := range indexesOf(typ) {
 		k = append(k, s.ixKey(typ, ix))
 	}
-	return append(k, audit.Key(s.prefix), EventsKey(s.prefix))
+	return append(k, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
 }
 
 // encodeJournal renders j for the scripts ("" for none).
@@ -480,7 +494,7 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 		keys = append(keys, s.resKey(id))
 		args = append(args, role)
 	}
-	keys = append(keys, EventsKey(s.prefix))
+	keys = append(keys, TaggedEventsKey(s.prefix, s.tag))
 	raw, err := setRolesScript.Run(ctx, s.c, keys, args...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("store: set roles: %w", err)

@@ -7,9 +7,14 @@
 //
 // # Key layout
 //
-// Every key carries the hash tag {scim}, so all of them live in one Redis
-// Cluster slot and the Lua scripts below may touch any of them atomically.
-// P is the configured prefix (e.g. "scimgate:").
+// A Redis store holds one directory's resources. Every key of it carries
+// the directory's hash tag, so all of them live in one Redis Cluster slot
+// and the Lua scripts may touch any of them atomically, while different
+// directories spread over the cluster. The default directory's tag is
+// {scim} (DefaultTag, the layout of the releases before directories, so an
+// upgrade needs no migration); another directory's is {d:<id>}
+// (NewRedisTagged). Below, P is the configured prefix (e.g. "scimgate:")
+// and {scim} stands for the directory's tag.
 //
 //	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
 //	                                  c (created), m (lastModified), ix (index entries)
@@ -137,7 +142,15 @@ type Journal struct {
 }
 
 // EventsKey returns the change-event stream key for prefix.
-func EventsKey(prefix string) string { return prefix + "{scim}:events" }
+func EventsKey(prefix string) string { return TaggedEventsKey(prefix, DefaultTag) }
+
+// DefaultTag is the hash tag of the default directory's keys (today's
+// layout, kept so an existing installation needs no migration).
+const DefaultTag = "scim"
+
+// TaggedEventsKey returns the change-event stream of the directory whose
+// keys carry the hash tag {tag}.
+func TaggedEventsKey(prefix, tag string) string { return prefix + "{" + tag + "}:events" }
 
 // Store keeps SCIM resources. All methods are safe for concurrent use by
 // many processes sharing one Redis. Every method that writes is atomic:

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/scimgate/scimgate/adminapi"
+	"github.com/scimgate/scimgate/directory"
+)
+
+const directoryUsage = `usage:
+  gateway directory create --name NAME [--max-users N] [-o json]
+  gateway directory list [-o json]
+  gateway directory show NAME|ID [-o json]
+  gateway directory update NAME|ID [--name NEW] [--max-users N]   (0: no cap)
+  gateway directory delete NAME|ID [--force]   (--force also deletes its clients, users and groups)
+every command also takes --config FILE`
+
+// cmdDirectory administers directories on the configured Redis.
+func cmdDirectory(ctx context.Context, args []string, cio cliIO) error {
+	if len(args) == 0 {
+		return usagef("directory: want a subcommand\n%s", directoryUsage)
+	}
+	switch args[0] {
+	case "create":
+		return directoryCreate(ctx, args[1:], cio)
+	case "list":
+		return directoryList(ctx, args[1:], cio)
+	case "show", "update", "delete":
+		return directoryOne(ctx, args[0], args[1:], cio)
+	}
+	return usagef("directory: unknown subcommand %q\n%s", args[0], directoryUsage)
+}
+
+func directoryCreate(ctx context.Context, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("directory create", cio, true)
+	name := fs.String("name", "", "directory name (unique)")
+	maxUsers := fs.Int64("max-users", 0, "most Users the directory may hold (0: no cap)")
+	if err := noPositional(fs, args, "directory create"); err != nil {
+		return err
+	}
+	if *name == "" {
+		return usagef("--name: required")
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	d, err := s.svc.CreateDirectory(ctx, adminapi.DirectorySpec{Name: *name, MaxUsers: *maxUsers})
+	if err != nil {
+		return directoryErr(err)
+	}
+	return s.printDirectories([]adminapi.DirectoryJSON{d}, true)
+}
+
+func directoryList(ctx context.Context, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("directory list", cio, true)
+	if err := noPositional(fs, args, "directory list"); err != nil {
+		return err
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ds, err := s.svc.ListDirectories(ctx)
+	if err != nil {
+		return directoryErr(err)
+	}
+	return s.printDirectories(ds, false)
+}
+
+func directoryOne(ctx context.Context, verb string, args []string, cio cliIO) error {
+	fs, af := newAdminFlagSet("directory "+verb, cio, verb != "delete")
+	force := fs.Bool("force", false, "delete: also delete the directory's clients, users and groups")
+	var p adminapi.DirectoryPatch
+	name := fs.String("name", "", "update: new name")
+	maxUsers := fs.Int64("max-users", -1, "update: most Users the directory may hold (0: no cap)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("directory %s: want one directory NAME or ID", verb)
+	}
+	s, err := openAdmin(af, cio)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	switch verb {
+	case "delete":
+		rep, err := s.svc.DeleteDirectory(ctx, pos[0], *force)
+		if err != nil {
+			return directoryErr(err)
+		}
+		fmt.Fprintf(cio.stdout, "deleted directory %s (%s): %d clients, %d users, %d groups, %d Redis keys\n",
+			rep.Directory.Name, rep.Directory.ID, rep.Clients, rep.Users, rep.Groups, rep.Keys)
+		return nil
+	case "update":
+		if *name != "" {
+			p.Name = name
+		}
+		if *maxUsers >= 0 {
+			p.MaxUsers = maxUsers
+		}
+		d, err := s.svc.UpdateDirectory(ctx, pos[0], p)
+		if err != nil {
+			return directoryErr(err)
+		}
+		return s.printDirectories([]adminapi.DirectoryJSON{d}, true)
+	}
+	d, err := s.svc.Directory(ctx, pos[0])
+	if err != nil {
+		return directoryErr(err)
+	}
+	return s.printDirectories([]adminapi.DirectoryJSON{d}, true)
+}
+
+// directoryErr words the directory refusals for the command line.
+func directoryErr(err error) error {
+	var ne *adminapi.NotEmptyError
+	switch {
+	case errors.As(err, &ne):
+		return fmt.Errorf("%s (--force)", ne.Error())
+	case errors.Is(err, directory.ErrDefault):
+		return errors.New("the default directory cannot be deleted or renamed")
+	case errors.Is(err, directory.ErrNotFound):
+		return errors.New("not found (check the NAME or ID; `gateway directory list` shows what exists)")
+	case errors.Is(err, directory.ErrAlreadyExists):
+		return errors.New("already exists: the directory name is taken")
+	}
+	return cliErr(err)
+}
+
+// printDirectories prints ds as a table or JSON (one object when one).
+func (s *adminSession) printDirectories(ds []adminapi.DirectoryJSON, one bool) error {
+	if s.jsonO {
+		if one {
+			return writeJSON(s.cio.stdout, ds[0])
+		}
+		return writeJSON(s.cio.stdout, ds)
+	}
+	tw := newTable(s.cio.stdout)
+	fmt.Fprintln(tw, "ID\tNAME\tBACKEND\tUSERS\tGROUPS\tCLIENTS\tMAX USERS\tCREATED")
+	for _, d := range ds {
+		max := "-"
+		if d.MaxUsers > 0 {
+			max = fmt.Sprint(d.MaxUsers)
+		}
+		name := d.Name
+		if d.Deleting {
+			name += " (deleting)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", d.ID, name, d.Backend, d.Users, d.Groups, d.Clients, max, fmtTime(d.CreatedAt))
+	}
+	return tw.Flush()
+}
