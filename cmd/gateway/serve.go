@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -101,8 +102,14 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return err
 	}
+	fwd, upstreamChecks, err := setupUpstream(conn, sec.limiter, mx, cfg, log)
+	if err != nil {
+		return err
+	}
+	readyChecks := idp.readyChecks()
+	maps.Copy(readyChecks, upstreamChecks)
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
-		DegradedStatus: cfg.Redis.DegradedStatus, ReadyChecks: idp.readyChecks(), DrainBytes: cfg.HTTP.DrainBytes})
+		DegradedStatus: cfg.Redis.DegradedStatus, ReadyChecks: readyChecks, DrainBytes: cfg.HTTP.DrainBytes})
 	// gin believes X-Forwarded-For and X-Real-IP from anyone by default,
 	// which would let a client pick the address token allow-lists check.
 	// Trust only the configured proxies, and only the configured header.
@@ -138,7 +145,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
-	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, conn, cfg, mx.CompatRule, log); err != nil {
+	// In gateway mode (upstream.url) the forwarder takes the stored
+	// backend's place behind the same middleware.
+	if fwd != nil {
+		mountUpstream(engine, fwd, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, cfg)
+	} else if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, conn, cfg, mx.CompatRule, log); err != nil {
 		return err
 	}
 	defer startSoftDeletePurge(ctx, conn, cfg, log)()

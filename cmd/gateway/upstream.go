@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/metrics"
+	"github.com/scimgate/scimgate/ratelimit"
+	"github.com/scimgate/scimgate/redisconn"
+	"github.com/scimgate/scimgate/server"
+	"github.com/scimgate/scimgate/upstream"
+)
+
+// upstreamReadyTimeout bounds the upstream's readiness probe.
+const upstreamReadyTimeout = 2 * time.Second
+
+// setupUpstream builds the gateway-mode forwarder of the default directory
+// when upstream.url is set (nil otherwise), and its readiness check.
+func setupUpstream(conn *redisconn.Conn, limiter *ratelimit.ClientLimiter, mx *metrics.Metrics, cfg config.Config, log *slog.Logger) (*upstream.Forwarder, map[string]func(context.Context) error, error) {
+	u := cfg.Upstream
+	if !u.Enabled() {
+		return nil, nil, nil
+	}
+	client, err := upstream.NewClient(upstream.Config{
+		URL: u.URL, TokenFile: u.TokenFile, TokenURL: u.OAuthTokenURL, ClientID: u.OAuthClientID,
+		ClientSecret: u.OAuthClientSecret, Scopes: strings.Fields(u.OAuthScopes), CAFile: u.CAFile, Timeout: u.Timeout.Std(),
+	})
+	if err != nil {
+		return nil, nil, usageError{&config.KeyError{Key: "upstream.url", Err: err}}
+	}
+	observe, err := mx.UpstreamLatency("default")
+	if err != nil {
+		return nil, nil, err
+	}
+	fwd := upstream.New(client, upstream.Options{
+		PublicURL:         cfg.PublicURL,
+		MaxConcurrency:    u.MaxConcurrency,
+		MaxBodyBytes:      cfg.SCIM.MaxBodyBytes,
+		MaxResults:        cfg.SCIM.MaxResults,
+		BulkMaxOperations: bulkMaxOperations(cfg),
+		BulkMaxPayload:    cfg.SCIM.Limits.BulkMaxPayloadBytes,
+		ChargeExtra:       limiter.Charge,
+		Strict:            cfg.SCIM.Strict,
+		OnCompat: func(rule string) {
+			log.Debug("scim compatibility rule applied", "rule", rule)
+			mx.CompatRule(rule)
+		},
+		Recorder: upstream.NewRedisRecorder(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen),
+		Observe:  observe,
+		Log:      log,
+	})
+	log.Info("gateway mode: SCIM requests are forwarded upstream", "upstream", u.URL)
+	checks := map[string]func(context.Context) error{
+		"upstream": func(ctx context.Context) error { return fwd.Check(ctx, upstreamReadyTimeout) },
+	}
+	return fwd, checks, nil
+}
+
+// mountUpstream mounts fwd under each SCIM prefix behind the request
+// deadline, authentication and the per-client rate limit, as mountSCIM
+// mounts the stored backend.
+func mountUpstream(e *gin.Engine, fwd *upstream.Forwarder, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, cfg config.Config) {
+	deadline := server.Deadline(cfg.SCIM.RequestTimeout.Std())
+	for _, prefix := range scimPrefixes {
+		fwd.Register(e.Group(prefix, deadline, authMW, limiter.Middleware()))
+	}
+}
