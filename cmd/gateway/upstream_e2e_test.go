@@ -300,4 +300,3 @@ func TestUpstreamDownAndSlow(t *testing.T) {
 		}
 	}
 }
-
