@@ -52,6 +52,8 @@ type Config struct {
 
 	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
+	// Upstream forwards SCIM requests to another SCIM server (gateway mode).
+	Upstream Upstream `yaml:"upstream"`
 }
 
 // OAuth configures scimgate's own OAuth 2.0 token endpoint (client
@@ -160,6 +162,7 @@ func Default() Config {
 		Console:  defaultConsole(),
 		Webhooks: defaultWebhooks(),
 		HTTP:     defaultHTTP(),
+		Upstream: defaultUpstream(),
 	}
 }
 
@@ -237,6 +240,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.HTTP.validate(); err != nil {
+		return err
+	}
+	if err := c.Upstream.validate(); err != nil {
 		return err
 	}
 	if err := c.validateFaults(); err != nil {

@@ -31,7 +31,7 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 // operation), all under the overall request deadline scim.request_timeout.
 // onCompat is told of every
 // compatibility rule applied (metrics); it may be nil.
-func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger) error {
+func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger, dispatch ...gin.HandlerFunc) error {
 	mapper, err := cfg.Roles.Mapper()
 	if err != nil {
 		return usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
@@ -68,7 +68,8 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 	// limit's Redis calls are bounded by it too.
 	deadline := server.Deadline(cfg.SCIM.RequestTimeout.Std())
 	for _, prefix := range scimPrefixes {
-		h.Register(e.Group(prefix, deadline, authMW, limiter.Middleware()))
+		mw := append([]gin.HandlerFunc{deadline, authMW, limiter.Middleware()}, dispatch...)
+		h.Register(e.Group(prefix, mw...))
 	}
 	return nil
 }

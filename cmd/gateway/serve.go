@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
@@ -106,8 +110,14 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return err
 	}
+	fwd, upstreamChecks, err := setupUpstream(conn, sec.limiter, mx, cfg, log)
+	if err != nil {
+		return err
+	}
+	readyChecks := idp.readyChecks()
+	maps.Copy(readyChecks, upstreamChecks)
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
-		DegradedStatus: cfg.Redis.DegradedStatus, ReadyChecks: idp.readyChecks(), DrainBytes: cfg.HTTP.DrainBytes})
+		DegradedStatus: cfg.Redis.DegradedStatus, ReadyChecks: readyChecks, DrainBytes: cfg.HTTP.DrainBytes})
 	// gin believes X-Forwarded-For and X-Real-IP from anyone by default,
 	// which would let a client pick the address token allow-lists check.
 	// Trust only the configured proxies, and only the configured header.
@@ -143,7 +153,14 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
-	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log); err != nil {
+	// In gateway mode (upstream.url) the default directory's requests go
+	// to the forwarder behind the same middleware; other directories keep
+	// their stored backends.
+	var dispatch []gin.HandlerFunc
+	if fwd != nil {
+		dispatch = append(dispatch, upstreamDispatch(fwd, directory.DefaultID))
+	}
+	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log, dispatch...); err != nil {
 		return err
 	}
 	defer startSoftDeletePurge(ctx, conn, dirs, cfg, log)()

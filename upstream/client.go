@@ -1,0 +1,115 @@
+// Package upstream is scimgate's gateway mode: it forwards SCIM requests,
+// already authenticated, authorised and rate-limited by scimgate, to an
+// application's own SCIM server, with scimgate's credential for that
+// server, and relays the answers with their locations rewritten to
+// scimgate's public URL. Writes the upstream accepts are recorded in
+// scimgate's audit trail and change-event stream after the upstream's 2xx
+// (an upstream write and a Redis append cannot be one atomic step).
+//
+// Mount it with Forwarder.Register on each SCIM prefix in place of
+// scimapi.Handler.Register.
+package upstream
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// Config is how scimgate reaches and authenticates to the upstream.
+type Config struct {
+	// URL is the upstream's SCIM base URL (e.g. https://op.example.com/scim_v2).
+	URL string
+	// TokenFile holds a static bearer token; or OAuth client credentials
+	// (TokenURL, ClientID, ClientSecret, Scopes) fetch one.
+	TokenFile    string
+	TokenURL     string
+	ClientID     string
+	ClientSecret string
+	Scopes       []string
+	// CAFile is a PEM bundle trusted for TLS ("" = system roots).
+	CAFile string
+	// Timeout bounds one upstream request (and one token request).
+	Timeout time.Duration
+}
+
+// Client sends requests to the upstream with scimgate's credential.
+type Client struct {
+	base   *url.URL
+	http   *http.Client
+	tokens oauth2.TokenSource
+}
+
+// NewClient builds the upstream client: reads the token file or prepares
+// the client-credentials token source (which caches the token and fetches
+// a new one shortly before it expires).
+func NewClient(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimSuffix(cfg.URL, "/"))
+	if err != nil || u.Host == "" {
+		return nil, errors.New("upstream: url is not an absolute URL")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("upstream: ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("upstream: ca_file holds no PEM certificate")
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	tr.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Transport: tr, Timeout: cfg.Timeout,
+		// A SCIM server does not redirect; following one could carry the
+		// credential elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &Client{base: u, http: hc}
+	switch {
+	case cfg.TokenFile != "":
+		raw, err := os.ReadFile(cfg.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("upstream: token_file: %w", err)
+		}
+		tok := strings.TrimSpace(string(raw))
+		if tok == "" || strings.ContainsAny(tok, "\r\n") {
+			return nil, errors.New("upstream: token_file must hold one non-empty line")
+		}
+		c.tokens = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"})
+	case cfg.TokenURL != "":
+		cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL, Scopes: cfg.Scopes}
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+		c.tokens = cc.TokenSource(ctx)
+	default:
+		return nil, errors.New("upstream: no credential (token file or client credentials)")
+	}
+	return c, nil
+}
+
+// Base is the upstream's base URL, without a trailing slash.
+func (c *Client) Base() string { return c.base.String() }
+
+// errCredential marks a failure to obtain scimgate's upstream token.
+var errCredential = errors.New("upstream credential unavailable")
+
+// Do sends req (whose URL is relative to the base: path and query) with
+// the upstream credential.
+func (c *Client) do(req *http.Request) (*http.Response, error) {
+	tok, err := c.tokens.Token()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errCredential, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return c.http.Do(req)
+}
