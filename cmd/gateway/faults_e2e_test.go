@@ -39,7 +39,7 @@ func startFaultGateway(t *testing.T, url string) *faultGateway {
 	tok := strings.TrimSpace(c.ok("token", "create", "--client", "faults", "--name", "t", "--scopes", "scim_v2"))
 	cfg := config.Default()
 	cfg.Redis.URL = url
-	cfg.Tokens.Pepper = "cli-pepper"
+	cfg.Tokens.Pepper, _ = c.env("SCIMGATE_TOKENS_PEPPER") // the pepper the CLI hashed the token with
 	cfg.Redis.ReadyTimeout = config.Duration(300 * time.Millisecond)
 	cfg.SCIM.RequestTimeout = config.Duration(faultRequestTimeout)
 	cfg.RateLimit.Rate = 0
