@@ -66,26 +66,20 @@ func (s *SentinelSet) URL() string {
 	return "redis+sentinel://" + strings.Join(addrs, ",") + "/" + s.Name
 }
 
-// MasterAddr is the master's address as every sentinel reports it, or ""
-// while they disagree or one does not answer.
-func (s *SentinelSet) MasterAddr() string {
-	var addr string
+// Reports tells whether any sentinel names addr as the master: the
+// earliest moment a client asking the sentinels can learn of a switch.
+func (s *SentinelSet) Reports(addr string) bool {
 	for _, sn := range s.Sentinels {
 		c := redis.NewSentinelClient(&redis.Options{Addr: sn.Addr(), MaxRetries: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		hp, err := c.GetMasterAddrByName(ctx, s.Name).Result()
 		cancel()
 		_ = c.Close()
-		if err != nil || len(hp) != 2 {
-			return ""
+		if err == nil && len(hp) == 2 && net.JoinHostPort(hp[0], hp[1]) == addr {
+			return true
 		}
-		a := net.JoinHostPort(hp[0], hp[1])
-		if addr != "" && a != addr {
-			return ""
-		}
-		addr = a
 	}
-	return addr
+	return false
 }
 
 func waitFor(t testing.TB, within time.Duration, what string, ok func() bool) {
