@@ -137,7 +137,8 @@ func runFailover(t *testing.T, g *faultGateway, kill func(), promoted func() boo
 			f.firstErr = a.start
 		}
 	}
-	f.readyzAfterRecovery = g.readyz().code
+	r := g.readyz()
+	f.readyzAfterRecovery = r.code
 	f.created, f.refused, f.unknown = g.checkWrites(posts, f.killed, failoverWorkers)
 	if !g.present("before") {
 		t.Error("the user written before the failover is missing")
@@ -152,7 +153,12 @@ func runFailover(t *testing.T, g *faultGateway, kill func(), promoted func() boo
 		t.Errorf("/readyz answered 200 with the master dead")
 	}
 	if f.readyzAfterRecovery != http.StatusOK {
-		t.Errorf("/readyz answered %d after the failover", f.readyzAfterRecovery)
+		t.Errorf("/readyz answered %d after the failover (took %s): %s", r.code, r.took, r.body)
+		for range 5 {
+			time.Sleep(500 * time.Millisecond)
+			r := g.readyz()
+			t.Logf("readyz again: %d %s %s", r.code, r.took, r.body)
+		}
 	}
 	t.Log(f)
 	return f
