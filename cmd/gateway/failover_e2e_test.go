@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,10 +155,10 @@ func runFailover(t *testing.T, g *faultGateway, kill func(), promoted func() boo
 	}
 	if f.readyzAfterRecovery != http.StatusOK {
 		t.Errorf("/readyz answered %d after the failover (took %s): %s", r.code, r.took, r.body)
-		for range 5 {
-			time.Sleep(500 * time.Millisecond)
-			r := g.readyz()
-			t.Logf("readyz again: %d %s %s", r.code, r.took, r.body)
+		for _, l := range strings.Split(g.logs.String(), "\n") {
+			if strings.Contains(l, "readiness") {
+				t.Log(l)
+			}
 		}
 	}
 	t.Log(f)
