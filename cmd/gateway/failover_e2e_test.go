@@ -138,35 +138,41 @@ func runFailover(t *testing.T, g *faultGateway, kill func(), promoted func() boo
 			f.firstErr = a.start
 		}
 	}
-	// Readiness must come back; one check may miss the 300 ms ready
-	// timeout on a starved CI machine (seen once in 13 runs, cause not
-	// caught), so it gets failoverSlack to answer 200.
-	r := g.readyz()
-	for deadline := time.Now().Add(failoverSlack); r.code != http.StatusOK && time.Now().Before(deadline); r = g.readyz() {
-		t.Logf("/readyz after the failover: %d after %s: %s", r.code, r.took, r.body)
-		time.Sleep(100 * time.Millisecond)
-	}
-	f.readyzAfterRecovery = r.code
-	f.created, f.refused, f.unknown = g.checkWrites(posts, f.killed, failoverWorkers)
-	if !g.present("before") {
-		t.Error("the user written before the failover is missing")
-	}
-	if f.created == 0 {
-		t.Error("no write was acknowledged")
-	}
 	if f.errors > 0 && f.lastErr.Sub(f.promoted) > failoverSlack {
 		t.Errorf("errors went on %s after promotion (target %s): %s", f.lastErr.Sub(f.promoted), failoverSlack, f)
 	}
 	if f.readyzDuringOutage == http.StatusOK {
 		t.Errorf("/readyz answered 200 with the master dead")
 	}
-	if f.readyzAfterRecovery != http.StatusOK {
-		t.Errorf("/readyz still %d %s after promotion (took %s): %s", r.code, time.Since(f.promoted).Round(time.Millisecond), r.took, r.body)
+	// Readiness must come back; one check may miss the 300 ms ready
+	// timeout on a starved CI machine (seen once in 13 runs, cause not
+	// caught), so it gets failoverSlack to answer 200; misses are logged
+	// with the gateway's reason.
+	recovered := time.Now()
+	r := g.readyz()
+	missed := r.code != http.StatusOK
+	for r.code != http.StatusOK && time.Since(recovered) < failoverSlack {
+		t.Logf("/readyz %s after promotion: %d after %s: %s", time.Since(f.promoted).Round(time.Millisecond), r.code, r.took, r.body)
+		time.Sleep(100 * time.Millisecond)
+		r = g.readyz()
+	}
+	f.readyzAfterRecovery = r.code
+	if missed { // the gateway's reasons, the outage's included
 		for _, l := range strings.Split(g.logs.String(), "\n") {
 			if strings.Contains(l, "readiness") {
 				t.Log(l)
 			}
 		}
+	}
+	if r.code != http.StatusOK {
+		t.Errorf("/readyz still %d %s after promotion (took %s): %s", r.code, time.Since(f.promoted).Round(time.Millisecond), r.took, r.body)
+	}
+	f.created, f.refused, f.unknown = g.checkWrites(posts, f.killed, failoverWorkers)
+	if !g.present("before") {
+		t.Error("the user written before the failover is missing")
+	}
+	if f.created == 0 {
+		t.Error("no write was acknowledged")
 	}
 	t.Log(f)
 	return f
