@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +51,23 @@ func StartServer(t testing.TB, extra ...string) *Server {
 	s := &Server{t: t, bin: Binary(t, "redis-server"), Port: FreePort(t), Dir: t.TempDir()}
 	s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--save", "", "--appendonly", "no", "--logfile", "redis.log"}, extra...)
+	s.Start()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartSentinelProcess starts redis-sentinel with the configuration lines
+// conf (port, bind, dir and logfile are added) and waits until it answers
+// PING. It is killed when the test ends.
+func StartSentinelProcess(t testing.TB, conf ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t, "redis-sentinel"), Port: FreePort(t), Dir: t.TempDir()}
+	lines := append([]string{"port " + strconv.Itoa(s.Port), "bind 127.0.0.1", "dir " + s.Dir, "logfile redis.log"}, conf...)
+	path := filepath.Join(s.Dir, "sentinel.conf")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.args = []string{path}
 	s.Start()
 	t.Cleanup(s.Kill)
 	return s

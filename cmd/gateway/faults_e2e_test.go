@@ -28,6 +28,7 @@ type faultGateway struct {
 	base  string
 	token string
 	http  *http.Client
+	logs  *lockedBuf
 }
 
 // startFaultGateway starts a gateway on url with short deadlines and a
@@ -43,8 +44,8 @@ func startFaultGateway(t *testing.T, url string) *faultGateway {
 	cfg.Redis.ReadyTimeout = config.Duration(300 * time.Millisecond)
 	cfg.SCIM.RequestTimeout = config.Duration(faultRequestTimeout)
 	cfg.RateLimit.Rate = 0
-	base, _ := startGateway(t, cfg)
-	return &faultGateway{t: t, base: base, token: tok, http: &http.Client{Timeout: 10 * time.Second}}
+	base, logs := startGateway(t, cfg)
+	return &faultGateway{t: t, base: base, token: tok, http: &http.Client{Timeout: 10 * time.Second}, logs: logs}
 }
 
 type answer struct {
