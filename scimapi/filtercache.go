@@ -15,7 +15,10 @@ const filterCacheSize = 4096
 // (connection tests, delta syncs, lookups retried). Compiled filters are
 // immutable, so one may serve many requests at once. Failed compilations
 // are not kept, and a text is checked against the limits before it is
-// looked up or parsed.
+// looked up or parsed. Filters of the simple shapes (`userName eq "x"`,
+// and chains of such) compile in a few allocations and are not kept: an
+// initial sync sends one per user with a different literal each time, and
+// caching them would only evict the filters that are worth keeping.
 type filterCache struct {
 	limits filter.Limits
 	mu     sync.Mutex
@@ -29,8 +32,8 @@ type filterKey struct {
 }
 
 func (fc *filterCache) compile(rt *schema.ResourceType, text string, lenient bool) (*filter.Filter, error) {
-	if err := fc.limits.Check(text); err != nil {
-		return nil, err
+	if f, simple, err := fc.limits.CompileSimple(rt, text, lenient); simple {
+		return f, err
 	}
 	k := filterKey{rt: rt, lenient: lenient, text: text}
 	fc.mu.Lock()

@@ -154,3 +154,21 @@ func (l Limits) CompileLenient(rt *schema.ResourceType, s string) (*Filter, erro
 	}
 	return p.compile(rt, true)
 }
+
+// CompileSimple compiles s under the limits l when it has one of the
+// shapes the fast path parses (`attr op value` and "and" chains of them),
+// which costs a few allocations, so that a caller can skip caching it and
+// keep its cache for filters worth caching. ok is false, with a nil error,
+// when s needs the full parser: call Compile or CompileLenient then. A
+// filter over the limits is refused here (ok true, error set).
+func (l Limits) CompileSimple(rt *schema.ResourceType, s string, lenient bool) (f *Filter, ok bool, err error) {
+	if err := l.Check(s); err != nil {
+		return nil, true, err
+	}
+	e, ok := parseFast(s)
+	if !ok {
+		return nil, false, nil
+	}
+	f, err = (&Parsed{Expr: e}).compile(rt, lenient)
+	return f, true, err
+}

@@ -29,8 +29,17 @@ func Parse(s string) (*Parsed, error) {
 	return Limits{}.Parse(s)
 }
 
-// parse parses s, which has passed the limits check.
+// parse parses s, which has passed the limits check: the common shapes
+// by parseFast, the rest by the full parser.
 func parse(s string) (*Parsed, error) {
+	if e, ok := parseFast(s); ok {
+		return &Parsed{Expr: e}, nil
+	}
+	return parseFull(s)
+}
+
+// parseFull parses s with the full grammar.
+func parseFull(s string) (*Parsed, error) {
 	rest, suffixes, err := extractSuffixes(s)
 	if err != nil {
 		return nil, err
