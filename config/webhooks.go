@@ -18,6 +18,7 @@ type Webhooks struct {
 	BackoffInitial Duration `yaml:"backoff_initial" doc:"wait after the first failed attempt; doubles per failure (with jitter) up to webhooks.backoff_max"`
 	BackoffMax     Duration `yaml:"backoff_max" doc:"longest wait between two attempts"`
 	Timeout        Duration `yaml:"timeout" doc:"time limit of one delivery attempt"`
+	Directories    string   `yaml:"directories" doc:"comma-separated directory names or ids whose events the webhooks receive; empty: every directory"`
 }
 
 func defaultWebhooks() Webhooks {
@@ -30,9 +31,14 @@ func defaultWebhooks() Webhooks {
 }
 
 // URLList splits URLs into its entries.
-func (w Webhooks) URLList() []string {
+func (w Webhooks) URLList() []string { return splitList(w.URLs) }
+
+// DirectoryList splits Directories into its entries.
+func (w Webhooks) DirectoryList() []string { return splitList(w.Directories) }
+
+func splitList(s string) []string {
 	var out []string
-	for _, u := range strings.Split(w.URLs, ",") {
+	for _, u := range strings.Split(s, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			out = append(out, u)
 		}
@@ -52,6 +58,7 @@ func (w Webhooks) validate() error {
 		{"webhooks.backoff_initial", checkRange(time.Duration(w.BackoffInitial), time.Millisecond, time.Hour)},
 		{"webhooks.backoff_max", checkRange(time.Duration(w.BackoffMax), time.Duration(w.BackoffInitial), 24*time.Hour)},
 		{"webhooks.timeout", checkRange(time.Duration(w.Timeout), 100*time.Millisecond, 5*time.Minute)},
+		{"webhooks.directories", checkDirectoryRefs(w.DirectoryList())},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
@@ -82,6 +89,27 @@ func checkWebhookSecret(s string, required bool) error {
 		return errors.New("required when webhooks.urls is set")
 	case s != "" && len(s) < 16:
 		return errors.New("shorter than 16 characters")
+	}
+	return nil
+}
+
+// checkDirectoryRefs checks the shape of directory names and ids (1 to 64
+// ASCII letters, digits, '.', '_' and '-'); whether they exist is checked
+// against the directory list while delivering.
+func checkDirectoryRefs(refs []string) error {
+	seen := map[string]bool{}
+	for i, ref := range refs {
+		ok := len(ref) <= 64
+		for _, r := range ref {
+			ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r))
+		}
+		if !ok {
+			return fmt.Errorf("entry %d: %q is not a directory name or id", i+1, ref)
+		}
+		if seen[strings.ToLower(ref)] {
+			return fmt.Errorf("entry %d is listed twice", i+1)
+		}
+		seen[strings.ToLower(ref)] = true
 	}
 	return nil
 }

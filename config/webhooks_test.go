@@ -15,6 +15,8 @@ func TestWebhooksValidation(t *testing.T) {
 		{"attempts", "webhooks:\n  max_attempts: 0\n", "webhooks.max_attempts"},
 		{"backoff max below initial", "webhooks:\n  backoff_initial: 10s\n  backoff_max: 1s\n", "webhooks.backoff_max"},
 		{"timeout", "webhooks:\n  timeout: 1ms\n", "webhooks.timeout"},
+		{"directory name", "webhooks:\n  directories: acme, a{b}\n", "webhooks.directories"},
+		{"duplicate directory", "webhooks:\n  directories: acme,ACME\n", "webhooks.directories"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -32,10 +34,23 @@ func TestWebhooksValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := cfg.Webhooks.DirectoryList(); got != nil {
+		t.Fatalf("DirectoryList %q, want none (every directory)", got)
+	}
 	if got := cfg.Webhooks.URLList(); len(got) != 2 || got[0] != "https://a.example/x" || got[1] != "http://b.example:8080/y" {
 		t.Fatalf("URLList %q", got)
 	}
 	if red := cfg.Redacted(); strings.Contains(red, "0123456789abcdef-secret") || !strings.Contains(red, "webhooks.secret: <redacted>") {
 		t.Fatalf("secret not redacted:\n%s", red)
+	}
+}
+
+func TestWebhooksDirectories(t *testing.T) {
+	cfg, err := Load(writeFile(t, "webhooks:\n  directories: \" acme , 0b5e3a56-52a4-4a4a-9d3c-1f0b7a3e2c11 \"\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Webhooks.DirectoryList(); len(got) != 2 || got[0] != "acme" || got[1] != "0b5e3a56-52a4-4a4a-9d3c-1f0b7a3e2c11" {
+		t.Fatalf("DirectoryList %q", got)
 	}
 }

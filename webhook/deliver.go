@@ -31,6 +31,7 @@ func (w *Worker) deliver(ctx context.Context, s Subscriber, m redis.XMessage) er
 		// A trimmed or malformed entry can never be delivered.
 		return w.deadLetter(ctx, s, m.ID, nil, 0, err)
 	}
+	ev.Directory = *w.dir.Load()
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return w.deadLetter(ctx, s, m.ID, nil, 0, fmt.Errorf("encode event: %w", err))
@@ -108,12 +109,13 @@ func (w *Worker) deadLetter(ctx context.Context, s Subscriber, id string, body [
 	defer cancel()
 	_, err := w.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{
-			Stream: DLQKey(w.opts.Prefix, s.Name),
+			Stream: TaggedDLQKey(w.opts.Prefix, w.tag, s.Name),
 			MaxLen: w.opts.DLQMaxLen,
 			Approx: true,
 			Values: []any{
 				"delivery_id", id,
 				"subscriber", s.Name,
+				"directory", w.dir.Load().ID,
 				"attempts", attempts,
 				"error", cause.Error(),
 				"failed_at", w.opts.Now().UTC().Format(time.RFC3339Nano),

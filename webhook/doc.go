@@ -1,7 +1,15 @@
-// Package webhook delivers the change-event stream (store.EventsKey) to
-// HTTP subscribers.
+// Package webhook delivers the change-event streams of every directory
+// (store.TaggedEventsKey) to HTTP subscribers.
 //
-// Each subscriber URL has its own Redis consumer group on the stream, so a
+// A Supervisor lists the directories at start and every ListInterval and
+// runs one Worker per directory (at most MaxDirectories); each directory's
+// consumer groups, leases and dead-letter streams carry its hash tag, so
+// they share its slot. The default directory keeps the {scim} keys of the
+// releases before directories, so an upgrade keeps its groups and DLQs.
+// Each payload names its directory (Event.Directory); a subscriber can be
+// limited to some directories (Subscriber.Directories).
+//
+// Each subscriber URL has its own Redis consumer group on each stream, so a
 // slow or failing subscriber never holds up another. In every group exactly
 // one gateway replica delivers at a time: it holds a short, renewed lease
 // (a Redis key), which keeps deliveries to one subscriber in stream order

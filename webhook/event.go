@@ -23,6 +23,9 @@ type Event struct {
 	Data json.RawMessage `json:"data,omitempty"`
 	// Member is the member id of group.member_added / group.member_removed.
 	Member string `json:"member,omitempty"`
+	// Directory is the directory the change happened in: its id
+	// ("default" for the default directory) and its name when delivered.
+	Directory DirectoryRef `json:"directory"`
 }
 
 // EventFromMessage decodes one change-event stream entry.

@@ -92,7 +92,7 @@ func TestCrashedHolderTakenOver(t *testing.T) {
 		if err != nil || len(res[0].Messages) != 4 {
 			t.Fatalf("read as the dead replica: %v %v", res, err)
 		}
-		if err := r.Client.Set(ctx, leaseKey(r.Prefix, sub.Name), "dead", o.LeaseTTL).Err(); err != nil {
+		if err := r.Client.Set(ctx, leaseKey(r.Prefix, store.DefaultTag, sub.Name), "dead", o.LeaseTTL).Err(); err != nil {
 			t.Fatal(err)
 		}
 		started := time.Now()

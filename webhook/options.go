@@ -21,6 +21,24 @@ type Subscriber struct {
 	// changing a URL makes a new subscriber that starts with new events.
 	Name string
 	URL  string
+	// Directories limits the subscriber to these directories, each named
+	// by id or (case-insensitively) by name; empty: every directory. A
+	// name is matched when the directory list is read, so renaming a
+	// directory away from the name stops its delivery.
+	Directories []string
+}
+
+// Wants reports whether s receives the events of directory d.
+func (s Subscriber) Wants(id, name string) bool {
+	if len(s.Directories) == 0 {
+		return true
+	}
+	for _, ref := range s.Directories {
+		if ref == id || strings.EqualFold(ref, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewSubscriber returns the subscriber for an http(s) URL. Its name is the
@@ -46,7 +64,15 @@ func NewSubscriber(raw string) (Subscriber, error) {
 	return Subscriber{Name: host + "-" + hex.EncodeToString(sum[:4]), URL: raw}, nil
 }
 
-// Options configures a Worker.
+// DefaultMaxDirectories is the default Options.MaxDirectories. Each
+// delivered directory costs, per subscriber, one goroutine (two while
+// delivering), a lease renewal every LeaseTTL/3 and, while idle, one
+// non-blocking read every PollInterval: with the defaults about 2.3 Redis
+// commands per second per directory and subscriber on the delivering
+// replica, and 0.5 on each standby one.
+const DefaultMaxDirectories = 10_000
+
+// Options configures a Worker or a Supervisor.
 type Options struct {
 	// Prefix is the Redis key prefix (config redis.prefix).
 	Prefix      string
@@ -79,6 +105,19 @@ type Options struct {
 	// DLQMaxLen is the approximate length each dead-letter stream is
 	// trimmed to (default 100000).
 	DLQMaxLen int64
+	// PollInterval is how often the worker of a directory other than the
+	// default one looks for new events while its stream is idle (default
+	// 500ms): those read without blocking, so thousands of directories do
+	// not each hold a pooled Redis connection. The default directory's
+	// worker blocks (Block) and delivers at once.
+	PollInterval time.Duration
+	// ListInterval is how often a Supervisor re-reads the directory list
+	// (default 5s): a new directory's events are delivered, and a deleted
+	// one's worker stops, within it.
+	ListInterval time.Duration
+	// MaxDirectories caps the directories a Supervisor delivers (default
+	// DefaultMaxDirectories); past it the others are logged and skipped.
+	MaxDirectories int
 	// Client sends the requests (default: a client without redirects).
 	Client *http.Client
 	Log    *slog.Logger
@@ -127,6 +166,15 @@ func (o *Options) defaults() error {
 	}
 	if o.Block <= 0 {
 		o.Block = 2 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 500 * time.Millisecond
+	}
+	if o.ListInterval <= 0 {
+		o.ListInterval = 5 * time.Second
+	}
+	if o.MaxDirectories <= 0 {
+		o.MaxDirectories = DefaultMaxDirectories
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 32

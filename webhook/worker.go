@@ -6,27 +6,67 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
-// Worker delivers the change-event stream to the configured subscribers.
-// Run one per gateway replica; they share the work through Redis.
+// Worker delivers one directory's change-event stream to the configured
+// subscribers. Run one per gateway replica and directory; they share the
+// work through Redis. A Supervisor runs one per directory.
 type Worker struct {
 	client redis.UniversalClient
-	stream string
 	opts   Options
-	wg     sync.WaitGroup
+	subs   []Subscriber
+	tag    string // the directory's hash tag (directory.Tag)
+	stream string
+	// from is where a consumer group that does not exist yet starts: "$"
+	// (new events only) or "0" (the whole stream, for a directory created
+	// while the gateway runs, whose every event is new).
+	from string
+	// poll > 0 reads without blocking and waits poll when the stream is
+	// idle (directories other than the default one: a blocked read holds a
+	// pooled Redis connection, and there may be thousands of directories);
+	// 0 blocks up to opts.Block.
+	poll time.Duration
+	dir  atomic.Pointer[DirectoryRef]
+	wg   sync.WaitGroup
 }
 
-// New returns a Worker for the change-event stream under opts.Prefix.
+// DirectoryRef names the directory an event belongs to in the payload.
+type DirectoryRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// New returns a Worker for the default directory's change-event stream
+// (store.EventsKey(opts.Prefix)), delivering to every subscriber.
 func New(client redis.UniversalClient, opts Options) (*Worker, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	return &Worker{client: client, stream: store.EventsKey(opts.Prefix), opts: opts}, nil
+	w := newWorker(client, opts, opts.Subscribers, DirectoryRef{ID: directory.DefaultID, Name: directory.DefaultID}, "$")
+	return w, nil
+}
+
+// newWorker returns the worker of directory ref's stream for subs; opts
+// must have its defaults applied.
+func newWorker(client redis.UniversalClient, opts Options, subs []Subscriber, ref DirectoryRef, from string) *Worker {
+	tag := directory.Tag(ref.ID)
+	w := &Worker{client: client, opts: opts, subs: subs, tag: tag,
+		stream: store.TaggedEventsKey(opts.Prefix, tag), from: from}
+	if tag != store.DefaultTag {
+		w.poll = opts.PollInterval
+	}
+	if ref.ID != directory.DefaultID {
+		w.opts.Log = opts.Log.With("directory", ref.ID)
+	}
+	w.dir.Store(&ref)
+	return w
 }
 
 // Start creates every subscriber's consumer group that does not exist yet,
@@ -35,12 +75,12 @@ func New(client redis.UniversalClient, opts Options) (*Worker, error) {
 // the background until ctx ends. Every event written after Start returns
 // reaches every subscriber. Wait waits for the background work to stop.
 func (w *Worker) Start(ctx context.Context) error {
-	for _, s := range w.opts.Subscribers {
+	for _, s := range w.subs {
 		if err := w.ensureGroup(ctx, s); err != nil {
 			return err
 		}
 	}
-	for _, s := range w.opts.Subscribers {
+	for _, s := range w.subs {
 		w.wg.Go(func() { w.run(ctx, s) })
 	}
 	return nil
@@ -52,16 +92,16 @@ func (w *Worker) Start(ctx context.Context) error {
 func (w *Worker) Wait() { w.wg.Wait() }
 
 func (w *Worker) ensureGroup(ctx context.Context, s Subscriber) error {
-	err := w.client.XGroupCreateMkStream(ctx, w.stream, GroupName(s.Name), "$").Err()
+	err := w.client.XGroupCreateMkStream(ctx, w.stream, GroupName(s.Name), w.from).Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("webhook: create consumer group for %s: %w", s.Name, err)
+		return fmt.Errorf("webhook: create consumer group for %s on %s: %w", s.Name, w.stream, err)
 	}
 	return nil
 }
 
 // run competes for s's lease until ctx ends, and delivers while it holds it.
 func (w *Worker) run(ctx context.Context, s Subscriber) {
-	l := &lease{client: w.client, key: leaseKey(w.opts.Prefix, s.Name), holder: w.opts.Consumer, ttl: w.opts.LeaseTTL}
+	l := &lease{client: w.client, key: leaseKey(w.opts.Prefix, w.tag, s.Name), holder: w.opts.Consumer, ttl: w.opts.LeaseTTL}
 	poll := w.opts.LeaseTTL / 5
 	for ctx.Err() == nil {
 		ok, err := l.acquire(ctx)
@@ -104,19 +144,30 @@ func (w *Worker) lead(ctx context.Context, s Subscriber, l *lease) error {
 		return err
 	}
 	group := GroupName(s.Name)
+	block := w.opts.Block
+	if w.poll > 0 {
+		block = -1 // no BLOCK: see Worker.poll
+	}
 	for {
 		res, err := w.client.XReadGroup(lctx, &redis.XReadGroupArgs{
 			Group:    group,
 			Consumer: w.opts.Consumer,
 			Streams:  []string{w.stream, ">"},
 			Count:    w.opts.BatchSize,
-			Block:    w.opts.Block,
+			Block:    block,
 		}).Result()
 		switch {
 		case lctx.Err() != nil:
 			return context.Cause(lctx)
 		case errors.Is(err, redis.Nil):
+			if w.poll > 0 {
+				_ = sleep(lctx, w.poll)
+			}
 			continue
+		case err != nil && strings.HasPrefix(err.Error(), "NOGROUP") && w.tag != store.DefaultTag:
+			// The directory's data was purged: the supervisor stops this
+			// worker; recreating the stream would leave a key behind.
+			return fmt.Errorf("events of directory %s are gone: %w", w.dir.Load().ID, err)
 		case err != nil && strings.HasPrefix(err.Error(), "NOGROUP"):
 			// The stream was deleted (FLUSHALL, a new embedded Redis).
 			if err := w.ensureGroup(lctx, s); err != nil {

@@ -175,7 +175,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	defer func() { stopTrim(); <-trimDone; <-flushDone }()
 	// Change events go to the configured webhooks until shutdown; the
 	// deferred stop runs before the Redis connection closes.
-	stopWebhooks, err := startWebhooks(ctx, conn, cfg, log)
+	stopWebhooks, err := startWebhooks(ctx, conn, dirs, cfg, log)
 	if err != nil {
 		return err
 	}
