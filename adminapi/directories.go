@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -150,12 +151,9 @@ func (s *Service) Directory(ctx context.Context, ref string) (DirectoryJSON, err
 // ListDirectories returns every directory (the default one first) with
 // its counts.
 func (s *Service) ListDirectories(ctx context.Context) ([]DirectoryJSON, error) {
-	ds := []directory.Directory{directory.Default()}
-	if s.dirs != nil {
-		var err error
-		if ds, err = s.dirs.reg.List(ctx); err != nil {
-			return nil, err
-		}
+	ds, err := s.directoryRecords(ctx)
+	if err != nil {
+		return nil, err
 	}
 	cs, err := s.store.ListClients(ctx)
 	if err != nil {
@@ -170,6 +168,45 @@ func (s *Service) ListDirectories(ctx context.Context) ([]DirectoryJSON, error) 
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// DirectoryChoices returns every directory (the default one first)
+// without counts: the registry's records only, cheap enough for a form's
+// picker or a name lookup.
+func (s *Service) DirectoryChoices(ctx context.Context) ([]DirectoryJSON, error) {
+	ds, err := s.directoryRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DirectoryJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, toDirectoryJSON(d))
+	}
+	return out, nil
+}
+
+func (s *Service) directoryRecords(ctx context.Context) ([]directory.Directory, error) {
+	if s.dirs == nil {
+		return []directory.Directory{directory.Default()}, nil
+	}
+	return s.dirs.reg.List(ctx)
+}
+
+// LastWriteScan bounds how many of the newest audit entries
+// DirectoryLastWrite reads. A directory's own stream holds only its SCIM
+// writes, so its newest entry answers; the default directory's stream
+// also holds admin and credential events, which are skipped.
+const LastWriteScan = 1000
+
+// DirectoryLastWrite returns the newest SCIM write (a SCIM_* audit event)
+// of the directory named by ref among the LastWriteScan newest entries of
+// its audit stream; ok is false when there is none.
+func (s *Service) DirectoryLastWrite(ctx context.Context, ref string) (e audit.Event, ok bool, err error) {
+	l, err := s.DirectoryAudit(ctx, ref)
+	if err != nil {
+		return audit.Event{}, false, err
+	}
+	return l.Newest(ctx, LastWriteScan, func(e audit.Event) bool { return strings.HasPrefix(e.Action, "SCIM_") })
 }
 
 // UpdateDirectory applies p to the directory named by ref. The default

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/audit"
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -16,6 +18,7 @@ import (
 var auditActions = []string{
 	audit.ClientCreated, audit.ClientUpdated, audit.ClientDeleted, audit.TokenCreated, audit.TokenRevoked,
 	audit.SecretRotated, audit.KeyRotated, audit.AuthFailed,
+	audit.DirectoryCreated, audit.DirectoryUpdated, audit.DirectoryDeleted,
 	audit.UserProvisioned, audit.UserUpdated, audit.UserDeprovisioned, audit.UserReactivated, audit.UserDeleted,
 	audit.GroupCreated, audit.GroupSynced, audit.GroupDeleted, audit.GroupMembershipChanged,
 }
@@ -27,6 +30,10 @@ const auditPageSize = 50
 // the URL, which is fine, they are not secret).
 type auditFilter struct {
 	Action, Client, Target, Since, Until string
+	// Directory (id or name) reads that directory's stream, its SCIM
+	// writes; empty: the default directory's stream, which also holds the
+	// admin and credential events.
+	Directory string
 }
 
 // auditPage is the data of the audit page.
@@ -35,7 +42,9 @@ type auditPage struct {
 	Errors  fieldErrors
 	Actions []string
 	Clients []tokenstore.Client
-	Events  []audit.Event
+	// Directories are the choices of the directory filter.
+	Directories []adminapi.DirectoryJSON
+	Events      []audit.Event
 	// ClientNames maps client ids to names for the actor column.
 	ClientNames map[string]string
 	// NextURL is the link to the following page, "" on the last.
@@ -48,23 +57,35 @@ type auditPage struct {
 func (c *Console) auditPage(ctx *gin.Context) {
 	rctx := ctx.Request.Context()
 	f := auditFilter{Action: ctx.Query("action"), Client: ctx.Query("client"), Target: ctx.Query("target"),
-		Since: ctx.Query("since"), Until: ctx.Query("until")}
+		Since: ctx.Query("since"), Until: ctx.Query("until"), Directory: ctx.Query("directory")}
 	clients, err := c.svc.ListClients(rctx)
 	if err != nil {
 		c.fail(ctx, err)
 		return
 	}
-	page := auditPage{Filter: f, Actions: auditActions, Clients: clients, ClientNames: map[string]string{}}
+	dirs, err := c.svc.DirectoryChoices(rctx)
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	page := auditPage{Filter: f, Actions: auditActions, Clients: clients, Directories: dirs, ClientNames: map[string]string{}}
 	for _, cl := range clients {
 		page.ClientNames[cl.ID] = cl.Name
 	}
 	params := map[string]string{"action": f.Action, "client": f.Client, "target": f.Target,
-		"since": f.Since, "until": f.Until, "cursor": ctx.Query("cursor")}
+		"since": f.Since, "until": f.Until, "directory": f.Directory, "cursor": ctx.Query("cursor")}
 	q, err := adminapi.AuditQuery(func(k string) string { return params[k] }, c.now())
+	l := c.events
+	if err == nil && f.Directory != "" {
+		// The same stream the admin API's ?directory= reads.
+		if l, err = c.svc.DirectoryAudit(rctx, f.Directory); errors.Is(err, directory.ErrNotFound) {
+			err = &adminapi.FieldError{Field: "directory", Msg: "no directory " + strconv.Quote(f.Directory)}
+		}
+	}
 	if err == nil {
 		q.Limit = auditPageSize
 		var p audit.Page
-		p, err = c.events.Query(rctx, q)
+		p, err = l.Query(rctx, q)
 		if err == nil {
 			page.Events = p.Events
 			if p.Next != "" {

@@ -12,6 +12,8 @@ import (
 // clientsPage is the data of the SCIM clients list.
 type clientsPage struct {
 	Clients []tokenstore.Client
+	// DirNames maps directory ids to names.
+	DirNames map[string]string
 }
 
 func (c *Console) listClients(ctx *gin.Context) {
@@ -20,11 +22,36 @@ func (c *Console) listClients(ctx *gin.Context) {
 		c.fail(ctx, err)
 		return
 	}
-	c.render(ctx, http.StatusOK, "clients", "SCIM clients", clientsPage{Clients: cs})
+	names, err := c.directoryNames(ctx)
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	c.render(ctx, http.StatusOK, "clients", "SCIM clients", clientsPage{Clients: cs, DirNames: names})
 }
 
 func (c *Console) newClientForm(ctx *gin.Context) {
-	c.render(ctx, http.StatusOK, "client_new", "New SCIM client", newClientForm())
+	f := newClientForm()
+	if d := ctx.Query("directory"); d != "" {
+		f.Directory = d
+	}
+	c.renderClientForm(ctx, http.StatusOK, f)
+}
+
+// renderClientForm shows the "+ SCIM client" form f with the directory
+// picker's choices (directories being deleted take no clients).
+func (c *Console) renderClientForm(ctx *gin.Context, status int, f clientForm) {
+	ds, err := c.svc.DirectoryChoices(ctx.Request.Context())
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	for _, d := range ds {
+		if !d.Deleting {
+			f.Directories = append(f.Directories, d)
+		}
+	}
+	c.render(ctx, status, "client_new", "New SCIM client", f)
 }
 
 // createdPage shows a new credential once: the static token, or the
@@ -53,7 +80,7 @@ func (c *Console) createClient(ctx *gin.Context) {
 			return
 		}
 		f.Errors = errs
-		c.render(ctx, http.StatusBadRequest, "client_new", "New SCIM client", f)
+		c.renderClientForm(ctx, http.StatusBadRequest, f)
 		return
 	}
 	page := createdPage{Client: cl, Heading: "SCIM client " + cl.Name + " created", Secret: secret}
@@ -79,8 +106,10 @@ func (c *Console) showCreated(ctx *gin.Context, status int, page createdPage) {
 // clientPage is the data of a client's page.
 type clientPage struct {
 	Client tokenstore.Client
-	Edit   editForm
-	Tokens []tokenRow
+	// DirectoryName is the name of the client's directory.
+	DirectoryName string
+	Edit          editForm
+	Tokens        []tokenRow
 	// Static reports whether the client uses static tokens.
 	Static bool
 	// ClientCredentials reports whether the client has a secret to rotate.
@@ -101,6 +130,12 @@ func (c *Console) renderClient(ctx *gin.Context, status int, cl tokenstore.Clien
 	page := clientPage{Client: cl, Edit: ef,
 		Static:            cl.Method == string(auth.MethodStaticToken),
 		ClientCredentials: cl.Method == string(auth.MethodClientCredentials)}
+	names, err := c.directoryNames(ctx)
+	if err != nil {
+		c.fail(ctx, err)
+		return
+	}
+	page.DirectoryName = names[cl.Directory()]
 	if page.Static {
 		ts, err := c.svc.ListTokens(ctx.Request.Context(), cl.ID)
 		if err != nil {

@@ -139,6 +139,8 @@ func New(o Options) (*Console, error) {
 //	GET        /clients/:id/tokens/new, POST /clients/:id/tokens   "+ Token"
 //	GET, POST  /clients/:id/tokens/:tokenId/revoke                 confirm; revoke
 //	GET, POST  /clients/:id/rotate-secret  confirm; new client secret
+//	GET        /directories, POST /directories    directories with counts; "+ Directory"
+//	GET, POST  /directories/:id/delete     confirm (with "force"); delete
 //	GET        /audit                      audit trail with filters
 //	GET        /reports/credentials        credential report (.csv: download)
 //	GET        /static/*file               CSS and the copy-button script
@@ -171,6 +173,10 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	a.POST("/clients/:id/tokens/:tokenId/revoke", c.checkCSRF, c.revokeToken)
 	a.GET("/clients/:id/rotate-secret", c.confirmRotate)
 	a.POST("/clients/:id/rotate-secret", c.checkCSRF, c.rotateSecret)
+	a.GET("/directories", c.listDirectories)
+	a.POST("/directories", c.checkCSRF, c.createDirectory)
+	a.GET("/directories/:id/delete", c.confirmDeleteDirectory)
+	a.POST("/directories/:id/delete", c.checkCSRF, c.deleteDirectory)
 	a.GET("/audit", c.auditPage)
 	a.GET("/reports/credentials", c.reportPage)
 	a.GET("/reports/credentials.csv", c.reportCSV)

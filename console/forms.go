@@ -49,13 +49,17 @@ type clientForm struct {
 	Issuer, Subject, Audience string
 	JWKSURL                   string
 	Scopes                    []string // allowed scopes of client_credentials
-	Errors                    fieldErrors
-	Methods                   []methodOption
-	KnownScopes               []string
+	// Directory is the id of the directory the client provisions into.
+	Directory string
+	Errors    fieldErrors
+	// Directories are the choices of the directory picker.
+	Directories []adminapi.DirectoryJSON
+	Methods     []methodOption
+	KnownScopes []string
 }
 
 func newClientForm() clientForm {
-	return clientForm{Method: string(auth.MethodStaticToken), Scopes: []string{auth.ScopeSCIM},
+	return clientForm{Method: string(auth.MethodStaticToken), Scopes: []string{auth.ScopeSCIM}, Directory: tokenstore.DefaultDirectory,
 		Methods: methods, KnownScopes: auth.KnownScopes}
 }
 
@@ -72,13 +76,16 @@ func readClientForm(ctx *gin.Context) clientForm {
 	f.Audience = strings.TrimSpace(ctx.PostForm("audience"))
 	f.JWKSURL = strings.TrimSpace(ctx.PostForm("jwks_url"))
 	f.Scopes = ctx.PostFormArray("scopes")
+	if d := strings.TrimSpace(ctx.PostForm("directory")); d != "" {
+		f.Directory = d
+	}
 	return f
 }
 
 // spec turns the form into a ClientSpec; settings of the other methods
 // are left out, so switching the method after typing them is harmless.
 func (f clientForm) spec() adminapi.ClientSpec {
-	s := adminapi.ClientSpec{Name: f.Name, Provider: f.Provider, Method: f.Method}
+	s := adminapi.ClientSpec{Name: f.Name, Provider: f.Provider, Method: f.Method, Directory: f.Directory}
 	switch auth.Method(f.Method) {
 	case auth.MethodIdPJWT:
 		s.IdPJWTSpec = adminapi.IdPJWTSpec{Issuer: f.Issuer, Subject: f.Subject, Audience: f.Audience, JWKSURL: f.JWKSURL}
@@ -140,6 +147,8 @@ func formErrors(err error) (fieldErrors, bool) {
 	switch {
 	case errors.As(err, &fe):
 		return fieldErrors{fe.Field: fe.Msg}, true
+	case errors.Is(err, tokenstore.ErrNoDirectory):
+		return fieldErrors{"directory": "the directory does not exist or is being deleted"}, true
 	case errors.Is(err, tokenstore.ErrSubjectTaken):
 		return fieldErrors{"subject": "another client already has this issuer and subject"}, true
 	case errors.Is(err, tokenstore.ErrAlreadyExists):

@@ -22,6 +22,7 @@ import (
 	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/console"
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
@@ -77,6 +78,11 @@ func buildEnv(t *testing.T, publicURL string, oidc *console.OIDCOptions, ln net.
 	ev.svc.SetSecretCost(4)
 	events := audit.NewLog(r.Client, r.Prefix, 0)
 	ev.svc.SetAudit(events, log)
+	reg, err := directory.NewRegistry(r.Client, r.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.svc.SetDirectories(reg, r.Client, r.Prefix, nil)
 	cred, err := adminapi.NewCredential(adminToken, "")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/tokenstore"
@@ -97,6 +98,8 @@ func (c *Console) render(ctx *gin.Context, status int, page, title string, data 
 	switch {
 	case page == "audit" || page == "report":
 		v.Nav = page
+	case page == "directories" || page == "directory_delete":
+		v.Nav = "directories"
 	case v.SignedIn:
 		v.Nav = "clients"
 	}
@@ -111,15 +114,22 @@ func (c *Console) render(ctx *gin.Context, status int, page, title string, data 
 
 // notices are the fixed messages a redirect may ask a page to show.
 var notices = map[string]string{
-	"expired":   "Your session has ended. Please sign in again.",
-	"signedout": "You have signed out.",
-	"updated":   "Changes saved.",
-	"deleted":   "Client deleted.",
-	"revoked":   "Token revoked. SCIM requests with it are refused within a second.",
+	"expired":    "Your session has ended. Please sign in again.",
+	"signedout":  "You have signed out.",
+	"updated":    "Changes saved.",
+	"deleted":    "Client deleted.",
+	"revoked":    "Token revoked. SCIM requests with it are refused within a second.",
+	"dircreated": "Directory created. Pick it when creating the SCIM client of its identity provider.",
 }
 
 // fail answers an unexpected or not-found error.
 func (c *Console) fail(ctx *gin.Context, err error) {
+	if errors.Is(err, directory.ErrNotFound) {
+		c.render(ctx, http.StatusNotFound, "error", "Not found", errorPage{
+			Message: "That directory does not exist (any more).", Back: Prefix + "/directories"})
+		ctx.Abort()
+		return
+	}
 	if errors.Is(err, tokenstore.ErrNotFound) {
 		c.render(ctx, http.StatusNotFound, "error", "Not found", errorPage{
 			Message: "That client or token does not exist (any more).", Back: Prefix + "/clients"})

@@ -196,7 +196,37 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#credentials .label.revoked")),
 		shot("credential-report"),
 	)
-	if l := logs.String(); strings.Contains(l, token) || strings.Contains(l, admin) {
+	run("create a directory",
+		chromedp.Click(css(`a[href="/admin/directories"]`)),
+		chromedp.WaitVisible(css("#directory-form")),
+		chromedp.SendKeys(css("#dir-name"), "acme-e2e"),
+		chromedp.SendKeys(css("#max_users"), "100"),
+		chromedp.Click(css("#create-directory")),
+		chromedp.WaitVisible(css(".notice")),
+		shot("directories"),
+	)
+	if list := value("read the directories", chromedp.Text(css("#directories"))); !strings.Contains(list, "acme-e2e") || !strings.Contains(list, "100") {
+		t.Fatalf("directories list: %q", list)
+	}
+	run("create a client in the directory",
+		chromedp.Navigate(base+"/admin/clients/new?directory=acme-e2e"),
+		chromedp.WaitVisible(css("#client-form")),
+		chromedp.SendKeys(css("#name"), "okta-e2e"),
+		chromedp.Click(css("#create-client")),
+		chromedp.WaitVisible(css("#secret-token")),
+	)
+	acmeToken := value("read the directory's token", chromedp.Value(css("#secret-token")))
+	run("the client page shows the directory",
+		chromedp.Click(css("#done")),
+		chromedp.WaitVisible(css("#client-directory")),
+	)
+	if dir := value("read the client's directory", chromedp.Text(css("#client-directory"))); dir != "acme-e2e" {
+		t.Fatalf("client page directory %q", dir)
+	}
+	if got := scimStatus(t, base, acmeToken); got != http.StatusOK {
+		t.Fatalf("GET /scim/v2/Users with the directory client's token: %d, want 200", got)
+	}
+	if l := logs.String(); strings.Contains(l, token) || strings.Contains(l, admin) || strings.Contains(l, acmeToken) {
 		t.Fatal("a token reached the gateway's output")
 	}
 	t.Logf("screenshots in %s", shots)
