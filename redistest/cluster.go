@@ -23,15 +23,17 @@ type Cluster struct {
 // StartCluster starts masters×(1+replicas) redis-server processes with
 // cluster mode on and the given node timeout, joins them with redis-cli
 // (each master gets replicas replicas) and waits until every node reports
-// cluster_state:ok and every replica is in sync.
-func StartCluster(t testing.TB, masters, replicas int, nodeTimeout time.Duration) *Cluster {
+// cluster_state:ok and every replica is in sync. extra are further
+// redis-server arguments for every node (e.g. "--cluster-require-full-coverage", "no").
+func StartCluster(t testing.TB, masters, replicas int, nodeTimeout time.Duration, extra ...string) *Cluster {
 	t.Helper()
 	cli := Binary(t, "redis-cli")
 	c := &Cluster{t: t, replicas: replicas}
 	create := []string{"--cluster", "create"}
 	for range masters * (1 + replicas) {
-		s := StartServer(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", strconv.FormatInt(nodeTimeout.Milliseconds(), 10))
+		args := append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", strconv.FormatInt(nodeTimeout.Milliseconds(), 10)}, extra...)
+		s := StartServer(t, args...)
 		c.Nodes = append(c.Nodes, s)
 		create = append(create, s.Addr())
 	}
