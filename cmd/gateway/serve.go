@@ -172,10 +172,18 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 
 	listen := server.Listen{Addr: cfg.Listen, Grace: cfg.ShutdownTimeout.Std(), ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
 		ReadTimeout: cfg.HTTP.ReadTimeout.Std(), IdleTimeout: cfg.HTTP.IdleTimeout.Std()}
+	scheme := "http://"
+	if cfg.TLS.Enabled() {
+		certs, err := server.NewCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.TLS.ReloadInterval.Std(), log)
+		if err != nil {
+			return fmt.Errorf("tls.cert_file / tls.key_file: %w", err)
+		}
+		listen.TLS, scheme = certs.TLSConfig(), "https://"
+	}
 	return server.Run(ctx, listen, engine, log, func(a net.Addr) {
-		log.Info("scimgate listening", "addr", a.String(), "scim_base", "http://"+a.String()+"/scim/v2", "embedded_redis", conn.Embedded())
+		log.Info("scimgate listening", "addr", a.String(), "scim_base", scheme+a.String()+"/scim/v2", "embedded_redis", conn.Embedded(), "tls", cfg.TLS.Enabled())
 		if first != nil {
-			first.print(cio.stderr, cfg.PublicURL, a)
+			first.print(cio.stderr, cfg.PublicURL, scheme, a)
 		}
 		if ready != nil {
 			ready(a)
