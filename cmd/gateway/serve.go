@@ -133,7 +133,8 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	adminapi.MountAudit(adminGroup, sec.events, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
-	if err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log); err != nil {
+	consoleNotFound, err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log)
+	if err != nil {
 		return err
 	}
 	// SCIM: brute-force guard and authentication first, then the
@@ -166,7 +167,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// Unknown paths get 404 and known paths with another method 405 (with
 	// Allow); under the SCIM prefixes both are SCIM error bodies.
 	engine.HandleMethodNotAllowed = true
-	engine.NoRoute(unmatched(http.StatusNotFound, "no such endpoint"))
+	engine.NoRoute(notFound(consoleNotFound, unmatched(http.StatusNotFound, "no such endpoint")))
 	engine.NoMethod(unmatched(http.StatusMethodNotAllowed, "method not allowed on this endpoint"))
 	reportRoutes(engine, cio)
 
