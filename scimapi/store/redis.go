@@ -80,7 +80,7 @@ func (s *Redis) encodeJournal(j *Journal, now time.Time) (string, error) {
 }
 
 // indexEntries returns the index entries of attrs as the write script
-// expects them: [keyIndex (1-based in KEYS), value, unique, attr].
+// expects them: [keyIndex (1-based in KEYS), value, unique, attr, added].
 func indexEntries(typ string, attrs map[string]any) ([]byte, error) {
 	entries := [][]any{}
 	for i, ix := range indexesOf(typ) {
@@ -91,11 +91,7 @@ func indexEntries(typ string, attrs map[string]any) ([]byte, error) {
 		if ix.fold {
 			v = strings.ToLower(v)
 		}
-		u := 0
-		if ix.unique {
-			u = 1
-		}
-		entries = append(entries, []any{i + 3, v, u, ix.attr})
+		entries = append(entries, []any{i + 3, v, flagInt(ix.unique), ix.attr, flagInt(ix.added)})
 	}
 	return json.Marshal(entries)
 }
@@ -332,6 +328,13 @@ func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOp
 		}
 	}
 	return out, nil
+}
+
+func flagInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func flag(b bool) string {

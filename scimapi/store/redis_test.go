@@ -207,3 +207,47 @@ func TestLegacyExternalIdIndex(t *testing.T) {
 		}
 	})
 }
+
+// TestIndexFieldsReadableByPreviousVersion: during a rolling upgrade the
+// previous version rewrites and deletes resources the new one wrote. It
+// reads only the "ix" field and has KEYS [r, all, u:<Type>:<first index>,
+// <second index>, audit, events]; so "ix" must name only those index
+// positions with their old kinds, and the new externalId entry lives in
+// "ix2".
+func TestIndexFieldsReadableByPreviousVersion(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		st := store.NewRedis(r.Client, r.Prefix)
+		p := r.Prefix + "{scim}:"
+		u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "Ann", "externalId": "e"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "G", "externalId": "e"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string][2]string{
+			u.ID: {`[[3,"ann",1,"userName",0]]`, `[[5,"e",0,"externalId",1]]`},
+			g.ID: {`[[4,"g",0,"displayName",0]]`, `[[5,"e",0,"externalId",1]]`},
+		} {
+			got, err := r.Client.HMGet(ctx, p+"r:"+id, "ix", "ix2").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0] != want[0] || got[1] != want[1] {
+				t.Errorf("ix, ix2 = %v, want %v", got, want)
+			}
+		}
+		// Without an externalId there is no ix2; removing it drops ix2.
+		if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "Ann"}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := r.Client.HExists(ctx, p+"r:"+u.ID, "ix2").Result(); n {
+			t.Error("ix2 kept after externalId was removed")
+		}
+		if ids, _ := st.Lookup(ctx, store.TypeUser, "externalId", "e"); len(ids) != 0 {
+			t.Errorf("removed externalId still found: %v", ids)
+		}
+	})
+}

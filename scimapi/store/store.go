@@ -12,7 +12,7 @@
 // P is the configured prefix (e.g. "scimgate:").
 //
 //	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
-//	                                  c (created), m (lastModified), ix (index entries)
+//	                                  c (created), m (lastModified), ix, ix2 (index entries)
 //	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
 //	                                  order = creation order (ids are UUIDv7)
 //	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id
@@ -226,6 +226,13 @@ type index struct {
 	// are deleted (their "ix" field names it, and the scripts drop it
 	// then); Lookup consults both, so no migration step is needed.
 	legacy bool
+	// added marks an index appended after the first key layout: its entries
+	// are recorded in the resource's "ix2" field, which earlier versions
+	// never read, so during a rolling upgrade an old gateway rewriting or
+	// deleting the resource does not meet a KEYS position it lacks (it
+	// leaves the entry behind instead: a stale candidate that Lookup's
+	// callers filter out, dropped at the resource's next new-version write).
+	added bool
 }
 
 // indexesOf lists the indexed attributes of a type besides id. The
@@ -237,10 +244,10 @@ func indexesOf(typ string) []index {
 	switch typ {
 	case TypeUser:
 		return []index{{attr: "userName", unique: true, fold: true},
-			{attr: "externalId", unique: true, legacy: true}, {attr: "externalId"}}
+			{attr: "externalId", unique: true, legacy: true}, {attr: "externalId", added: true}}
 	case TypeGroup:
 		return []index{{attr: "externalId", unique: true, legacy: true}, {attr: "displayName", fold: true},
-			{attr: "externalId"}}
+			{attr: "externalId", added: true}}
 	}
 	return nil
 }
