@@ -211,8 +211,14 @@ func TestTokensAPI(t *testing.T) {
 		var list struct{ Tokens []adminapi.TokenJSON }
 		w = ev.admin("GET", "/clients/entra/tokens", "", &list)
 		expect(t, "list", w, 200, "")
-		if len(list.Tokens) != 10 || strings.Contains(w.Body.String(), "opst-") {
+		if len(list.Tokens) != 10 || strings.Contains(w.Body.String(), `"token"`) || strings.Contains(w.Body.String(), tok.Token[:20]) {
 			t.Fatalf("list: %d tokens, want 10 and no plain token: %s", len(list.Tokens), w.Body)
+		}
+		// Only the prefix and last four characters identify a token.
+		for _, x := range list.Tokens {
+			if x.ID == tok.ID && x.Hint != "opst-…"+tok.Token[len(tok.Token)-4:] || !strings.HasPrefix(x.Hint, "opst-…") || len([]rune(x.Hint)) != 10 {
+				t.Fatalf("hint %q of token %s", x.Hint, x.ID)
+			}
 		}
 		path := "/clients/entra/tokens/" + tok.ID
 		expect(t, "show", ev.admin("GET", path, "", nil), 200, `"status":"active"`)

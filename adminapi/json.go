@@ -45,6 +45,7 @@ type TokenJSON struct {
 	Scopes     []string       `json:"scopes"`
 	AllowIPs   []netip.Prefix `json:"allow_ips"`
 	Status     string         `json:"status"`
+	Hint       string         `json:"hint,omitempty"`
 	CreatedAt  time.Time      `json:"created_at"`
 	ExpiresAt  time.Time      `json:"expires_at"`
 	RevokedAt  *time.Time     `json:"revoked_at,omitempty"`
@@ -61,7 +62,7 @@ func ToTokenJSON(t tokenstore.Token, now time.Time) TokenJSON {
 	}
 	return TokenJSON{
 		ID: t.ID, ClientID: t.ClientID, Name: t.Name, Scopes: t.Scopes, AllowIPs: allow,
-		Status: string(t.Status(now)), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt,
+		Status: string(t.Status(now)), Hint: t.Hint, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt,
 		RevokedAt: optTime(t.RevokedAt), LastUsedAt: optTime(t.LastUsedAt), LastUsedIP: t.LastUsedIP,
 	}
 }

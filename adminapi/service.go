@@ -321,7 +321,7 @@ func (s *Service) CreateToken(ctx context.Context, ref string, spec TokenSpec) (
 	}
 	t := tokenstore.Token{
 		ID: uuid.NewString(), ClientID: c.ID, Name: spec.Name, Scopes: scopes, AllowIPs: allow,
-		CreatedAt: now, ExpiresAt: exp,
+		Hint: auth.SecretHint(plain), CreatedAt: now, ExpiresAt: exp,
 	}
 	if err := s.store.CreateToken(ctx, t, s.hasher.Hash(plain)); err != nil {
 		return "", tokenstore.Token{}, err

@@ -44,6 +44,19 @@ func NewSecret(prefix string) (string, error) {
 	return prefix + body + checksum(body), nil
 }
 
+// SecretHint returns what may be shown of a secret made by NewSecret to
+// tell it apart from others: its prefix and last four characters
+// ("opst-…wxyz"). The last four are part of the CRC32 checksum, not of the
+// random body, so the hint reveals nothing a scanner could not compute
+// from the token anyway.
+func SecretHint(secret string) string {
+	i := strings.Index(secret, "-")
+	if i < 0 || len(secret) < i+1+8 {
+		return ""
+	}
+	return secret[:i+1] + "…" + secret[len(secret)-4:]
+}
+
 // NewStaticToken returns a fresh opst- token.
 func NewStaticToken() (string, error) { return NewSecret(StaticTokenPrefix) }
 

@@ -49,6 +49,8 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// HTTP configures the main listener's timeouts and body draining.
 	HTTP HTTP `yaml:"http"`
+	// TLS makes the listener serve HTTPS.
+	TLS TLS `yaml:"tls"`
 
 	// IdP verifies JWTs of customers' identity providers (method idp_jwt).
 	IdP IdP `yaml:"idp"`
@@ -163,6 +165,7 @@ func Default() Config {
 		Webhooks: defaultWebhooks(),
 		HTTP:     defaultHTTP(),
 		Upstream: defaultUpstream(),
+		TLS:      defaultTLS(),
 	}
 }
 
@@ -243,6 +246,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Upstream.validate(); err != nil {
+		return err
+	}
+	if err := c.TLS.validate(); err != nil {
 		return err
 	}
 	if err := c.validateFaults(); err != nil {
@@ -337,13 +343,16 @@ func checkHexHash(s string) error {
 }
 
 // Issuer is the iss of issued access tokens and the base URL of the OAuth
-// endpoints: oauth.issuer, else public_url, else http://<listen>.
+// endpoints: oauth.issuer, else public_url, else http(s)://<listen>.
 func (c Config) Issuer() string {
 	switch {
 	case c.OAuth.Issuer != "":
 		return strings.TrimSuffix(c.OAuth.Issuer, "/")
 	case c.PublicURL != "":
 		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	if c.TLS.Enabled() {
+		return "https://" + c.Listen
 	}
 	return "http://" + c.Listen
 }

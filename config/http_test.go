@@ -49,7 +49,7 @@ func TestHardeningKeysRefuseBadValues(t *testing.T) {
 // HMAC key.
 func TestShippedPepperPlaceholdersAreRefused(t *testing.T) {
 	re := regexp.MustCompile(`SCIMGATE_TOKENS_PEPPER[=:] *"?([^"\n]*)"?`)
-	for _, f := range []string{"../.env.example", "../deploy/kubernetes/secret.yaml", "../docker-compose.yml"} {
+	for _, f := range []string{"../.env.example", "../deploy/kubernetes/secrets.env.example", "../docker-compose.yml"} {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -128,8 +128,15 @@ func TestTokenIsShownOnceAndNeverAgain(t *testing.T) {
 		t.Fatal("token page may be cached")
 	}
 	tok2 := tokenRE.FindStringSubmatch(p.body)[1]
-	if tok2 == tok || strings.Contains(ev.get("/admin/clients/"+c.ID).body, tok2) {
+	listing := ev.get("/admin/clients/" + c.ID).body
+	if tok2 == tok || strings.Contains(listing, tok2) {
 		t.Fatal("second token repeated or shown again")
+	}
+	// Each token is listed by its prefix and last four characters only.
+	for _, x := range []string{tok, tok2} {
+		if hint := "opst-…" + x[len(x)-4:]; !strings.Contains(listing, `<code class="token-hint">`+hint+`</code>`) {
+			t.Errorf("client page lacks the hint %s", hint)
+		}
 	}
 }
 

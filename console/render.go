@@ -173,3 +173,17 @@ func serveStatic(ctx *gin.Context) {
 	ctx.Header("Cache-Control", "public, max-age=3600")
 	ctx.Data(http.StatusOK, ct, b)
 }
+
+// NotFound answers a console path no route takes (the engine's NoRoute
+// hands it /admin/... paths outside the admin API) with the console's
+// 404 page instead of a JSON body.
+func (c *Console) NotFound(ctx *gin.Context) {
+	securityHeaders(ctx)
+	if ctx.Request.Method != http.MethodGet && ctx.Request.Method != http.MethodHead {
+		ctx.String(http.StatusNotFound, "no such page")
+		return
+	}
+	c.render(ctx, http.StatusNotFound, "error", "Page not found", errorPage{
+		Message: "There is no console page at this address. It may have moved, or the link is mistyped.",
+		Back:    Prefix + "/clients"})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -83,7 +84,7 @@ func envNames() map[string]bool {
 // deployFiles are every file of the deployment set, relative to this package.
 func deployFiles(t *testing.T) []string {
 	t.Helper()
-	files := []string{"../Dockerfile", "../docker-compose.yml", "../.env.example", "README.md"}
+	files := []string{"../Dockerfile", "../docker-compose.yml", "../.env.example", "README.md", "kubernetes/secrets.env.example"}
 	k8s, err := filepath.Glob("kubernetes/*.yaml")
 	if err != nil || len(k8s) == 0 {
 		t.Fatalf("no kubernetes/*.yaml: %v", err)
@@ -127,6 +128,132 @@ func kube(t *testing.T) map[string]map[string]any {
 	return objs
 }
 
+// envFile reads a KEY=VALUE file as kustomize's secretGenerator envs does
+// (comments and blank lines skipped).
+func envFile(t *testing.T, path string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, line := range strings.Split(string(read(t, path)), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not KEY=VALUE", path, line)
+		}
+		env[k] = v
+	}
+	return env
+}
+
+// generatedSecrets are the names of kustomization.yaml's secretGenerator
+// entries.
+func generatedSecrets(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, g := range asList(at(docs(t, "kubernetes/kustomization.yaml")[0], "secretGenerator")) {
+		names = append(names, str(at(g, "name")))
+	}
+	return names
+}
+
+// TestKustomizeImageAndSecret: the image is a kustomize images: entry (the
+// Deployment names it, the operator sets the registry and tag), and the
+// Secret is generated from the uncommitted secrets.env: no Secret manifest
+// with placeholder values is shipped to be applied over a real one.
+func TestKustomizeImageAndSecret(t *testing.T) {
+	k := docs(t, "kubernetes/kustomization.yaml")[0]
+	image := str(at(kube(t)["Deployment/scimgate"], "spec", "template", "spec", "containers", 0, "image"))
+	var entry any
+	for _, im := range asList(at(k, "images")) {
+		if str(at(im, "name")) == image {
+			entry = im
+		}
+	}
+	if entry == nil || str(at(entry, "newName")) == "" || yamlString(at(entry, "newTag")) == "" {
+		t.Fatalf("the Deployment's image %q has no images: entry with newName and newTag in kustomization.yaml", image)
+	}
+	for name, o := range kube(t) {
+		if str(o["kind"]) == "Secret" {
+			t.Errorf("%s is shipped as a manifest; generate it with secretGenerator", name)
+		}
+	}
+	g := asList(at(k, "secretGenerator"))
+	if len(g) != 1 || str(at(g[0], "name")) != "scimgate-secrets" || str(at(g[0], "envs", 0)) != "secrets.env" {
+		t.Fatalf("secretGenerator: %v, want scimgate-secrets from secrets.env", g)
+	}
+	if !slices.Contains(strings.Split(string(read(t, "../.gitignore")), "\n"), "/deploy/kubernetes/secrets.env") {
+		t.Error(".gitignore does not keep deploy/kubernetes/secrets.env out of git")
+	}
+	for _, doc := range []string{"README.md", "../README.md"} {
+		if b := string(read(t, doc)); !strings.Contains(b, "docker build") || !strings.Contains(b, "kustomize edit set image") {
+			t.Errorf("%s does not say how to build, push and select the image", doc)
+		}
+	}
+}
+
+// TestKustomizeBuild renders the directory with kubectl's kustomize (when
+// installed; it runs offline) from a copy holding secrets.env made from
+// the example: the image is replaced and the Deployment's envFrom names the
+// generated, content-hashed Secret.
+func TestKustomizeBuild(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl not installed")
+	}
+	dir := t.TempDir()
+	files, _ := filepath.Glob("kubernetes/*")
+	for _, f := range files {
+		if filepath.Base(f) == "secrets.env" {
+			continue // a local, real one: never read here
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), read(t, f), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets.env"), read(t, "kubernetes/secrets.env.example"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(kubectl, "kustomize", dir).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v", err)
+	}
+	var secret, dep map[string]any
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	for {
+		var d map[string]any
+		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		switch str(d["kind"]) {
+		case "Secret":
+			secret = d
+		case "Deployment":
+			dep = d
+		}
+	}
+	if secret == nil || dep == nil {
+		t.Fatalf("rendered output lacks the Secret or the Deployment:\n%s", out)
+	}
+	name := str(at(secret, "metadata", "name"))
+	if !strings.HasPrefix(name, "scimgate-secrets-") {
+		t.Errorf("generated Secret %q has no content hash", name)
+	}
+	c := at(dep, "spec", "template", "spec", "containers", 0)
+	if ref := str(at(c, "envFrom", 0, "secretRef", "name")); ref != name {
+		t.Errorf("envFrom names %q, the generated Secret is %q", ref, name)
+	}
+	if img := str(at(c, "image")); img != "registry.example.com/scimgate:0.1.0" {
+		t.Errorf("rendered image %q", img)
+	}
+	if m, _ := at(secret, "data").(map[string]any); len(m) != len(envFile(t, "kubernetes/secrets.env.example")) {
+		t.Errorf("generated Secret data: %v", at(secret, "data"))
+	}
+}
+
 func TestKustomizationListsEveryManifest(t *testing.T) {
 	k := docs(t, "kubernetes/kustomization.yaml")[0]
 	var listed []string
@@ -155,17 +282,15 @@ func TestKubernetesConfigLoads(t *testing.T) {
 	if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	secret := objs["Secret/scimgate-secrets"]
-	env := map[string]string{}
-	for k, v := range at(secret, "stringData").(map[string]any) {
-		env[k] = str(v)
-	}
+	// The Secret is generated from secrets.env, whose template is
+	// secrets.env.example.
+	env := envFile(t, "kubernetes/secrets.env.example")
 	// The shipped pepper is a placeholder that must stop the gateway if
 	// applied unchanged; the rest is checked with a real-looking value.
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	var ke *config.KeyError
 	if _, err := config.Load(path, lookup); !errors.As(err, &ke) || ke.Key != "tokens.pepper" {
-		t.Fatalf("the Secret's placeholder pepper must be refused naming tokens.pepper; got %v", err)
+		t.Fatalf("secrets.env.example's placeholder pepper must be refused naming tokens.pepper; got %v", err)
 	}
 	env["SCIMGATE_TOKENS_PEPPER"] = strings.Repeat("5e", 32)
 	cfg, err := config.Load(path, lookup)
@@ -174,7 +299,7 @@ func TestKubernetesConfigLoads(t *testing.T) {
 	}
 	for _, k := range []string{"SCIMGATE_ADMIN_TOKEN_HASH", "SCIMGATE_REDIS_URL", "SCIMGATE_TOKENS_PEPPER"} {
 		if env[k] == "" {
-			t.Errorf("Secret lacks %s", k)
+			t.Errorf("secrets.env.example lacks %s", k)
 		}
 	}
 	if cfg.Redis.URL == "" {
@@ -249,8 +374,8 @@ func checkDeployment(t *testing.T, objs map[string]map[string]any, cfg config.Co
 	if cm := str(at(d, "spec", "template", "spec", "volumes", 0, "configMap", "name")); objs["ConfigMap/"+cm] == nil {
 		t.Errorf("volume names ConfigMap %q, which is not defined", cm)
 	}
-	if s := str(at(c, "envFrom", 0, "secretRef", "name")); objs["Secret/"+s] == nil {
-		t.Errorf("envFrom names Secret %q, which is not defined", s)
+	if s := str(at(c, "envFrom", 0, "secretRef", "name")); !slices.Contains(generatedSecrets(t), s) {
+		t.Errorf("envFrom names Secret %q, which kustomization.yaml does not generate", s)
 	}
 	for _, name := range []string{"Service/scimgate", "Service/scimgate-metrics", "PodDisruptionBudget/scimgate"} {
 		o := objs[name]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/ratelimit"
@@ -146,17 +148,42 @@ func TestClientOverrideCached(t *testing.T) {
 	}
 }
 
+// unreachable returns a backend whose Redis is down: its address is held by
+// a listener of this test that closes every connection at once, so it
+// fails the same way on every run. (These tests used to close a miniredis
+// instead, which freed its port: under load another test's miniredis could
+// bind that port, and the "down" Redis then answered, admitting the first
+// request and refusing the second with 429.)
+func unreachable(t testing.TB) *redistest.Redis {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	return &redistest.Redis{Client: c, Prefix: "down:"}
+}
+
 func TestRedisDown(t *testing.T) {
 	for _, tc := range []struct {
 		dir        ratelimit.OnRedisError
 		wantStatus int
 	}{{ratelimit.Allow, http.StatusOK}, {ratelimit.Deny, http.StatusServiceUnavailable}} {
 		t.Run(string(tc.dir), func(t *testing.T) {
-			r := redistest.Mini(t)
 			var logs strings.Builder
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			e := engine(newLimiter(t, r, ratelimit.ClientOptions{Rate: 1, Burst: 1, OnRedisError: tc.dir, Log: log}).Middleware())
-			r.Mini.Close()
+			e := engine(newLimiter(t, unreachable(t), ratelimit.ClientOptions{Rate: 1, Burst: 1, OnRedisError: tc.dir, Log: log}).Middleware())
 			for range 3 {
 				w := get(e, "c1")
 				if w.Code != tc.wantStatus {

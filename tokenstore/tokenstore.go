@@ -145,6 +145,11 @@ type Token struct {
 	Scopes   []string       `json:"scopes"`
 	AllowIPs []netip.Prefix `json:"allow_ips,omitempty"`
 
+	// Hint is the token's prefix and last four characters ("opst-…wxyz",
+	// see auth.SecretHint), stored at creation so listings can tell tokens
+	// apart; empty for tokens created before hints were kept.
+	Hint string `json:"hint,omitempty"`
+
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 	// The fields below are kept outside the JSON record and change over time.

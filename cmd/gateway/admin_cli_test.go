@@ -133,7 +133,8 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("token list: %v %+v", err, tokens)
 	}
 	out = c.ok("token", "list")
-	if !strings.Contains(out, "LAST USED") || !strings.Contains(out, "active") || !strings.Contains(out, "10.1.2.3") || strings.Contains(out, tok) {
+	if !strings.Contains(out, "LAST USED") || !strings.Contains(out, "active") || !strings.Contains(out, "10.1.2.3") || strings.Contains(out, tok) ||
+		!strings.Contains(out, "opst-…"+tok[len(tok)-4:]) {
 		t.Fatalf("token table:\n%s", out)
 	}
 	c.ok("token", "revoke", tokens[0].ID)

@@ -16,9 +16,10 @@ import (
 
 // mountConsole serves the browser admin console at /admin over the same
 // admin Service and credential as the admin API.
-// guard throttles failed sign-ins per source address.
+// guard throttles failed sign-ins per source address. It returns the
+// console's 404 page handler for notFound.
 func mountConsole(engine *gin.Engine, guard gin.HandlerFunc, svc *adminapi.Service, cred adminapi.Credential, events *audit.Log,
-	conn *redisconn.Conn, cfg config.Config, log *slog.Logger) error {
+	conn *redisconn.Conn, cfg config.Config, log *slog.Logger) (gin.HandlerFunc, error) {
 	var oidc *console.OIDCOptions
 	if cc := cfg.Console; cc.OIDCIssuer != "" {
 		// Discovery happens on the first OIDC sign-in, not here, so a
@@ -35,8 +36,24 @@ func mountConsole(engine *gin.Engine, guard gin.HandlerFunc, svc *adminapi.Servi
 		PublicURL: cfg.PublicURL, OIDC: oidc, Log: log, Now: time.Now,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	con.Mount(engine.Group(console.Prefix, guard))
-	return nil
+	return con.NotFound, nil
+}
+
+// notFound answers unknown paths: the console's HTML 404 page under
+// /admin (but not under the admin API, whose clients read JSON), else
+// fallback.
+func notFound(consolePage, fallback gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		inConsole := p == console.Prefix || strings.HasPrefix(p, console.Prefix+"/")
+		inAPI := p == console.Prefix+"/api" || strings.HasPrefix(p, console.Prefix+"/api/")
+		if inConsole && !inAPI {
+			consolePage(c)
+			return
+		}
+		fallback(c)
+	}
 }

@@ -41,10 +41,12 @@ func bootstrapEmbedded(ctx context.Context, svc *adminapi.Service, cred *adminap
 
 // print writes the credentials to w (stderr), never to the structured log:
 // this and the creation responses are the only places a token is shown.
-func (fr *firstRun) print(w io.Writer, publicURL string, addr net.Addr) {
+// scheme ("http://" or "https://") prefixes the listen address when
+// publicURL is empty.
+func (fr *firstRun) print(w io.Writer, publicURL, scheme string, addr net.Addr) {
 	base := strings.TrimRight(publicURL, "/")
 	if base == "" {
-		base = "http://" + loopbackFor(addr)
+		base = scheme + loopbackFor(addr)
 	}
 	admin := fr.adminToken
 	if admin == "" {

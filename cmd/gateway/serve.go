@@ -148,7 +148,8 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	adminapi.MountAuditIn(adminGroup, sec.events, admin.DirectoryAudit, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
 	// The browser console at /admin drives the same Service as the API.
-	if err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log); err != nil {
+	consoleNotFound, err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log)
+	if err != nil {
 		return err
 	}
 	// SCIM: brute-force guard and authentication first, then the
@@ -188,16 +189,24 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// Unknown paths get 404 and known paths with another method 405 (with
 	// Allow); under the SCIM prefixes both are SCIM error bodies.
 	engine.HandleMethodNotAllowed = true
-	engine.NoRoute(unmatched(http.StatusNotFound, "no such endpoint"))
+	engine.NoRoute(notFound(consoleNotFound, unmatched(http.StatusNotFound, "no such endpoint")))
 	engine.NoMethod(unmatched(http.StatusMethodNotAllowed, "method not allowed on this endpoint"))
 	reportRoutes(engine, cio)
 
 	listen := server.Listen{Addr: cfg.Listen, Grace: cfg.ShutdownTimeout.Std(), ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
 		ReadTimeout: cfg.HTTP.ReadTimeout.Std(), IdleTimeout: cfg.HTTP.IdleTimeout.Std()}
+	scheme := "http://"
+	if cfg.TLS.Enabled() {
+		certs, err := server.NewCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.TLS.ReloadInterval.Std(), log)
+		if err != nil {
+			return fmt.Errorf("tls.cert_file / tls.key_file: %w", err)
+		}
+		listen.TLS, scheme = certs.TLSConfig(), "https://"
+	}
 	return server.Run(ctx, listen, engine, log, func(a net.Addr) {
-		log.Info("scimgate listening", "addr", a.String(), "scim_base", "http://"+a.String()+"/scim/v2", "embedded_redis", conn.Embedded())
+		log.Info("scimgate listening", "addr", a.String(), "scim_base", scheme+a.String()+"/scim/v2", "embedded_redis", conn.Embedded(), "tls", cfg.TLS.Enabled())
 		if first != nil {
-			first.print(cio.stderr, cfg.PublicURL, a)
+			first.print(cio.stderr, cfg.PublicURL, scheme, a)
 		}
 		if ready != nil {
 			ready(a)

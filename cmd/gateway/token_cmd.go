@@ -108,13 +108,13 @@ func tokenList(ctx context.Context, args []string, cio cliIO) error {
 		names[c.ID] = c.Name
 	}
 	tw := newTable(cio.stdout)
-	fmt.Fprintln(tw, "ID\tCLIENT\tNAME\tSCOPES\tSTATUS\tEXPIRES\tLAST USED\tLAST IP\tALLOW")
+	fmt.Fprintln(tw, "ID\tCLIENT\tNAME\tTOKEN\tSCOPES\tSTATUS\tEXPIRES\tLAST USED\tLAST IP\tALLOW")
 	for _, t := range ts {
 		allow := make([]string, len(t.AllowIPs))
 		for i, p := range t.AllowIPs {
 			allow[i] = p.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, dash(names[t.ClientID]), dash(t.Name),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, dash(names[t.ClientID]), dash(t.Name), dash(t.Hint),
 			strings.Join(t.Scopes, ","), t.Status(now), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt),
 			dash(t.LastUsedIP), dash(strings.Join(allow, ",")))
 	}

@@ -94,22 +94,18 @@ func (s *Redis) encodeJournal(j *Journal, now time.Time) (string, error) {
 }
 
 // indexEntries returns the index entries of attrs as the write script
-// expects them: [keyIndex (1-based in KEYS), value, unique, attr].
+// expects them: [keyIndex (1-based in KEYS), value, unique, attr, added].
 func indexEntries(typ string, attrs map[string]any) ([]byte, error) {
 	entries := [][]any{}
 	for i, ix := range indexesOf(typ) {
 		v, ok := attrs[ix.attr].(string)
-		if !ok || v == "" {
+		if !ok || v == "" || ix.legacy {
 			continue
 		}
 		if ix.fold {
 			v = strings.ToLower(v)
 		}
-		u := 0
-		if ix.unique {
-			u = 1
-		}
-		entries = append(entries, []any{i + 3, v, u, ix.attr})
+		entries = append(entries, []any{i + 3, v, flagInt(ix.unique), ix.attr, flagInt(ix.added)})
 	}
 	return json.Marshal(entries)
 }
@@ -348,6 +344,13 @@ func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOp
 	return out, nil
 }
 
+func flagInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func flag(b bool) string {
 	if b {
 		return "1"
@@ -401,35 +404,56 @@ func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, 
 		}
 		return []string{value}, nil
 	}
+	var ids []string
+	seen := map[string]bool{}
+	found := false
 	for _, ix := range indexesOf(typ) {
 		if ix.attr != attr {
 			continue
 		}
-		if ix.fold {
-			value = strings.ToLower(value)
-		}
-		key := s.ixKey(typ, ix)
-		if ix.unique {
-			id, err := s.c.HGet(ctx, key, value).Result()
-			if errors.Is(err, redis.Nil) {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
-			}
-			return []string{id}, nil
-		}
-		members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: "[" + value + "\x00", Max: "[" + value + "\x00\xff"}).Result()
+		found = true
+		got, err := s.lookupIndex(ctx, typ, ix, value)
 		if err != nil {
 			return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
 		}
-		ids := make([]string, 0, len(members))
-		for _, m := range members {
-			ids = append(ids, m[len(value)+1:])
+		for _, id := range got {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
 		}
-		return ids, nil
 	}
-	return nil, fmt.Errorf("store: %s.%s is not indexed", typ, attr)
+	if !found {
+		return nil, fmt.Errorf("store: %s.%s is not indexed", typ, attr)
+	}
+	return ids, nil
+}
+
+// lookupIndex returns the ids that index ix maps value to.
+func (s *Redis) lookupIndex(ctx context.Context, typ string, ix index, value string) ([]string, error) {
+	if ix.fold {
+		value = strings.ToLower(value)
+	}
+	key := s.ixKey(typ, ix)
+	if ix.unique {
+		id, err := s.c.HGet(ctx, key, value).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []string{id}, nil
+	}
+	members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: "[" + value + "\x00", Max: "[" + value + "\x00\xff"}).Result()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(members))
+	for _, m := range members {
+		ids = append(ids, m[len(value)+1:])
+	}
+	return ids, nil
 }
 
 // Scan implements Store.

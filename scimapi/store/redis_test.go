@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -122,4 +123,131 @@ func TestReadsInBoundedSteps(t *testing.T) {
 	if m := hook.max.Load(); m != store.ReadBatch {
 		t.Fatalf("largest read script named %d keys, want %d", m, store.ReadBatch)
 	}
+}
+
+// TestLegacyExternalIdIndex: resources written when externalId was a unique
+// index (hash u:<Type>:externalId, recorded in their "ix" field at the same
+// KEYS position) are still found by externalId, lose that entry when their
+// attributes are rewritten, and are deleted cleanly; no migration step.
+func TestLegacyExternalIdIndex(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		st := store.NewRedis(r.Client, r.Prefix)
+		p := r.Prefix + "{scim}:"
+		// legacy turns a freshly created resource into what the previous
+		// version stored: the externalId in the unique hash, not the zset.
+		legacy := func(typ, id, ext, ix string) {
+			t.Helper()
+			pipe := r.Client.TxPipeline()
+			pipe.HSet(ctx, p+"r:"+id, "ix", ix)
+			pipe.HSet(ctx, p+"u:"+typ+":externalId", ext, id)
+			pipe.ZRem(ctx, p+"x:"+typ+":externalId", ext+"\x00"+id)
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "old", "externalId": "e1"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy(store.TypeUser, old.ID, "e1", `[[3,"old",1,"userName"],[4,"e1",1,"externalId"]]`)
+		g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "G", "externalId": "g1"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy(store.TypeGroup, g.ID, "g1", `[[3,"g1",1,"externalId"],[4,"g",0,"displayName"]]`)
+
+		lookup := func(typ, v string) []string {
+			t.Helper()
+			ids, err := st.Lookup(ctx, typ, "externalId", v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		if got := lookup(store.TypeUser, "e1"); !slices.Equal(got, []string{old.ID}) {
+			t.Fatalf("legacy user not found: %v", got)
+		}
+		if got := lookup(store.TypeGroup, "g1"); !slices.Equal(got, []string{g.ID}) {
+			t.Fatalf("legacy group not found: %v", got)
+		}
+		// A new user may share the legacy user's externalId; both are found.
+		u2, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "new", "externalId": "e1"}, nil, nil)
+		if err != nil {
+			t.Fatalf("duplicate externalId beside a legacy entry: %v", err)
+		}
+		want := []string{old.ID, u2.ID}
+		slices.Sort(want)
+		if got := lookup(store.TypeUser, "e1"); !slices.Equal(got, want) {
+			t.Fatalf("lookup = %v, want %v", got, want)
+		}
+		// Rewriting the legacy user's attributes moves it to the new index.
+		if _, _, err := st.Update(ctx, store.TypeUser, old.ID, store.Condition{}, map[string]any{"userName": "old", "externalId": "e2"}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := lookup(store.TypeUser, "e1"); !slices.Equal(got, []string{u2.ID}) {
+			t.Fatalf("after rewrite e1 = %v", got)
+		}
+		if got := lookup(store.TypeUser, "e2"); !slices.Equal(got, []string{old.ID}) {
+			t.Fatalf("after rewrite e2 = %v", got)
+		}
+		if n, _ := r.Client.HLen(ctx, p+"u:User:externalId").Result(); n != 0 {
+			t.Fatalf("legacy hash keeps %d entries", n)
+		}
+		// Deleting a legacy group drops its legacy entry and its displayName.
+		if err := st.Delete(ctx, store.TypeGroup, g.ID, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := lookup(store.TypeGroup, "g1"); len(got) != 0 {
+			t.Fatalf("deleted legacy group found: %v", got)
+		}
+		if ids, _ := st.Lookup(ctx, store.TypeGroup, "displayName", "g"); len(ids) != 0 {
+			t.Fatalf("deleted legacy group's displayName found: %v", ids)
+		}
+	})
+}
+
+// TestIndexFieldsReadableByPreviousVersion: during a rolling upgrade the
+// previous version rewrites and deletes resources the new one wrote. It
+// reads only the "ix" field and has KEYS [r, all, u:<Type>:<first index>,
+// <second index>, audit, events]; so "ix" must name only those index
+// positions with their old kinds, and the new externalId entry lives in
+// "ix2".
+func TestIndexFieldsReadableByPreviousVersion(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		st := store.NewRedis(r.Client, r.Prefix)
+		p := r.Prefix + "{scim}:"
+		u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "Ann", "externalId": "e"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "G", "externalId": "e"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string][2]string{
+			u.ID: {`[[3,"ann",1,"userName",0]]`, `[[5,"e",0,"externalId",1]]`},
+			g.ID: {`[[4,"g",0,"displayName",0]]`, `[[5,"e",0,"externalId",1]]`},
+		} {
+			got, err := r.Client.HMGet(ctx, p+"r:"+id, "ix", "ix2").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0] != want[0] || got[1] != want[1] {
+				t.Errorf("ix, ix2 = %v, want %v", got, want)
+			}
+		}
+		// Without an externalId there is no ix2; removing it drops ix2.
+		if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "Ann"}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := r.Client.HExists(ctx, p+"r:"+u.ID, "ix2").Result(); n {
+			t.Error("ix2 kept after externalId was removed")
+		}
+		if ids, _ := st.Lookup(ctx, store.TypeUser, "externalId", "e"); len(ids) != 0 {
+			t.Errorf("removed externalId still found: %v", ids)
+		}
+	})
 }

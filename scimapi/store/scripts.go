@@ -8,17 +8,25 @@ import "github.com/redis/go-redis/v9"
 
 // luaDropIndexEntries defines dropIndexEntries(res, id), shared by the write
 // and delete scripts: it removes the index entries recorded in the
-// resource's "ix" field (unique hash entries only while they still point at
-// id). KEYS[e[1]] is the index key of entry e.
+// resource's "ix" and "ix2" fields (unique hash entries only while they
+// still point at id). KEYS[e[1]] is the index key of entry e.
+//
+// "ix2" holds the entries of indexes added after the first key layout
+// (index.added): versions before them read only "ix", whose entries name
+// KEYS positions they also have, so while old and new gateways run side by
+// side (a rolling upgrade) neither touches a key of the wrong type.
 const luaDropIndexEntries = `
 local function dropIndexEntries(res, id)
-  local old = redis.call('HGET', res, 'ix')
-  if not old then return end
-  for _, e in ipairs(cjson.decode(old)) do
-    if e[3] == 1 then
-      if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
-    else
-      redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
+  for _, field in ipairs({'ix', 'ix2'}) do
+    local old = redis.call('HGET', res, field)
+    if old then
+      for _, e in ipairs(cjson.decode(old)) do
+        if e[3] == 1 then
+          if redis.call('HGET', KEYS[e[1]], e[2]) == id then redis.call('HDEL', KEYS[e[1]], e[2]) end
+        else
+          redis.call('ZREM', KEYS[e[1]], e[2] .. '\0' .. id)
+        end
+      end
     end
   end
 end
@@ -84,7 +92,8 @@ end
 //	         changes only, so an optimistic attribute rewrite does not
 //	         conflict with concurrent member changes
 //	ARGV[7] attributes JSON ("" = unchanged)
-//	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr], ...] ("" = unchanged)
+//	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr, added(0|1)], ...] ("" = unchanged);
+//	        stored in the "ix" field, those with added=1 in "ix2"
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
 //	ARGV[11] journal JSON ("" = none): {"audit":{event},"doc_action","member_action",
@@ -164,7 +173,12 @@ if newix then
       redis.call('ZADD', KEYS[e[1]], 0, e[2] .. '\0' .. id)
     end
   end
-  redis.call('HSET', res, 'ix', ARGV[8])
+  local first, added = {}, {}
+  for _, e in ipairs(newix) do
+    if e[5] == 1 then added[#added + 1] = e else first[#first + 1] = e end
+  end
+  redis.call('HSET', res, 'ix', #first > 0 and cjson.encode(first) or '[]')
+  if #added > 0 then redis.call('HSET', res, 'ix2', cjson.encode(added)) else redis.call('HDEL', res, 'ix2') end
 end
 
 if ARGV[10] ~= '' then

@@ -17,14 +17,16 @@
 // and {scim} stands for the directory's tag.
 //
 //	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
-//	                                  c (created), m (lastModified), ix (index entries)
+//	                                  c (created), m (lastModified), ix, ix2 (index entries)
 //	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
 //	                                  order = creation order (ids are UUIDv7)
 //	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id
-//	                                  (User userName (lower-cased), User externalId,
-//	                                  Group externalId)
+//	                                  (User userName, lower-cased)
 //	P{scim}:x:<Type>:<attr>     zset  non-unique index: "<value>\x00<id>", score 0
-//	                                  (Group displayName, lower-cased)
+//	                                  (User and Group externalId; Group
+//	                                  displayName, lower-cased)
+//	P{scim}:u:<Type>:externalId hash  legacy: externalId was a unique index
+//	                                  before; see index.legacy
 //	P{scim}:m:<groupId>         hash  member id -> {"type","display"} JSON
 //	P{scim}:of:<id>             set   ids of the groups that directly contain id
 //	P{scim}:gname               hash  group id -> displayName (for User.groups)
@@ -228,15 +230,37 @@ type index struct {
 	attr   string
 	unique bool
 	fold   bool // lower-case the value (caseExact=false attributes)
+	// legacy marks an index of an older key layout that is no longer
+	// written: externalId was a unique hash (u:<Type>:externalId) and is
+	// now a non-unique zset (x:<Type>:externalId), because RFC 7643 §3.1
+	// gives it uniqueness "none" and IdPs reuse values (Entra's default
+	// mailNickname mapping). Resources written before the change keep
+	// their entry there until their attributes are next written or they
+	// are deleted (their "ix" field names it, and the scripts drop it
+	// then); Lookup consults both, so no migration step is needed.
+	legacy bool
+	// added marks an index appended after the first key layout: its entries
+	// are recorded in the resource's "ix2" field, which earlier versions
+	// never read, so during a rolling upgrade an old gateway rewriting or
+	// deleting the resource does not meet a KEYS position it lacks (it
+	// leaves the entry behind instead: a stale candidate that Lookup's
+	// callers filter out, dropped at the resource's next new-version write).
+	added bool
 }
 
-// indexesOf lists the indexed attributes of a type besides id.
+// indexesOf lists the indexed attributes of a type besides id. The
+// position of an index in this list is its key's position in the write
+// and delete scripts' KEYS (plus 3), which the "ix" field of every stored
+// resource records: existing positions must never change, so new indexes
+// are appended and retired ones become legacy.
 func indexesOf(typ string) []index {
 	switch typ {
 	case TypeUser:
-		return []index{{attr: "userName", unique: true, fold: true}, {attr: "externalId", unique: true}}
+		return []index{{attr: "userName", unique: true, fold: true},
+			{attr: "externalId", unique: true, legacy: true}, {attr: "externalId", added: true}}
 	case TypeGroup:
-		return []index{{attr: "externalId", unique: true}, {attr: "displayName", fold: true}}
+		return []index{{attr: "externalId", unique: true, legacy: true}, {attr: "displayName", fold: true},
+			{attr: "externalId", added: true}}
 	}
 	return nil
 }
@@ -245,7 +269,21 @@ func indexesOf(typ string) []index {
 func Indexed(typ string) []string {
 	out := []string{"id"}
 	for _, ix := range indexesOf(typ) {
-		out = append(out, ix.attr)
+		if !ix.legacy {
+			out = append(out, ix.attr)
+		}
+	}
+	return out
+}
+
+// Unique returns the attributes of typ whose values the store keeps unique
+// (besides id), as normalised: userName case-insensitively.
+func Unique(typ string) []string {
+	var out []string
+	for _, ix := range indexesOf(typ) {
+		if ix.unique && !ix.legacy {
+			out = append(out, ix.attr)
+		}
 	}
 	return out
 }

@@ -93,14 +93,25 @@ func testUniqueness(t *testing.T, s store.Store) {
 	mustCreate(t, s, store.TypeUser, map[string]any{"userName": "Alice", "externalId": "ext-1"})
 	_, err := s.Create(ctx, store.TypeUser, user("aLICE"), nil, nil)
 	wantUniqueness(t, err, "userName") // RFC 7643 §4.1.1: userName caseExact false
-	_, err = s.Create(ctx, store.TypeUser, map[string]any{"userName": "bob", "externalId": "ext-1"}, nil, nil)
-	wantUniqueness(t, err, "externalId")
+	// externalId is indexed but not unique (RFC 7643 §3.1: uniqueness
+	// "none"; Entra maps mailNickname to it, which repeats).
+	bob := mustCreate(t, s, store.TypeUser, map[string]any{"userName": "bob", "externalId": "ext-1"})
+	ids, err := s.Lookup(ctx, store.TypeUser, "externalId", "ext-1")
+	if err != nil || len(ids) != 2 || !slices.Contains(ids, bob.ID) {
+		t.Fatalf("externalId lookup: %v %v", ids, err)
+	}
 	// externalId is caseExact: a different case is a different value.
 	mustCreate(t, s, store.TypeUser, map[string]any{"userName": "carol", "externalId": "EXT-1"})
+	if ids, _ := s.Lookup(ctx, store.TypeUser, "externalId", "EXT-1"); len(ids) != 1 {
+		t.Fatalf("caseExact externalId lookup: %v", ids)
+	}
 	// Group externalIds are a separate namespace; displayNames need not be unique.
 	mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "Admins", "externalId": "ext-1"})
-	mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "admins"})
-	ids, err := s.Lookup(ctx, store.TypeGroup, "displayName", "ADMINS")
+	mustCreate(t, s, store.TypeGroup, map[string]any{"displayName": "admins", "externalId": "ext-1"})
+	if ids, _ := s.Lookup(ctx, store.TypeGroup, "externalId", "ext-1"); len(ids) != 2 {
+		t.Fatalf("group externalId lookup: %v", ids)
+	}
+	ids, err = s.Lookup(ctx, store.TypeGroup, "displayName", "ADMINS")
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("displayName lookup: %v %v", ids, err)
 	}
