@@ -242,7 +242,10 @@ func (l *Log) Tail(ctx context.Context, from string, q Query, fn func(Event) err
 			continue
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			// With ContextTimeoutEnabled the socket deadline is the
+			// context's, so the read can fail a moment before ctx.Err()
+			// reports the deadline: both mean the caller's time is up.
+			if dl, ok := ctx.Deadline(); ctx.Err() != nil || (ok && !time.Now().Before(dl)) {
 				return nil
 			}
 			return fmt.Errorf("audit: tail: %w", err)

@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -114,5 +116,34 @@ func TestEmptyChainRefuses(t *testing.T) {
 	_, err := Chain{}.Authenticate(context.Background(), Request{Token: "x"})
 	if _, ok := err.(*Rejection); !ok {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// ctxAuthenticator fails with its context's error, as a store lookup does
+// when the request's context ends.
+type ctxAuthenticator struct{}
+
+func (ctxAuthenticator) Authenticate(ctx context.Context, _ Request) (*Principal, error) {
+	<-ctx.Done()
+	return nil, fmt.Errorf("look up token: %w", ctx.Err())
+}
+
+// TestClientGoneDuringAuthentication: a client that goes away while its
+// credential is looked up is logged at INFO as 499, not at ERROR as an
+// unavailable authentication (found by the hostile-input test).
+func TestClientGoneDuringAuthentication(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.GET("/scim", Middleware(ctxAuthenticator{}, log, nil), func(c *gin.Context) { c.Status(200) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("GET", "/scim", nil).WithContext(ctx)
+	r.Header.Set("Authorization", "Bearer opst-whatever")
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	if w.Code != 499 || strings.Contains(buf.String(), "level=ERROR") {
+		t.Fatalf("status %d, log:\n%s", w.Code, buf.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
+	"github.com/scimgate/scimgate/server/bodyerr"
 )
 
 // Realm is the realm in WWW-Authenticate challenges.
@@ -39,12 +40,21 @@ func Middleware(a Authenticator, log *slog.Logger, observe Observer) gin.Handler
 		if err != nil {
 			var rej *Rejection
 			if !errors.As(err, &rej) {
+				if bodyerr.ClientGone(c.Request, err) {
+					// The client went away while its credential was being
+					// looked up: nobody is left to answer.
+					log.InfoContext(c.Request.Context(), "request abandoned by the client during authentication")
+					c.AbortWithStatus(bodyerr.StatusClientClosedRequest)
+					return
+				}
 				// Infrastructure failure (e.g. Redis down): not the client's fault.
-				log.ErrorContext(c.Request.Context(), "authentication unavailable", "err", err.Error())
 				e := scimerr.New(http.StatusServiceUnavailable, "", "authentication temporarily unavailable")
 				e.RetryAfter = time.Second
 				if k := redisfault.Classify(err); k != redisfault.None {
 					e.RetryAfter = redisfault.RetryAfter(k)
+					log.WarnContext(c.Request.Context(), "authentication unavailable: storage trouble", "kind", string(k), "err", err.Error())
+				} else {
+					log.ErrorContext(c.Request.Context(), "authentication unavailable", "err", err.Error())
 				}
 				status, body := scimerr.ToBody(e)
 				e.Header(c.Writer.Header())
