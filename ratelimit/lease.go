@@ -151,8 +151,10 @@ func (l *ClientLimiter) allow(ctx context.Context, key string, lim redis_rate.Li
 // answers {taken, whole tokens left, retry_after, reset_after}; retry_after
 // (seconds until one token is there) only when it took none. Unlike
 // redis_rate's AllowAtMost it never takes a fraction of a token it does not
-// hand out. 1e-6 token of slack absorbs float rounding of the TAT; it does
-// not accumulate (the TAT advances by whole tokens).
+// hand out. 1e-3 token of slack absorbs float rounding of the stored TAT
+// (miniredis keeps 14 significant digits, 10 µs); it lets a token go at most
+// 1e-3 of its interval early and does not accumulate (the TAT still
+// advances by whole tokens).
 var takeScript = redis.NewScript(`
 redis.replicate_commands()
 local key = KEYS[1]
@@ -166,13 +168,13 @@ local now = (t[1] - 1483228800) + (t[2] / 1000000)
 local tat = tonumber(redis.call("GET", key) or now)
 tat = math.max(tat, now)
 local diff = now - (tat - interval * burst)
-local avail = math.floor(diff / interval + 1e-6)
+local avail = math.floor(diff / interval + 1e-3)
 if avail < 1 then
   return {0, 0, tostring(interval - diff), tostring(tat - now)}
 end
 local n = math.min(want, avail)
 local new_tat = tat + interval * n
-redis.call("SET", key, tostring(new_tat), "EX", math.ceil(new_tat - now))
+redis.call("SET", key, new_tat, "EX", math.ceil(new_tat - now))
 return {n, avail - n, "-1", tostring(new_tat - now)}
 `)
 
