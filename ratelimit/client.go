@@ -137,9 +137,8 @@ func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		ctx, cancel := context.WithTimeout(c.Request.Context(), redisTimeout)
-		res, err := l.allow(ctx, l.Key(p.ClientID), lim)
-		cancel()
+		// allow bounds its own round trip (and so any wait for it) by redisTimeout.
+		res, err := l.allow(c.Request.Context(), l.Key(p.ClientID), lim)
 		if err != nil {
 			l.redisFailed(c, err)
 			if !c.IsAborted() {
