@@ -58,6 +58,7 @@ type ClientOptions struct {
 // ClientLimiter limits each authenticated SCIM client's request rate.
 type ClientLimiter struct {
 	rl        *redis_rate.Limiter
+	rdb       redis.UniversalClient
 	prefix    string
 	def       redis_rate.Limit
 	overrides *overrideCache
@@ -65,6 +66,7 @@ type ClientLimiter struct {
 	log       *slog.Logger
 	now       func() time.Time
 	lastLog   atomic.Int64 // unix nanos of the last "Redis unreachable" line
+	leases    leases       // tokens leased from Redis, per client (lease.go)
 }
 
 // NewClientLimiter checks o and returns the limiter.
@@ -93,8 +95,9 @@ func NewClientLimiter(o ClientOptions) (*ClientLimiter, error) {
 	}
 	def := redis_rate.Limit{Rate: o.Rate, Period: time.Second, Burst: max(o.Burst, o.Rate)}
 	l := &ClientLimiter{
-		rl: NewGCRA(o.Redis), prefix: o.Prefix, def: def,
+		rl: NewGCRA(o.Redis), rdb: o.Redis, prefix: o.Prefix, def: def,
 		onErr: o.OnRedisError, log: o.Log, now: o.Now,
+		leases: leases{m: map[string]*lease{}},
 	}
 	if o.Clients != nil {
 		l.overrides = newOverrideCache(o.Clients, o.OverrideTTL, o.Log)
@@ -118,8 +121,9 @@ func (l *ClientLimiter) LimitFor(ctx context.Context, clientID string) redis_rat
 }
 
 // Middleware limits the principal set by auth.Middleware, which must run
-// first. It makes one Redis round trip per request (plus, once per second
-// per client, the override read).
+// first. It admits requests from tokens leased from the shared GCRA in
+// batches (lease.go): a Redis round trip per batch, not per request (plus,
+// once per second per client, the override read).
 func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := auth.FromContext(c.Request.Context())
@@ -133,9 +137,8 @@ func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		ctx, cancel := context.WithTimeout(c.Request.Context(), redisTimeout)
-		res, err := l.rl.Allow(ctx, l.Key(p.ClientID), lim)
-		cancel()
+		// allow bounds its own round trip (and so any wait for it) by redisTimeout.
+		res, err := l.allow(c.Request.Context(), l.Key(p.ClientID), lim)
 		if err != nil {
 			l.redisFailed(c, err)
 			if !c.IsAborted() {

@@ -3,7 +3,9 @@
 //
 //   - ClientLimiter: a GCRA limit per SCIM client (github.com/go-redis/redis_rate),
 //     the configured default or the client's own override, checked after
-//     authentication with exactly one Redis round trip per request.
+//     authentication from tokens each replica leases from Redis in batches
+//     sized to the client's request rate (one round trip per batch; never
+//     more admitted than the shared limit, see lease.go).
 //   - FailureGuard: a budget of failed authentications per source address,
 //     checked before authentication from process memory (no round trip),
 //     and charged in Redis only when an authentication fails, so brute force
