@@ -93,7 +93,11 @@ func newPager(start, shown, total int, q url.Values) pager {
 		v.Set("start", strconv.Itoa(s))
 		return "?" + v.Encode()
 	}
-	if start > 1 {
+	switch {
+	case start > total && total > 0:
+		// Past the end: back to the last page.
+		p.Prev = link((total-1)/BrowsePageSize*BrowsePageSize + 1)
+	case start > 1:
 		p.Prev = link(max(start-BrowsePageSize, 1))
 	}
 	if start-1+shown < total && shown > 0 {

@@ -88,6 +88,7 @@ func TestBrowserListsSearchesAndPagesUsers(t *testing.T) {
 	if sum, n := listed(t, p); sum != "101–122 of 122" || n != 22 || strings.Contains(p.body, "next-page") {
 		t.Fatalf("last page: %q, %d rows", sum, n)
 	}
+	ev.expect(ev.get(base+"?start=500"), http.StatusOK, `id="past-end"`, "last of the 122 results", `id="prev-page" href="?start=101"`)
 	// The userName is data: escaped, never markup.
 	if !strings.Contains(p.body, "&lt;script&gt;alert(1)&lt;/script&gt;") || strings.Contains(p.body, xss) {
 		t.Fatalf("the <script> userName is not escaped: %.3000s", p.body)
