@@ -54,7 +54,13 @@ type Options struct {
 	// OIDC, when set, adds "Sign in with <issuer host>" (OpenID Connect,
 	// authorization code + PKCE) for the administrators it allow-lists.
 	OIDC *OIDCOptions
-	Log  *slog.Logger
+	// Resources, when set, adds the read-only Users and Groups browser
+	// of each directory (normally the SCIM layer's scimapi.Handler).
+	Resources Resources
+	// Upstream lists the directories whose data lives behind the upstream
+	// SCIM server (gateway mode); their browser says so.
+	Upstream []string
+	Log      *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -74,6 +80,10 @@ type Console struct {
 	publicOrigin string
 	// oidc is the OpenID Connect sign-in, nil when not configured.
 	oidc *oidcLogin
+	// resources reads provisioned data (nil: no browser); upstream lists
+	// the directories served upstream.
+	resources Resources
+	upstream  []string
 }
 
 // New checks o and builds a Console.
@@ -100,6 +110,7 @@ func New(o Options) (*Console, error) {
 	}
 	c := &Console{
 		svc: o.Service, cred: o.Credential, events: o.Audit, pages: pages, log: o.Log, now: o.Now,
+		resources: o.Resources, upstream: o.Upstream,
 		sessions: &sessionStore{rdb: o.Redis, prefix: o.RedisPrefix, ttl: o.SessionTTL, now: o.Now, credential: o.Credential.Fingerprint()},
 	}
 	if o.PublicURL != "" {
@@ -141,6 +152,8 @@ func New(o Options) (*Console, error) {
 //	GET, POST  /clients/:id/rotate-secret  confirm; new client secret
 //	GET        /directories, POST /directories    directories with counts; "+ Directory"
 //	GET, POST  /directories/:id/delete     confirm (with "force"); delete
+//	GET        /directories/:id/users, /groups          read-only browser (?q= search, ?start= paging)
+//	GET        /directories/:id/users/:rid, /groups/:rid a user (attributes, groups, role); a group (members)
 //	GET        /audit                      audit trail with filters
 //	GET        /reports/credentials        credential report (.csv: download)
 //	GET        /static/*file               CSS and the copy-button script
@@ -177,6 +190,10 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	a.POST("/directories", c.checkCSRF, c.createDirectory)
 	a.GET("/directories/:id/delete", c.confirmDeleteDirectory)
 	a.POST("/directories/:id/delete", c.checkCSRF, c.deleteDirectory)
+	a.GET("/directories/:id/users", c.listUsers)
+	a.GET("/directories/:id/users/:rid", c.showUser)
+	a.GET("/directories/:id/groups", c.listGroups)
+	a.GET("/directories/:id/groups/:rid", c.showGroup)
 	a.GET("/audit", c.auditPage)
 	a.GET("/reports/credentials", c.reportPage)
 	a.GET("/reports/credentials.csv", c.reportCSV)

@@ -24,6 +24,10 @@ import (
 	"github.com/scimgate/scimgate/console"
 	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/redistest"
+	"github.com/scimgate/scimgate/scimapi"
+	"github.com/scimgate/scimgate/scimapi/filter"
+	"github.com/scimgate/scimgate/scimapi/schema"
+	scimstore "github.com/scimgate/scimgate/scimapi/store"
 	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -62,9 +66,25 @@ func newEnv(t *testing.T, publicURL string) *env {
 	return buildEnv(t, publicURL, nil, nil)
 }
 
+// browseFilterMax is the filter length limit of the test SCIM layer.
+const browseFilterMax = 300
+
+// newUpstreamEnv is newEnv in gateway mode: the default directory's data
+// lives upstream.
+func newUpstreamEnv(t *testing.T) *env {
+	t.Helper()
+	return buildEnvUpstream(t, "", nil, nil, []string{directory.DefaultID})
+}
+
 // buildEnv serves the console (with OIDC sign-in when oidc is set) and a
 // SCIM route guarded by static tokens, on ln or on a new listener.
 func buildEnv(t *testing.T, publicURL string, oidc *console.OIDCOptions, ln net.Listener) *env {
+	t.Helper()
+	return buildEnvUpstream(t, publicURL, oidc, ln, nil)
+}
+
+// buildEnvUpstream is buildEnv with the directories served upstream.
+func buildEnvUpstream(t *testing.T, publicURL string, oidc *console.OIDCOptions, ln net.Listener, upstream []string) *env {
 	t.Helper()
 	r := redistest.Mini(t)
 	store, err := tokenstore.NewRedis(r.Client, tokenstore.Options{Prefix: r.Prefix})
@@ -87,9 +107,16 @@ func buildEnv(t *testing.T, publicURL string, oidc *console.OIDCOptions, ln net.
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Users and Groups browser reads through the SCIM layer, with a
+	// filter length limit small enough for a test to exceed.
+	backends := directory.NewBackends(reg, func(d directory.Directory) scimstore.Store {
+		return scimstore.NewRedisTagged(r.Client, r.Prefix, directory.Tag(d.ID))
+	}, 0)
+	resources := scimapi.New(schema.NewRegistry(), backends, scimapi.Options{
+		Limits: scimapi.Limits{Filter: filter.Limits{MaxLength: browseFilterMax}}})
 	con, err := console.New(console.Options{Service: ev.svc, Credential: cred, Audit: events,
 		Redis: r.Client, RedisPrefix: r.Prefix, SessionTTL: sessionTTL, PublicURL: publicURL, Log: log, Now: ev.clock,
-		OIDC: oidc})
+		OIDC: oidc, Resources: resources, Upstream: upstream})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,11 +15,13 @@ import (
 )
 
 // mountConsole serves the browser admin console at /admin over the same
-// admin Service and credential as the admin API.
+// admin Service and credential as the admin API, browsing provisioned data
+// through resources (the SCIM handler); upstream lists the directories
+// whose data lives upstream.
 // guard throttles failed sign-ins per source address. It returns the
 // console's 404 page handler for notFound.
 func mountConsole(engine *gin.Engine, guard gin.HandlerFunc, svc *adminapi.Service, cred adminapi.Credential, events *audit.Log,
-	conn *redisconn.Conn, cfg config.Config, log *slog.Logger) (gin.HandlerFunc, error) {
+	conn *redisconn.Conn, cfg config.Config, resources console.Resources, upstream []string, log *slog.Logger) (gin.HandlerFunc, error) {
 	var oidc *console.OIDCOptions
 	if cc := cfg.Console; cc.OIDCIssuer != "" {
 		// Discovery happens on the first OIDC sign-in, not here, so a
@@ -34,6 +36,7 @@ func mountConsole(engine *gin.Engine, guard gin.HandlerFunc, svc *adminapi.Servi
 		Service: svc, Credential: cred, Audit: events,
 		Redis: conn.Client, RedisPrefix: cfg.Redis.Prefix, SessionTTL: cfg.Console.SessionTTL.Std(),
 		PublicURL: cfg.PublicURL, OIDC: oidc, Log: log, Now: time.Now,
+		Resources: resources, Upstream: upstream,
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -226,6 +228,35 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := scimStatus(t, base, acmeToken); got != http.StatusOK {
 		t.Fatalf("GET /scim/v2/Users with the directory client's token: %d, want 200", got)
 	}
+	// "Did the IdP create this user?": a user provisioned over SCIM shows
+	// in the directory's Users browser, found by the search box.
+	for _, u := range []string{"ada@acme.example", "grace@acme.example", `<script>alert(1)</script>`} {
+		if got := scimCreateUser(t, base, acmeToken, u); got != http.StatusCreated {
+			t.Fatalf("POST /scim/v2/Users %q: %d, want 201", u, got)
+		}
+	}
+	run("browse the directory's users",
+		chromedp.Navigate(base+"/admin/directories"),
+		chromedp.WaitVisible(css("#directories")),
+		chromedp.Click(css(`#directories a.browse-users[href$="/users"]:not([href*="/default/"])`)),
+		chromedp.WaitVisible(css("#resources")),
+		shot("users"),
+		chromedp.SendKeys(css("#q"), "grace"),
+		chromedp.Submit(css("#q")),
+		chromedp.WaitVisible(css("#scim-filter")),
+		shot("users-search"),
+	)
+	if rows := value("read the search result", chromedp.Text(css("#resources tbody"))); !strings.Contains(rows, "grace@acme.example") || strings.Contains(rows, "ada@") {
+		t.Fatalf("search for grace lists %q", rows)
+	}
+	run("open the user",
+		chromedp.Click(css("#resources td.name a")),
+		chromedp.WaitVisible(css("#attributes")),
+		shot("user"),
+	)
+	if attrs := value("read the user's attributes", chromedp.Text(css("#attributes"))); !strings.Contains(attrs, "grace@acme.example") {
+		t.Fatalf("user page attributes %q", attrs)
+	}
 	if l := logs.String(); strings.Contains(l, token) || strings.Contains(l, admin) || strings.Contains(l, acmeToken) {
 		t.Fatal("a token reached the gateway's output")
 	}
@@ -239,6 +270,25 @@ func scimStatus(t *testing.T, base, token string) int {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// scimCreateUser provisions a user over SCIM with token and returns the
+// status.
+func scimCreateUser(t *testing.T, base, token, userName string) int {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": userName})
+	req, err := http.NewRequest(http.MethodPost, base+"/scim/v2/Users", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -30,11 +30,12 @@ var scimPrefixes = []string{"/scim/v2", "/scim_v2"}
 // limiter (which needs the authenticated client; /Bulk charges it once per
 // operation), all under the overall request deadline scim.request_timeout.
 // onCompat is told of every
-// compatibility rule applied (metrics); it may be nil.
-func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger, dispatch ...gin.HandlerFunc) error {
+// compatibility rule applied (metrics); it may be nil. It returns the SCIM
+// handler, whose read-only List and Get the console's browser uses.
+func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientLimiter, backends scimapi.Backends, cfg config.Config, onCompat func(rule string), log *slog.Logger, dispatch ...gin.HandlerFunc) (*scimapi.Handler, error) {
 	mapper, err := cfg.Roles.Mapper()
 	if err != nil {
-		return usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
+		return nil, usageError{&config.KeyError{Key: "roles.mapping", Err: err}}
 	}
 	reg := schema.NewRegistry()
 	if mapper.Enabled() {
@@ -71,7 +72,7 @@ func mountSCIM(e *gin.Engine, authMW gin.HandlerFunc, limiter *ratelimit.ClientL
 		mw := append([]gin.HandlerFunc{deadline, authMW, limiter.Middleware()}, dispatch...)
 		h.Register(e.Group(prefix, mw...))
 	}
-	return nil
+	return h, nil
 }
 
 // scimLimits maps the scim.limits settings onto the SCIM layer's limits.

@@ -147,11 +147,6 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	adminapi.Mount(adminGroup, admin, cred, log)
 	adminapi.MountAuditIn(adminGroup, sec.events, admin.DirectoryAudit, time.Now, log)
 	adminapi.MountReports(adminGroup, admin)
-	// The browser console at /admin drives the same Service as the API.
-	consoleNotFound, err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, log)
-	if err != nil {
-		return err
-	}
 	// SCIM: brute-force guard and authentication first, then the
 	// per-client rate limit, which needs to know the client.
 	// In gateway mode (upstream.url) the default directory's requests go
@@ -161,7 +156,19 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if fwd != nil {
 		dispatch = append(dispatch, upstreamDispatch(fwd, directory.DefaultID))
 	}
-	if err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log, dispatch...); err != nil {
+	scimHandler, err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log, dispatch...)
+	if err != nil {
+		return err
+	}
+	// The browser console at /admin drives the same Service as the API,
+	// and browses provisioned data through the SCIM handler's reads
+	// (the default directory's data lives upstream in gateway mode).
+	var upstream []string
+	if fwd != nil {
+		upstream = []string{directory.DefaultID}
+	}
+	consoleNotFound, err := mountConsole(engine, sec.adminGuard.Guard(adminapi.AuthFailedKey, audit.RouteConsole), admin, cred, sec.events, conn, cfg, scimHandler, upstream, log)
+	if err != nil {
 		return err
 	}
 	defer startSoftDeletePurge(ctx, conn, dirs, cfg, log)()
