@@ -48,14 +48,15 @@ func toUpstreamJSON(u *directory.Upstream) *UpstreamJSON {
 }
 
 // applyBackend sets d's backend and upstream from a request (backend ""
-// or spec nil: unchanged) and returns the names of the changed fields.
+// and spec nil: unchanged; spec alone implies backend "upstream") and
+// returns the names of the changed fields.
 func (s *Service) applyBackend(d *directory.Directory, backend string, spec *UpstreamSpec) ([]string, error) {
 	var changed []string
+	if backend == "" && spec != nil {
+		backend = directory.BackendUpstream // upstream settings imply it
+	}
 	switch backend {
 	case "":
-		if spec != nil && d.Backend != directory.BackendUpstream {
-			return nil, fieldErr("backend", "set backend to %q to configure an upstream", directory.BackendUpstream)
-		}
 	case directory.BackendStored:
 		if spec != nil {
 			return nil, fieldErr("upstream", "only with backend %q", directory.BackendUpstream)
