@@ -119,6 +119,13 @@ func TestDirectoryUpstreamSetThroughAdminAPI(t *testing.T) {
 			if code, l := op.do("GET", "/scim/v2/Users", ""); code != 200 || l["totalResults"] != float64(1) {
 				t.Fatalf("op list: %d %v", code, l)
 			}
+			// The accepted write is in op's audit trail, not the default's.
+			if b := rawGet(t, admin, "/admin/api/v1/audit?limit=1000&directory=op"); !strings.Contains(b, "a@op.example") || strings.Contains(b, peerToken) {
+				t.Fatalf("op's audit: %s", b)
+			}
+			if b := rawGet(t, admin, "/admin/api/v1/audit?limit=1000&directory=default"); strings.Contains(b, "a@op.example") || strings.Contains(b, peerToken) {
+				t.Fatalf("default audit: %s", b)
+			}
 			before := len(seenA())
 			for _, c := range []*scimClient{acme, def} {
 				if code, u := c.do("POST", "/scim/v2/Users", newUser("local@example.com")); code != 201 {
