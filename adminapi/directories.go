@@ -62,27 +62,34 @@ type DirectorySpec struct {
 	Name string `json:"name"`
 	// MaxUsers caps the directory's Users (0 or absent: no cap).
 	MaxUsers int64 `json:"max_users"`
+	// Backend is "stored" (default) or "upstream" (then Upstream is
+	// required).
+	Backend  string        `json:"backend"`
+	Upstream *UpstreamSpec `json:"upstream"`
 }
 
 // DirectoryPatch changes the fields that are set.
 type DirectoryPatch struct {
-	Name     *string `json:"name"`
-	MaxUsers *int64  `json:"max_users"`
+	Name     *string       `json:"name"`
+	MaxUsers *int64        `json:"max_users"`
+	Backend  *string       `json:"backend"`
+	Upstream *UpstreamSpec `json:"upstream"`
 }
 
 // DirectoryJSON is a directory as the API and `-o json` show it, with its
 // counts.
 type DirectoryJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Backend   string    `json:"backend"`
-	MaxUsers  int64     `json:"max_users,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
-	Deleting  bool      `json:"deleting,omitempty"`
-	Users     int64     `json:"users"`
-	Groups    int64     `json:"groups"`
-	Clients   int       `json:"clients"`
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Backend   string        `json:"backend"`
+	Upstream  *UpstreamJSON `json:"upstream,omitempty"`
+	MaxUsers  int64         `json:"max_users,omitempty"`
+	CreatedAt time.Time     `json:"created_at,omitzero"`
+	UpdatedAt time.Time     `json:"updated_at,omitzero"`
+	Deleting  bool          `json:"deleting,omitempty"`
+	Users     int64         `json:"users"`
+	Groups    int64         `json:"groups"`
+	Clients   int           `json:"clients"`
 }
 
 // DirectoryDeletion reports what deleting a directory removed.
@@ -126,7 +133,15 @@ func (s *Service) CreateDirectory(ctx context.Context, spec DirectorySpec) (Dire
 		return DirectoryJSON{}, err
 	}
 	now := s.now().UTC()
-	d, err := s.dirs.reg.Create(ctx, directory.Directory{Name: spec.Name, MaxUsers: spec.MaxUsers, CreatedAt: now, UpdatedAt: now})
+	d := directory.Directory{Name: spec.Name, MaxUsers: spec.MaxUsers, CreatedAt: now, UpdatedAt: now, Backend: directory.BackendStored}
+	backend := spec.Backend
+	if backend == "" && spec.Upstream != nil {
+		backend = directory.BackendUpstream
+	}
+	if _, err := s.applyBackend(&d, backend, spec.Upstream); err != nil {
+		return DirectoryJSON{}, err
+	}
+	d, err := s.dirs.reg.Create(ctx, d)
 	if err != nil {
 		return DirectoryJSON{}, err
 	}
@@ -238,6 +253,15 @@ func (s *Service) UpdateDirectory(ctx context.Context, ref string, p DirectoryPa
 			d.MaxUsers = *p.MaxUsers
 			changed = append(changed, "max_users")
 		}
+		backend := ""
+		if p.Backend != nil {
+			backend = *p.Backend
+		}
+		more, err := s.applyBackend(&d, backend, p.Upstream)
+		if err != nil {
+			return d, err
+		}
+		changed = append(changed, more...)
 		d.UpdatedAt = now
 		return d, nil
 	})
@@ -380,7 +404,7 @@ func (s *Service) withCounts(ctx context.Context, d directory.Directory, cs []to
 }
 
 func toDirectoryJSON(d directory.Directory) DirectoryJSON {
-	return DirectoryJSON{ID: d.ID, Name: d.Name, Backend: d.Backend, MaxUsers: d.MaxUsers,
+	return DirectoryJSON{ID: d.ID, Name: d.Name, Backend: d.Backend, Upstream: toUpstreamJSON(d.Upstream), MaxUsers: d.MaxUsers,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Deleting: d.Deleting}
 }
 

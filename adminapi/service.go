@@ -21,6 +21,7 @@ import (
 	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 
+	"github.com/scimgate/scimgate/sealbox"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -56,6 +57,8 @@ type Service struct {
 	// dirs manages directories (nil: only the default one; see
 	// SetDirectories).
 	dirs *directories
+	// box seals directories' upstream tokens (nil: stored in plain text).
+	box *sealbox.Box
 }
 
 // NewService returns a Service; now is the clock (time.Now in production).

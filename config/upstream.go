@@ -89,3 +89,7 @@ func requiredWith(v string, cond bool, other string) error {
 	}
 	return nil
 }
+
+// CheckUpstreamURL checks an upstream SCIM base URL as upstream.url is
+// checked: absolute, https (http only on a loopback host).
+func CheckUpstreamURL(s string) error { return checkIssuerURL(s) }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
@@ -73,6 +75,13 @@ func (b *Backends) For(ctx context.Context, id string) (store.Store, error) {
 		return nil, fmt.Errorf("resolve directory: %w", err)
 	case d.Deleting:
 		e = cached{at: now}
+	case d.Backend == BackendUpstream:
+		// Its requests are forwarded before they reach a store; one gets
+		// here only while this replica's caches disagree after a change
+		// of backend (at most the TTL): retry shortly.
+		e := scimerr.New(http.StatusServiceUnavailable, "", "the directory's backend is changing; retry")
+		e.RetryAfter = time.Second
+		return nil, e
 	case d.Backend != BackendStored:
 		return nil, fmt.Errorf("directory %s: backend %q is not supported", id, d.Backend)
 	default:

@@ -63,8 +63,10 @@ type Directory struct {
 	// MaxUsers caps the directory's Users (0: no cap). A POST /Users past
 	// it is refused with 403.
 	MaxUsers int64 `json:"max_users,omitempty"`
-	// Backend is where the directory's resources live: BackendStored.
-	Backend string `json:"backend"`
+	// Backend is where the directory's resources live: BackendStored or
+	// BackendUpstream (then Upstream is set).
+	Backend  string    `json:"backend"`
+	Upstream *Upstream `json:"upstream,omitempty"`
 	// Deleting is set while a deletion runs: the directory serves no
 	// requests and takes no new clients.
 	Deleting bool `json:"deleting,omitempty"`

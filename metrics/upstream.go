@@ -16,7 +16,14 @@ func (m *Metrics) UpstreamLatency(directory string) (func(class string, d time.D
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"directory", "class"})
 	if err := m.reg.Register(h); err != nil {
-		return nil, err
+		// One histogram serves every directory (label "directory").
+		are, ok := err.(prometheus.AlreadyRegisteredError)
+		if !ok {
+			return nil, err
+		}
+		if h, ok = are.ExistingCollector.(*prometheus.HistogramVec); !ok {
+			return nil, err
+		}
 	}
 	return func(class string, d time.Duration) { h.WithLabelValues(directory, class).Observe(d.Seconds()) }, nil
 }

@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"crypto"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +20,8 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/sealbox"
 )
 
 // Signing algorithms scimgate can sign access tokens with.
@@ -79,7 +80,7 @@ type KeyStore struct {
 	rdb  redis.UniversalClient
 	base string
 	opts KeyStoreOptions
-	aead cipher.AEAD // nil: keys stored in plain text
+	aead *sealbox.Box // nil: keys stored in plain text
 
 	mu     sync.Mutex
 	parsed map[string]SigningKey // kid -> parsed key (records never change)

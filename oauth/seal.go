@@ -2,50 +2,39 @@ package oauth
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/sealbox"
 )
 
 // KeyEncryptionKeySize is the size of oauth.key_encryption_key: an
 // AES-256 key.
-const KeyEncryptionKeySize = 32
+const KeyEncryptionKeySize = sealbox.KeySize
 
 // ErrKeyDecrypt means a stored signing key could not be opened with the
 // configured key-encryption key (wrong key, or none configured).
 var ErrKeyDecrypt = errors.New("signing key cannot be decrypted")
 
-// newSealer returns the AEAD for a key-encryption key; nil key, nil AEAD.
-func newSealer(kek []byte) (cipher.AEAD, error) {
-	if kek == nil {
-		return nil, nil
-	}
-	if len(kek) != KeyEncryptionKeySize {
-		return nil, fmt.Errorf("oauth: key-encryption key is %d bytes, want %d", len(kek), KeyEncryptionKeySize)
-	}
-	block, err := aes.NewCipher(kek)
+// newSealer returns the Box for a key-encryption key; nil key, nil Box.
+func newSealer(kek []byte) (*sealbox.Box, error) {
+	b, err := sealbox.New(kek)
 	if err != nil {
-		return nil, fmt.Errorf("oauth: key-encryption key: %w", err)
+		return nil, fmt.Errorf("oauth: %w", err)
 	}
-	return cipher.NewGCM(block)
+	return b, nil
 }
 
-// seal replaces rec's plain JWK with its AES-256-GCM encryption (random
-// nonce first, kid as additional data so a sealed key cannot be moved to
-// another kid).
+// seal replaces rec's plain JWK with its AES-256-GCM encryption (kid as
+// additional data so a sealed key cannot be moved to another kid).
 func (s *KeyStore) seal(rec keyRecord) keyRecord {
 	if s.aead == nil || rec.JWK == nil {
 		return rec
 	}
-	nonce := make([]byte, s.aead.NonceSize())
-	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
-	rec.Sealed = base64.StdEncoding.EncodeToString(s.aead.Seal(nonce, nonce, rec.JWK, []byte(rec.ID)))
+	rec.Sealed = s.aead.Seal(rec.JWK, []byte(rec.ID))
 	rec.JWK = nil
 	return rec
 }
@@ -58,13 +47,11 @@ func (s *KeyStore) open(rec keyRecord) (json.RawMessage, error) {
 	if s.aead == nil {
 		return nil, fmt.Errorf("%w: key %s is encrypted and no oauth.key_encryption_key is configured", ErrKeyDecrypt, rec.ID)
 	}
-	raw, err := base64.StdEncoding.DecodeString(rec.Sealed)
-	ns := s.aead.NonceSize()
-	if err != nil || len(raw) < ns {
+	plain, err := s.aead.Open(rec.Sealed, []byte(rec.ID))
+	switch {
+	case errors.Is(err, sealbox.ErrMalformed):
 		return nil, fmt.Errorf("%w: key %s: malformed sealed record", ErrKeyDecrypt, rec.ID)
-	}
-	plain, err := s.aead.Open(nil, raw[:ns], raw[ns:], []byte(rec.ID))
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("%w: key %s does not open with oauth.key_encryption_key (wrong key?)", ErrKeyDecrypt, rec.ID)
 	}
 	return plain, nil

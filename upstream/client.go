@@ -30,8 +30,10 @@ import (
 type Config struct {
 	// URL is the upstream's SCIM base URL (e.g. https://op.example.com/scim_v2).
 	URL string
-	// TokenFile holds a static bearer token; or OAuth client credentials
-	// (TokenURL, ClientID, ClientSecret, Scopes) fetch one.
+	// Token is a static bearer token; or TokenFile holds one; or OAuth
+	// client credentials (TokenURL, ClientID, ClientSecret, Scopes) fetch
+	// one.
+	Token        string
 	TokenFile    string
 	TokenURL     string
 	ClientID     string
@@ -77,14 +79,18 @@ func NewClient(cfg Config) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c := &Client{base: u, http: hc}
 	switch {
-	case cfg.TokenFile != "":
-		raw, err := os.ReadFile(cfg.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("upstream: token_file: %w", err)
+	case cfg.Token != "" || cfg.TokenFile != "":
+		tok := cfg.Token
+		if cfg.TokenFile != "" {
+			raw, err := os.ReadFile(cfg.TokenFile)
+			if err != nil {
+				return nil, fmt.Errorf("upstream: token_file: %w", err)
+			}
+			tok = string(raw)
 		}
-		tok := strings.TrimSpace(string(raw))
+		tok = strings.TrimSpace(tok)
 		if tok == "" || strings.ContainsAny(tok, "\r\n") {
-			return nil, errors.New("upstream: token_file must hold one non-empty line")
+			return nil, errors.New("upstream: the token must be one non-empty line")
 		}
 		c.tokens = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"})
 	case cfg.TokenURL != "":

@@ -42,6 +42,7 @@ type Recorder interface {
 type RedisRecorder struct {
 	c      redis.UniversalClient
 	prefix string
+	tag    string
 	maxLen int64
 }
 
@@ -51,7 +52,15 @@ func NewRedisRecorder(c redis.UniversalClient, prefix string, maxLen int64) *Red
 	if maxLen <= 0 {
 		maxLen = 1_000_000
 	}
-	return &RedisRecorder{c: c, prefix: prefix, maxLen: maxLen}
+	return &RedisRecorder{c: c, prefix: prefix, tag: store.DefaultTag, maxLen: maxLen}
+}
+
+// ForTag returns the recorder on the streams of the directory whose hash
+// tag (without braces) is tag (directory.Tag).
+func (r *RedisRecorder) ForTag(tag string) *RedisRecorder {
+	t := *r
+	t.tag = tag
+	return &t
 }
 
 // recordScript: KEYS[1] audit stream, KEYS[2] event stream (same slot);
@@ -81,7 +90,7 @@ func (r *RedisRecorder) Record(ctx context.Context, rec Record) error {
 	if err != nil {
 		return fmt.Errorf("upstream: encode audit event: %w", err)
 	}
-	keys := []string{audit.Key(r.prefix), store.EventsKey(r.prefix)}
+	keys := []string{audit.TaggedKey(r.prefix, r.tag), store.TaggedEventsKey(r.prefix, r.tag)}
 	err = recordScript.Run(ctx, r.c, keys, r.maxLen, string(ev), rec.Event, rec.ResourceType, rec.ID,
 		rec.Audit.Time.UTC().Format(time.RFC3339Nano), string(rec.Data)).Err()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/redisconn"
+	"github.com/scimgate/scimgate/sealbox"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -103,6 +104,12 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 		return nil, err
 	}
 	svc.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, nil)
+	box, err := sealbox.New(cfg.OAuth.KeyEncryptionKey())
+	if err != nil {
+		_ = conn.Close()
+		return nil, usageError{&config.KeyError{Key: "oauth.key_encryption_key", Err: err}}
+	}
+	svc.SetUpstreamSealer(box)
 	return &adminSession{svc: svc, conn: conn, cio: cio, jsonO: jsonOut, events: events}, nil
 }
 
@@ -112,6 +119,8 @@ var flagOf = map[string]string{
 	"scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
 	"rate_limit": "--rate-limit", "burst": "--burst", "directory": "--directory", "max_users": "--max-users",
 	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
+	"backend": "--backend", "upstream": "--upstream-url", "upstream.url": "--upstream-url", "upstream.token": "--upstream-token-file",
+	"upstream.timeout": "--upstream-timeout", "upstream.max_concurrency": "--upstream-max-concurrency",
 }
 
 // cliErr turns service errors into command errors: bad values are usage

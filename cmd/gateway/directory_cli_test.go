@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,5 +58,44 @@ func TestDirectoryCLI(t *testing.T) {
 	}
 	if out := c.ok("audit", "query", "--action", "DIRECTORY_DELETED"); !strings.Contains(out, "acme") {
 		t.Fatalf("audit: %s", out)
+	}
+}
+
+// TestDirectoryUpstreamCLI: a directory's upstream is set by create and
+// update; show and list display the backend and URL, never the token;
+// bad settings are usage errors naming the flag.
+func TestDirectoryUpstreamCLI(t *testing.T) {
+	m := miniredis.RunT(t)
+	c := cli{t: t, url: "redis://" + m.Addr()}
+	tokFile := filepath.Join(t.TempDir(), "tok")
+	if err := os.WriteFile(tokFile, []byte("cli-upstream-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.usage("--upstream-url", "directory", "create", "--name", "op", "--upstream-url", "http://op.example.com/scim", "--upstream-token-file", tokFile)
+	c.usage("--upstream-token-file", "directory", "create", "--name", "op", "--upstream-url", "https://op.example.com/scim")
+	c.usage("--upstream-timeout", "directory", "create", "--name", "op", "--upstream-url", "https://op.example.com/scim", "--upstream-token-file", tokFile, "--upstream-timeout", "1h")
+	out, stderr, err := c.run("directory", "create", "--name", "op", "--upstream-url", "https://op.example.com/scim_v2", "--upstream-token-file", tokFile, "--upstream-timeout", "3s")
+	if err != nil || !strings.Contains(out, "upstream https://op.example.com/scim_v2") || !strings.Contains(stderr, "plain text") {
+		t.Fatalf("create: %v\n%s\n%s", err, out, stderr)
+	}
+	c.ok("directory", "update", "op", "--upstream-url", "https://op2.example.com/scim_v2")
+	show := c.ok("directory", "show", "op", "-o", "json")
+	var d struct {
+		Backend  string
+		Upstream struct {
+			URL      string
+			Timeout  string
+			TokenSet bool `json:"token_set"`
+		}
+	}
+	if err := json.Unmarshal([]byte(show), &d); err != nil || d.Backend != "upstream" || d.Upstream.URL != "https://op2.example.com/scim_v2" ||
+		d.Upstream.Timeout != "3s" || !d.Upstream.TokenSet {
+		t.Fatalf("show: %+v %v\n%s", d, err, show)
+	}
+	if list := c.ok("directory", "list"); !strings.Contains(list, "upstream https://op2.example.com/scim_v2") || strings.Contains(list+show, "cli-upstream-secret") {
+		t.Fatalf("list: %s", list)
+	}
+	if out := c.ok("directory", "update", "op", "--backend", "stored"); strings.Contains(out, "op2.example.com") {
+		t.Fatalf("back to stored: %s", out)
 	}
 }

@@ -3,18 +3,24 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/directory"
 )
 
 const directoryUsage = `usage:
-  gateway directory create --name NAME [--max-users N] [-o json]
+  gateway directory create --name NAME [--max-users N] [UPSTREAM] [-o json]
   gateway directory list [-o json]
   gateway directory show NAME|ID [-o json]
-  gateway directory update NAME|ID [--name NEW] [--max-users N]   (0: no cap)
+  gateway directory update NAME|ID [--name NEW] [--max-users N] [--backend stored|upstream] [UPSTREAM]   (--max-users 0: no cap)
   gateway directory delete NAME|ID [--force]   (--force also deletes its clients, users and groups)
+UPSTREAM (backend "upstream": the directory's SCIM requests are forwarded to an application's own SCIM API):
+  --upstream-url URL  --upstream-token-file FILE  [--upstream-timeout 10s]  [--upstream-max-concurrency 64]
+  the token is sealed with oauth.key_encryption_key when one is configured, else stored in plain text; it is never shown
 every command also takes --config FILE`
 
 // cmdDirectory administers directories on the configured Redis.
@@ -37,21 +43,27 @@ func directoryCreate(ctx context.Context, args []string, cio cliIO) error {
 	fs, af := newAdminFlagSet("directory create", cio, true)
 	name := fs.String("name", "", "directory name (unique)")
 	maxUsers := fs.Int64("max-users", 0, "most Users the directory may hold (0: no cap)")
+	uf := addUpstreamFlags(fs)
 	if err := noPositional(fs, args, "directory create"); err != nil {
 		return err
 	}
 	if *name == "" {
 		return usagef("--name: required")
 	}
+	up, err := uf.spec()
+	if err != nil {
+		return err
+	}
 	s, err := openAdmin(af, cio)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	d, err := s.svc.CreateDirectory(ctx, adminapi.DirectorySpec{Name: *name, MaxUsers: *maxUsers})
+	d, err := s.svc.CreateDirectory(ctx, adminapi.DirectorySpec{Name: *name, MaxUsers: *maxUsers, Upstream: up})
 	if err != nil {
 		return directoryErr(err)
 	}
+	warnPlainToken(cio, up, d)
 	return s.printDirectories([]adminapi.DirectoryJSON{d}, true)
 }
 
@@ -78,6 +90,8 @@ func directoryOne(ctx context.Context, verb string, args []string, cio cliIO) er
 	var p adminapi.DirectoryPatch
 	name := fs.String("name", "", "update: new name")
 	maxUsers := fs.Int64("max-users", -1, "update: most Users the directory may hold (0: no cap)")
+	backend := fs.String("backend", "", "update: stored or upstream")
+	uf := addUpstreamFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -106,10 +120,17 @@ func directoryOne(ctx context.Context, verb string, args []string, cio cliIO) er
 		if *maxUsers >= 0 {
 			p.MaxUsers = maxUsers
 		}
+		if *backend != "" {
+			p.Backend = backend
+		}
+		if p.Upstream, err = uf.spec(); err != nil {
+			return err
+		}
 		d, err := s.svc.UpdateDirectory(ctx, pos[0], p)
 		if err != nil {
 			return directoryErr(err)
 		}
+		warnPlainToken(cio, p.Upstream, d)
 		return s.printDirectories([]adminapi.DirectoryJSON{d}, true)
 	}
 	d, err := s.svc.Directory(ctx, pos[0])
@@ -154,7 +175,61 @@ func (s *adminSession) printDirectories(ds []adminapi.DirectoryJSON, one bool) e
 		if d.Deleting {
 			name += " (deleting)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", d.ID, name, d.Backend, d.Users, d.Groups, d.Clients, max, fmtTime(d.CreatedAt))
+		backend := d.Backend
+		if d.Upstream != nil {
+			backend += " " + d.Upstream.URL
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", d.ID, name, backend, d.Users, d.Groups, d.Clients, max, fmtTime(d.CreatedAt))
 	}
 	return tw.Flush()
+}
+
+// upstreamFlags are a directory's upstream settings on the command line.
+type upstreamFlags struct {
+	url, tokenFile, timeout *string
+	maxConcurrency          *int
+}
+
+func addUpstreamFlags(fs *flag.FlagSet) upstreamFlags {
+	return upstreamFlags{
+		url:            fs.String("upstream-url", "", "backend upstream: the application's SCIM base URL (https; http only on loopback)"),
+		tokenFile:      fs.String("upstream-token-file", "", "backend upstream: file holding the bearer token scimgate presents upstream"),
+		timeout:        fs.String("upstream-timeout", "", "backend upstream: time limit of one upstream request (default 10s)"),
+		maxConcurrency: fs.Int("upstream-max-concurrency", 0, "backend upstream: most upstream requests in flight (default 64)"),
+	}
+}
+
+// spec returns the settings given (nil: none), the token read from its
+// file.
+func (f upstreamFlags) spec() (*adminapi.UpstreamSpec, error) {
+	var u adminapi.UpstreamSpec
+	set := false
+	if *f.url != "" {
+		u.URL, set = f.url, true
+	}
+	if *f.tokenFile != "" {
+		raw, err := os.ReadFile(*f.tokenFile)
+		if err != nil {
+			return nil, usagef("--upstream-token-file: %v", err)
+		}
+		tok := strings.TrimSpace(string(raw))
+		u.Token, set = &tok, true
+	}
+	if *f.timeout != "" {
+		u.Timeout, set = f.timeout, true
+	}
+	if *f.maxConcurrency != 0 {
+		u.MaxConcurrency, set = f.maxConcurrency, true
+	}
+	if !set {
+		return nil, nil
+	}
+	return &u, nil
+}
+
+// warnPlainToken says when an upstream token given was stored unsealed.
+func warnPlainToken(cio cliIO, up *adminapi.UpstreamSpec, d adminapi.DirectoryJSON) {
+	if up != nil && up.Token != nil && d.Upstream != nil && !d.Upstream.TokenSealed {
+		fmt.Fprintln(cio.stderr, "note: the upstream token is stored in Redis in plain text; set oauth.key_encryption_key to store it encrypted")
+	}
 }

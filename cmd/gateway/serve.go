@@ -10,14 +10,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/audit"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/directory"
 	"github.com/scimgate/scimgate/redisconn"
+	"github.com/scimgate/scimgate/sealbox"
 	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -92,7 +91,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return err
 	}
-	admin.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, backends.Forget)
+	box, err := sealbox.New(cfg.OAuth.KeyEncryptionKey())
+	if err != nil {
+		return usageError{&config.KeyError{Key: "oauth.key_encryption_key", Err: err}}
+	}
+	admin.SetUpstreamSealer(box)
 	cred, err := adminapi.NewCredential(cfg.Admin.Token, cfg.Admin.TokenHash)
 	if err != nil {
 		return usageError{err}
@@ -110,10 +113,15 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return err
 	}
-	fwd, upstreamChecks, err := setupUpstream(conn, sec.limiter, mx, cfg, log)
+	buildForwarder := newUpstreamFactory(conn, sec.limiter, mx, cfg, log)
+	fwd, upstreamChecks, err := setupUpstream(buildForwarder, cfg, log)
 	if err != nil {
 		return err
 	}
+	// Gateway mode: the default directory's upstream is the configuration
+	// file's; the others' are set through the admin API.
+	upstreams := newUpstreamDispatcher(fwd, dirs, box, buildForwarder, log)
+	admin.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, func(id string) { backends.Forget(id); upstreams.Forget(id) })
 	readyChecks := idp.readyChecks()
 	maps.Copy(readyChecks, upstreamChecks)
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),
@@ -152,11 +160,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// In gateway mode (upstream.url) the default directory's requests go
 	// to the forwarder behind the same middleware; other directories keep
 	// their stored backends.
-	var dispatch []gin.HandlerFunc
-	if fwd != nil {
-		dispatch = append(dispatch, upstreamDispatch(fwd, directory.DefaultID))
-	}
-	scimHandler, err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log, dispatch...)
+	scimHandler, err := mountSCIM(engine, sec.authMiddleware(mx.Authenticator(authn), log), sec.limiter, backends, cfg, mx.CompatRule, log, upstreams.Handler())
 	if err != nil {
 		return err
 	}
