@@ -31,7 +31,10 @@ func StartCluster(t testing.TB, masters, replicas int, nodeTimeout time.Duration
 	c := &Cluster{t: t, replicas: replicas}
 	create := []string{"--cluster", "create"}
 	for range masters * (1 + replicas) {
+		// The bus port is chosen like the client port, not left at
+		// port+10000, which may be taken or past 65535.
 		args := append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(FreePort(t)),
 			"--cluster-node-timeout", strconv.FormatInt(nodeTimeout.Milliseconds(), 10)}, extra...)
 		s := StartServer(t, args...)
 		c.Nodes = append(c.Nodes, s)

@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -76,6 +77,20 @@ func StartSentinelProcess(t testing.TB, conf ...string) *Server {
 // FreePort returns a loopback TCP port nobody listens on.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	// A port the kernel hands out for ":0" comes from the ephemeral range,
+	// which every outgoing connection of every parallel test also draws
+	// from: between this check and the caller's bind, one of them may
+	// take it ("address already in use", a flaky CI failure). Ports below
+	// the usual ephemeral range (Linux: 32768-60999) are picked at random
+	// instead, and ":0" is the fallback.
+	for range 50 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
