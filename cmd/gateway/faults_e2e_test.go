@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -114,34 +113,10 @@ func (g *faultGateway) readyz() answer {
 }
 
 // writeOutcomes runs POSTs of fresh users from workers until stop closes
-// and returns each user's answer.
+// and returns each user's answer (traffic without the read-backs).
 func (g *faultGateway) writeOutcomes(prefix string, workers int, stop <-chan struct{}) map[string]answer {
-	var mu sync.Mutex
-	out := map[string]answer{}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				name := fmt.Sprintf("%s-%d-%d", prefix, w, i)
-				a := g.createUser(name)
-				mu.Lock()
-				out[name] = a
-				mu.Unlock()
-				if a.code != http.StatusCreated {
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return out
+	posts, _ := g.run(prefix, workers, false, stop)
+	return posts
 }
 
 // checkWrites: no 500, errors are 503 + Retry-After, 201 ⇒ present,
