@@ -16,6 +16,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -39,17 +40,27 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	Scopes       []string
-	// CAFile is a PEM bundle trusted for TLS ("" = system roots).
+	// CAFile is a PEM bundle trusted for TLS ("" = system roots); or CAPEM
+	// holds one.
 	CAFile string
+	CAPEM  []byte
 	// Timeout bounds one upstream request (and one token request).
 	Timeout time.Duration
+	// TokenReload is how often TokenFile is re-read, and the least time
+	// between two re-reads forced by a 401 from the upstream (0:
+	// DefaultTokenReload).
+	TokenReload time.Duration
 }
+
+// DefaultTokenReload is the default of Config.TokenReload.
+const DefaultTokenReload = 5 * time.Second
 
 // Client sends requests to the upstream with scimgate's credential.
 type Client struct {
 	base   *url.URL
 	http   *http.Client
 	tokens oauth2.TokenSource
+	file   *fileToken // the token file's source, nil without one
 }
 
 // NewClient builds the upstream client: reads the token file or prepares
@@ -61,14 +72,18 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, errors.New("upstream: url is not an absolute URL")
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	pem := cfg.CAPEM
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		raw, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("upstream: ca_file: %w", err)
 		}
+		pem = raw
+	}
+	if len(pem) > 0 {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("upstream: ca_file holds no PEM certificate")
+			return nil, errors.New("upstream: the CA bundle holds no PEM certificate")
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
@@ -79,18 +94,16 @@ func NewClient(cfg Config) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c := &Client{base: u, http: hc}
 	switch {
-	case cfg.Token != "" || cfg.TokenFile != "":
-		tok := cfg.Token
-		if cfg.TokenFile != "" {
-			raw, err := os.ReadFile(cfg.TokenFile)
-			if err != nil {
-				return nil, fmt.Errorf("upstream: token_file: %w", err)
-			}
-			tok = string(raw)
+	case cfg.TokenFile != "":
+		ft, err := newFileToken(cfg.TokenFile, cfg.TokenReload, time.Now)
+		if err != nil {
+			return nil, err
 		}
-		tok = strings.TrimSpace(tok)
-		if tok == "" || strings.ContainsAny(tok, "\r\n") {
-			return nil, errors.New("upstream: the token must be one non-empty line")
+		c.tokens, c.file = ft, ft
+	case cfg.Token != "":
+		tok, err := checkToken(cfg.Token)
+		if err != nil {
+			return nil, err
 		}
 		c.tokens = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"})
 	case cfg.TokenURL != "":
@@ -117,5 +130,26 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w: %w", errCredential, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return c.http.Do(req)
+	resp, err := c.http.Do(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || c.file == nil {
+		return resp, err
+	}
+	// The upstream refused the token: it may have been rotated. Re-read
+	// the file (at most once per reload interval) and, when it holds
+	// another token, send the request once more with it (a 401 means the
+	// upstream did not act on the request).
+	fresh, changed := c.file.reread(tok.AccessToken)
+	if !changed || (req.Body != nil && req.GetBody == nil) {
+		return resp, nil
+	}
+	retry := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if retry.Body, err = req.GetBody(); err != nil {
+			return resp, nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	retry.Header.Set("Authorization", "Bearer "+fresh)
+	return c.http.Do(retry)
 }

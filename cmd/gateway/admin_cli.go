@@ -121,6 +121,8 @@ var flagOf = map[string]string{
 	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
 	"backend": "--backend", "upstream": "--upstream-url", "upstream.url": "--upstream-url", "upstream.token": "--upstream-token-file",
 	"upstream.timeout": "--upstream-timeout", "upstream.max_concurrency": "--upstream-max-concurrency",
+	"upstream.token_url": "--upstream-token-url", "upstream.client_id": "--upstream-client-id",
+	"upstream.client_secret": "--upstream-client-secret-file", "upstream.scopes": "--upstream-scopes", "upstream.ca": "--upstream-ca-file",
 }
 
 // cliErr turns service errors into command errors: bad values are usage

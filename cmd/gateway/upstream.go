@@ -69,6 +69,7 @@ func setupUpstream(build upstreamFactory, cfg config.Config, log *slog.Logger) (
 	client, err := upstream.NewClient(upstream.Config{
 		URL: u.URL, TokenFile: u.TokenFile, TokenURL: u.OAuthTokenURL, ClientID: u.OAuthClientID,
 		ClientSecret: u.OAuthClientSecret, Scopes: strings.Fields(u.OAuthScopes), CAFile: u.CAFile, Timeout: u.Timeout.Std(),
+		TokenReload: u.TokenReloadInterval.Std(),
 	})
 	if err != nil {
 		return nil, nil, usageError{&config.KeyError{Key: "upstream.url", Err: err}}
@@ -121,9 +122,10 @@ type upstreamDispatcher struct {
 
 type dirForwarder struct {
 	at  time.Time
-	up  directory.Upstream // the settings eng was built from
-	eng *gin.Engine        // nil: stored backend
-	err error              // the settings cannot be used
+	up  directory.Upstream  // the settings eng was built from
+	eng *gin.Engine         // nil: stored backend
+	fwd *upstream.Forwarder // eng's forwarder
+	err error               // the settings cannot be used
 }
 
 func newUpstreamDispatcher(def *upstream.Forwarder, reg *directory.Registry, box *sealbox.Box, build upstreamFactory, log *slog.Logger) *upstreamDispatcher {
@@ -218,22 +220,21 @@ func (d *upstreamDispatcher) lookup(ctx context.Context, id string) (dirForwarde
 // forwarder builds directory id's forwarder for settings u.
 func (d *upstreamDispatcher) forwarder(id string, u directory.Upstream) dirForwarder {
 	e := dirForwarder{up: u}
-	tok, err := u.OpenToken(d.box)
+	uc, err := upstreamClientConfig(u, d.box)
 	if err != nil {
 		e.err = err
 		return e
 	}
-	w := u.WithDefaults()
-	client, err := upstream.NewClient(upstream.Config{URL: w.URL, Token: tok, Timeout: w.Timeout})
+	client, err := upstream.NewClient(uc)
 	if err != nil {
 		e.err = err
 		return e
 	}
-	fwd, err := d.build(id, client, w.MaxConcurrency)
+	fwd, err := d.build(id, client, u.WithDefaults().MaxConcurrency)
 	if err != nil {
 		e.err = err
 		return e
 	}
-	e.eng = forwarderEngine(fwd)
+	e.fwd, e.eng = fwd, forwarderEngine(fwd)
 	return e
 }

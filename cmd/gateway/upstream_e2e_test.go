@@ -17,7 +17,6 @@ import (
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
-	"github.com/elimity-com/scim/schema"
 
 	"github.com/scimgate/scimgate/config"
 )
@@ -131,40 +130,7 @@ type peerRequest struct {
 // its own bearer token and logs every request.
 func startPeer(t *testing.T, token string) (*httptest.Server, func() []peerRequest) {
 	t.Helper()
-	var srv http.Handler
-	var mu sync.Mutex
-	var log []peerRequest
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw := make([]byte, 1<<16)
-		n, _ := r.Body.Read(raw)
-		mu.Lock()
-		log = append(log, peerRequest{r.Method, r.URL.Path, r.Header.Get("Authorization"), string(raw[:n]), r.Header.Clone()})
-		mu.Unlock()
-		r.Body = readCloser{strings.NewReader(string(raw[:n]))}
-		if r.Header.Get("Authorization") != "Bearer "+token {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		mu.Lock()
-		h := srv
-		mu.Unlock()
-		http.StripPrefix("/scim", h).ServeHTTP(w, r)
-	}))
-	t.Cleanup(hs.Close)
-	peer, err := scim.NewServer(&scim.ServerArgs{
-		ServiceProviderConfig: &scim.ServiceProviderConfig{SupportFiltering: true, SupportPatch: true, MaxResults: 100},
-		ResourceTypes: []scim.ResourceType{{
-			ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
-			Schema: schema.CoreUserSchema(), Handler: &peerUsers{byID: map[string]scim.Resource{}, ver: map[string]int{}},
-		}},
-	}, scim.WithBaseURL(hs.URL+"/scim/v2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	srv = peer
-	mu.Unlock()
-	return hs, func() []peerRequest { mu.Lock(); defer mu.Unlock(); return append([]peerRequest(nil), log...) }
+	return startPeerWith(t, false, func(auth string) bool { return auth == "Bearer "+token }, nil)
 }
 
 type readCloser struct{ *strings.Reader }
