@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	buildForwarder := newUpstreamFactory(conn, sec.limiter, mx, cfg, log)
-	fwd, upstreamChecks, err := setupUpstream(buildForwarder, cfg, log)
+	fwd, err := setupUpstream(buildForwarder, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -122,6 +122,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// file's; the others' are set through the admin API.
 	upstreams := newUpstreamDispatcher(fwd, dirs, box, buildForwarder, log)
 	admin.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, func(id string) { backends.Forget(id); upstreams.Forget(id) })
+	upstreamChecks, stopUpstreamHealth, err := startUpstreamHealth(ctx, fwd, dirs, upstreams, mx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopUpstreamHealth()
 	readyChecks := idp.readyChecks()
 	maps.Copy(readyChecks, upstreamChecks)
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),

@@ -24,9 +24,6 @@ import (
 	"github.com/scimgate/scimgate/upstream"
 )
 
-// upstreamReadyTimeout bounds the upstream's readiness probe.
-const upstreamReadyTimeout = 2 * time.Second
-
 // upstreamFactory builds a directory's gateway-mode forwarder from its
 // client: every forwarder shares scimgate's limits, compatibility rules
 // and metrics; its audit and change events go to its directory's streams.
@@ -60,11 +57,12 @@ func newUpstreamFactory(conn *redisconn.Conn, limiter *ratelimit.ClientLimiter, 
 }
 
 // setupUpstream builds the gateway-mode forwarder of the default directory
-// when upstream.url is set (nil otherwise), and its readiness check.
-func setupUpstream(build upstreamFactory, cfg config.Config, log *slog.Logger) (*upstream.Forwarder, map[string]func(context.Context) error, error) {
+// when upstream.url is set (nil otherwise); its reachability is checked by
+// upstreamHealth.
+func setupUpstream(build upstreamFactory, cfg config.Config, log *slog.Logger) (*upstream.Forwarder, error) {
 	u := cfg.Upstream
 	if !u.Enabled() {
-		return nil, nil, nil
+		return nil, nil
 	}
 	client, err := upstream.NewClient(upstream.Config{
 		URL: u.URL, TokenFile: u.TokenFile, TokenURL: u.OAuthTokenURL, ClientID: u.OAuthClientID,
@@ -72,17 +70,14 @@ func setupUpstream(build upstreamFactory, cfg config.Config, log *slog.Logger) (
 		TokenReload: u.TokenReloadInterval.Std(),
 	})
 	if err != nil {
-		return nil, nil, usageError{&config.KeyError{Key: "upstream.url", Err: err}}
+		return nil, usageError{&config.KeyError{Key: "upstream.url", Err: err}}
 	}
 	fwd, err := build(directory.DefaultID, client, u.MaxConcurrency)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	log.Info("gateway mode: SCIM requests are forwarded upstream", "upstream", u.URL)
-	checks := map[string]func(context.Context) error{
-		"upstream": func(ctx context.Context) error { return fwd.Check(ctx, upstreamReadyTimeout) },
-	}
-	return fwd, checks, nil
+	return fwd, nil
 }
 
 // forwarderEngine mounts fwd on the SCIM prefixes of an internal engine.
