@@ -152,6 +152,7 @@ func New(o Options) (*Console, error) {
 //	GET, POST  /clients/:id/rotate-secret  confirm; new client secret
 //	GET        /directories, POST /directories    directories with counts; "+ Directory"
 //	GET, POST  /directories/:id/delete     confirm (with "force"); delete
+//	GET, POST  /directories/:id/upstream   the directory's backend: stored, or upstream settings
 //	GET        /directories/:id/users, /groups          read-only browser (?q= search, ?start= paging)
 //	GET        /directories/:id/users/:rid, /groups/:rid a user (attributes, groups, role); a group (members)
 //	GET        /audit                      audit trail with filters
@@ -190,6 +191,8 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	a.POST("/directories", c.checkCSRF, c.createDirectory)
 	a.GET("/directories/:id/delete", c.confirmDeleteDirectory)
 	a.POST("/directories/:id/delete", c.checkCSRF, c.deleteDirectory)
+	a.GET("/directories/:id/upstream", c.showUpstream)
+	a.POST("/directories/:id/upstream", c.checkCSRF, c.updateUpstream)
 	a.GET("/directories/:id/users", c.listUsers)
 	a.GET("/directories/:id/users/:rid", c.showUser)
 	a.GET("/directories/:id/groups", c.listGroups)
