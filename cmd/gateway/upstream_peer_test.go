@@ -16,7 +16,7 @@ import (
 // with tls) that lets through the requests whose Authorization authorized
 // accepts, logs every request, and serves extra (e.g. a token endpoint)
 // on the same server when not nil.
-func startPeerWith(t *testing.T, tls bool, authorized func(auth string) bool, extra http.Handler) (*httptest.Server, func() []peerRequest) {
+func startPeerWith(t testing.TB, tls bool, authorized func(auth string) bool, extra http.Handler) (*httptest.Server, func() []peerRequest) {
 	t.Helper()
 	var srv http.Handler
 	var mu sync.Mutex
@@ -48,18 +48,25 @@ func startPeerWith(t *testing.T, tls bool, authorized func(auth string) bool, ex
 		hs = httptest.NewServer(h)
 	}
 	t.Cleanup(hs.Close)
+	peer := elimityPeer(t, hs.URL+"/scim/v2")
+	mu.Lock()
+	srv = peer
+	mu.Unlock()
+	return hs, func() []peerRequest { mu.Lock(); defer mu.Unlock(); return append([]peerRequest(nil), log...) }
+}
+
+// elimityPeer is an elimity-com/scim server of Users at base.
+func elimityPeer(t testing.TB, base string) http.Handler {
+	t.Helper()
 	peer, err := scim.NewServer(&scim.ServerArgs{
 		ServiceProviderConfig: &scim.ServiceProviderConfig{SupportFiltering: true, SupportPatch: true, MaxResults: 100},
 		ResourceTypes: []scim.ResourceType{{
 			ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
 			Schema: schema.CoreUserSchema(), Handler: &peerUsers{byID: map[string]scim.Resource{}, ver: map[string]int{}},
 		}},
-	}, scim.WithBaseURL(hs.URL+"/scim/v2"))
+	}, scim.WithBaseURL(base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	srv = peer
-	mu.Unlock()
-	return hs, func() []peerRequest { mu.Lock(); defer mu.Unlock(); return append([]peerRequest(nil), log...) }
+	return peer
 }
