@@ -60,7 +60,16 @@ type Client struct {
 	base   *url.URL
 	http   *http.Client
 	tokens oauth2.TokenSource
-	file   *fileToken // the token file's source, nil without one
+	// renew, when set, gets another token after a 401 (a re-read token
+	// file, a new client-credentials token).
+	renew renewer
+}
+
+// renewer is a token source that can be asked, after the upstream refused
+// used, for another token: at most once per interval it reloads; fresh is
+// the token to use and changed tells whether it differs from used.
+type renewer interface {
+	reread(used string) (fresh string, changed bool)
 }
 
 // NewClient builds the upstream client: reads the token file or prepares
@@ -99,7 +108,7 @@ func NewClient(cfg Config) (*Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.tokens, c.file = ft, ft
+		c.tokens, c.renew = ft, ft
 	case cfg.Token != "":
 		tok, err := checkToken(cfg.Token)
 		if err != nil {
@@ -109,7 +118,8 @@ func NewClient(cfg Config) (*Client, error) {
 	case cfg.TokenURL != "":
 		cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL, Scopes: cfg.Scopes}
 		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-		c.tokens = cc.TokenSource(ctx)
+		ct := newCCToken(ctx, cc, cfg.TokenReload, time.Now)
+		c.tokens, c.renew = ct, ct
 	default:
 		return nil, errors.New("upstream: no credential (token file or client credentials)")
 	}
@@ -131,14 +141,15 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err := c.http.Do(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || c.file == nil {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || c.renew == nil {
 		return resp, err
 	}
-	// The upstream refused the token: it may have been rotated. Re-read
-	// the file (at most once per reload interval) and, when it holds
-	// another token, send the request once more with it (a 401 means the
-	// upstream did not act on the request).
-	fresh, changed := c.file.reread(tok.AccessToken)
+	// The upstream refused the token: it may have been rotated or revoked.
+	// Re-read the file, or fetch a new client-credentials token (at most
+	// once per reload interval), and, when that gives another token, send
+	// the request once more with it (a 401 means the upstream did not act
+	// on the request).
+	fresh, changed := c.renew.reread(tok.AccessToken)
 	if !changed || (req.Body != nil && req.GetBody == nil) {
 		return resp, nil
 	}
