@@ -25,7 +25,7 @@ type Upstream struct {
 	MaxConcurrency    int      `yaml:"max_concurrency" doc:"most upstream requests in flight at once; beyond it 503 with Retry-After"`
 	// TokenReloadInterval is how often token_file is re-read (and the
 	// least time between re-reads forced by the upstream's 401).
-	TokenReloadInterval Duration `yaml:"token_reload_interval" doc:"how often upstream.token_file is re-read, so a rotated token is used without a restart; a 401 from the upstream also re-reads it, at most once per interval"`
+	TokenReloadInterval Duration `yaml:"token_reload_interval" doc:"how often upstream.token_file is re-read, so a rotated token is used without a restart; a 401 from the upstream also re-reads it (or, with client credentials, fetches a new token), at most once per interval"`
 	// HealthInterval and HealthTimeout pace the background reachability
 	// checks of every upstream (each directory's) that /readyz reports.
 	HealthInterval Duration `yaml:"health_interval" doc:"how often every upstream (the config's and each upstream directory's) is checked in the background for /readyz"`
