@@ -22,16 +22,21 @@ import (
 // the two in one run, and reports both latencies and their ratio
 // (gateway-ns/op ÷ upstream-ns/op; the goal is under 1.3).
 // Sub-benchmark "ratelimit" keeps the per-client rate limit on (one Redis
-// script per request, on the embedded Redis); "nolimit" turns it off.
+// script per request, on the embedded Redis); "nolimit" turns it off;
+// "ratelimit-upstream2ms" has the upstream take 2 ms per answer.
 func BenchmarkUpstreamGetUserRatio(b *testing.B) {
-	for _, limited := range []bool{false, true} {
-		b.Run(map[bool]string{false: "nolimit", true: "ratelimit"}[limited], func(b *testing.B) {
-			benchGetUserRatio(b, limited)
-		})
+	for _, v := range []struct {
+		name    string
+		limited bool
+		delay   time.Duration
+	}{{"nolimit", false, 0}, {"ratelimit", true, 0}, {"ratelimit-upstream2ms", true, 2 * time.Millisecond}} {
+		b.Run(v.name, func(b *testing.B) { benchGetUserRatio(b, v.limited, v.delay) })
 	}
 }
 
-func benchGetUserRatio(b *testing.B, limited bool) {
+// benchGetUserRatio runs one variant; delay is added to the upstream's
+// every answer (an application doing real work behind its SCIM API).
+func benchGetUserRatio(b *testing.B, limited bool, delay time.Duration) {
 	const peerToken = "bench-upstream-token"
 	// A lean upstream: the elimity-com/scim server behind a bearer check,
 	// without the request log of the tests' peer.
@@ -40,6 +45,9 @@ func benchGetUserRatio(b *testing.B, limited bool) {
 		if r.Header.Get("Authorization") != "Bearer "+peerToken {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
+		}
+		if delay > 0 {
+			time.Sleep(delay)
 		}
 		http.StripPrefix("/scim", h.Load().(http.Handler)).ServeHTTP(w, r)
 	}))
