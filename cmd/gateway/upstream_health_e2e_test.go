@@ -107,3 +107,29 @@ func TestUpstreamHealthInReadyz(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigUpstreamDownInReadyz: the configuration's upstream, when
+// unreachable, shows as degraded.upstream (status 200) with a safe detail.
+func TestConfigUpstreamDownInReadyz(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	cfg := upstreamConfig(t, downURL+"/scim/v2", "tok")
+	cfg.Upstream.HealthInterval = config.Duration(time.Second)
+	base, _ := startGateway(t, cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, b := readyzBody(t, base)
+		deg, _ := b["degraded"].(map[string]any)
+		if s, ok := deg["upstream"].(string); ok {
+			if code != 200 || s != "the upstream SCIM service is unreachable" || deg["upstreams"] != nil {
+				t.Fatalf("readyz: %d %v", code, b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the unreachable upstream never showed on /readyz: %v", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
