@@ -94,7 +94,7 @@ func (f *Forwarder) bulk(c *gin.Context, prefix string) {
 	changed := false
 	for i, o := range ops {
 		op, _ := o.(map[string]any)
-		if data, ok := op["data"].(map[string]any); ok && !f.opts.Strict && f.normalize(data, kinds[i] == kindPatch) {
+		if data, ok := op["data"].(map[string]any); ok && !f.opts.Strict && f.normalize(data, types[i], kinds[i] == kindPatch) {
 			changed = true
 		}
 	}

@@ -234,7 +234,7 @@ func (f *Forwarder) forwardOne(c *gin.Context, prefix string, op *bulkOp, ids ma
 	if op.data != nil {
 		walkStrings(op.data, func(s string) string { return resolveRefs(s, ids) })
 		if !f.opts.Strict {
-			f.normalize(op.data, op.kind == kindPatch)
+			f.normalize(op.data, op.rt, op.kind == kindPatch)
 		}
 		var err error
 		if body, err = encodeJSON(op.data); err != nil {

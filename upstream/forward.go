@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/server/bodyerr"
@@ -53,15 +54,19 @@ type Options struct {
 	Observe func(class string, d time.Duration)
 	// DiscoveryTTL is how long discovery answers are cached (default 60s).
 	DiscoveryTTL time.Duration
-	Log          *slog.Logger
+	// Schemas resolves the attribute paths of the compatibility rules
+	// (nil: the core User, EnterpriseUser and Group schemas).
+	Schemas *schema.Registry
+	Log     *slog.Logger
 }
 
 // Forwarder serves the SCIM routes by forwarding them upstream.
 type Forwarder struct {
-	up    *Client
-	opts  Options
-	slots chan struct{}
-	disc  *discoveryCache
+	up      *Client
+	opts    Options
+	slots   chan struct{}
+	disc    *discoveryCache
+	schemas *schema.Registry
 }
 
 // New returns a Forwarder to the upstream reached through up.
@@ -90,7 +95,10 @@ func New(up *Client, opts Options) *Forwarder {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Forwarder{up: up, opts: opts, slots: make(chan struct{}, opts.MaxConcurrency), disc: newDiscoveryCache(opts.DiscoveryTTL)}
+	if opts.Schemas == nil {
+		opts.Schemas = schema.NewRegistry()
+	}
+	return &Forwarder{up: up, opts: opts, slots: make(chan struct{}, opts.MaxConcurrency), disc: newDiscoveryCache(opts.DiscoveryTTL), schemas: opts.Schemas}
 }
 
 // Register mounts the forwarded SCIM routes on g, whose path prefix (e.g.
@@ -162,7 +170,7 @@ func (f *Forwarder) resource(c *gin.Context, prefix, rt string, kind writeKind) 
 		}
 		body = raw
 		if !f.opts.Strict && kind != kindRead {
-			if f.normalize(doc, kind == kindPatch) {
+			if f.normalize(doc, rt, kind == kindPatch) {
 				body, _ = encodeJSON(doc)
 			}
 		}
