@@ -27,8 +27,8 @@ const (
 // most often refuse, in place, counting each through OnCompat (same rule
 // names as the stored backend where it has the rule): PATCH op names in
 // lower case (Entra's "Replace"), the boolean "active" sent as a string
-// ("False"), path-less PATCH values with dotted or URN-qualified keys, and
-// bare-string group members. rt is "User", "Group" or "" (unknown). It
+// ("False"), path-less PATCH values with dotted or URN-qualified keys,
+// bare-string group members and Entra's remove of listed members. rt is "User", "Group" or "" (unknown). It
 // reports whether doc changed.
 func (f *Forwarder) normalize(doc map[string]any, rt string, isPatch bool) bool {
 	if !isPatch {
@@ -71,6 +71,11 @@ func (f *Forwarder) normalize(doc map[string]any, rt string, isPatch bool) bool 
 		case rt == store.TypeGroup && isMembersPath(path):
 			if nv, ok := f.bareMembers(op["value"]); ok {
 				op["value"], changed = nv, true
+			}
+			if split := f.removeByValue(op); split != nil {
+				out = append(out, split...)
+				changed = true
+				continue
 			}
 		case path == "":
 			v, ok := op["value"].(map[string]any)
