@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -13,10 +12,6 @@ import (
 	"github.com/scimgate/scimgate/scimapi"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
-
-// bulkRef matches a reference to the resource another operation of the
-// same bulk request creates (RFC 7644 §3.7.2), as the stored backend does.
-var bulkRef = regexp.MustCompile(`bulkId:([A-Za-z0-9._~-]+)`)
 
 // bulkOp is one operation of a bulk request expanded into single requests.
 type bulkOp struct {
@@ -92,56 +87,19 @@ func failOnErrors(doc map[string]any) (int, error) {
 // for it, RFC 7644 §3.7.2). After failOnErrors errors the rest is not
 // sent (§3.7.3). Each accepted write is recorded as a single one is.
 func (f *Forwarder) expandBulk(c *gin.Context, prefix string, ops []*bulkOp, failLimit int) {
-	ids := map[string]string{}  // bulkId -> id the upstream created
-	failed := map[string]bool{} // bulkIds whose operation failed
+	ids := map[string]string{} // bulkId -> id the upstream created
 	results := make([]map[string]any, len(ops))
-	errorsSeen := 0
-	pending := make([]int, len(ops))
-	for i := range pending {
-		pending[i] = i
+	steps := make([]scimapi.BulkStep, len(ops))
+	for i, op := range ops {
+		steps[i] = scimapi.BulkStep{BulkID: op.bulkID, Refs: op.references()}
 	}
-	for len(pending) > 0 && (failLimit == 0 || errorsSeen < failLimit) {
-		var next []int
-		progress := false
-		for _, i := range pending {
-			if failLimit > 0 && errorsSeen >= failLimit {
-				break
-			}
-			op := ops[i]
-			ready, broken := true, ""
-			for _, ref := range op.references() {
-				if failed[ref] {
-					broken = ref
-				} else if _, ok := ids[ref]; !ok {
-					ready = false
-				}
-			}
-			if broken == "" && !ready {
-				next = append(next, i)
-				continue
-			}
-			progress = true
-			if broken != "" {
-				results[i] = f.bulkError(c, op, scimerr.BadRequest(scimerr.InvalidValue, "operation references bulkId %q, whose operation failed", broken))
-			} else {
-				results[i] = f.forwardOne(c, prefix, op, ids)
-			}
-			if s, _ := results[i]["status"].(string); !strings.HasPrefix(s, "2") {
-				errorsSeen++
-				if op.bulkID != "" {
-					failed[op.bulkID] = true
-				}
-			}
-		}
-		if !progress {
-			for _, i := range next {
-				results[i] = f.bulkError(c, ops[i], scimerr.BadRequest(scimerr.InvalidValue, "operation references a bulkId that no operation of this request creates (or a cycle)"))
-				errorsSeen++
-			}
-			next = nil
-		}
-		pending = next
-	}
+	scimapi.RunBulk(steps, failLimit, func(ref string) bool { _, ok := ids[ref]; return ok },
+		func(i int) bool {
+			results[i] = f.forwardOne(c, prefix, ops[i], ids)
+			s, _ := results[i]["status"].(string)
+			return strings.HasPrefix(s, "2")
+		},
+		func(i int, err *scimerr.Error) { results[i] = f.bulkError(c, ops[i], err) })
 	out := make([]any, 0, len(results))
 	for _, r := range results {
 		if r != nil { // not sent after failOnErrors was reached
@@ -160,7 +118,7 @@ func (f *Forwarder) expandBulk(c *gin.Context, prefix string, ops []*bulkOp, fai
 func (op *bulkOp) references() []string {
 	var out []string
 	add := func(s string) {
-		for _, m := range bulkRef.FindAllStringSubmatch(s, -1) {
+		for _, m := range scimapi.BulkRef.FindAllStringSubmatch(s, -1) {
 			if m[1] != op.bulkID {
 				out = append(out, m[1])
 			}
@@ -194,7 +152,7 @@ func resolveRefs(s string, ids map[string]string) string {
 	if !strings.Contains(s, "bulkId:") {
 		return s
 	}
-	return bulkRef.ReplaceAllStringFunc(s, func(m string) string {
+	return scimapi.BulkRef.ReplaceAllStringFunc(s, func(m string) string {
 		if id, ok := ids[strings.TrimPrefix(m, "bulkId:")]; ok {
 			return id
 		}
