@@ -56,6 +56,8 @@ type Config struct {
 	IdP IdP `yaml:"idp"`
 	// Upstream forwards SCIM requests to another SCIM server (gateway mode).
 	Upstream Upstream `yaml:"upstream"`
+	// Scopes lists the scopes administrators may give credentials.
+	Scopes Scopes `yaml:"scopes"`
 }
 
 // OAuth configures scimgate's own OAuth 2.0 token endpoint (client
@@ -166,6 +168,7 @@ func Default() Config {
 		HTTP:     defaultHTTP(),
 		Upstream: defaultUpstream(),
 		TLS:      defaultTLS(),
+		Scopes:   defaultScopes(),
 	}
 }
 
@@ -252,6 +255,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateFaults(); err != nil {
+		return err
+	}
+	if err := c.Scopes.validate(); err != nil {
 		return err
 	}
 	return c.Roles.validate()

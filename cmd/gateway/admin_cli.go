@@ -96,6 +96,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 		return nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
 	}
 	svc := adminapi.NewService(store, auth.NewTokenHasher(cfg.Tokens.Pepper), time.Now)
+	svc.SetOfferedScopes(cfg.Scopes.OfferedList())
 	events := audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen)
 	svc.SetAudit(events, slog.New(slog.NewTextHandler(cio.stderr, nil)))
 	dirs, _, err := openDirectories(conn, cfg)
@@ -116,7 +117,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 // flagOf names the command-line flag behind a service field.
 var flagOf = map[string]string{
 	"name": "--name", "provider": "--provider", "method": "--auth", "enabled": "--enabled",
-	"scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
+	"scopes": "--scopes", "allowed_scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
 	"rate_limit": "--rate-limit", "burst": "--burst", "directory": "--directory", "max_users": "--max-users",
 	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
 	"backend": "--backend", "upstream": "--upstream-url", "upstream.url": "--upstream-url", "upstream.token": "--upstream-token-file",

@@ -17,7 +17,7 @@ const clientUsage = `usage:
         (without --limit: every page; with it: one page, the next page's --cursor on stderr)
   gateway client show NAME|ID [-o json]
   gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y] [--rate-limit N/s|N/m|N/h|default] [--burst N]
-        (idp_jwt: [--issuer URL] [--subject SUB] [--audience AUD] [--jwks-url URL|""])
+        (idp_jwt: [--issuer URL] [--subject SUB] [--audience AUD] [--jwks-url URL|""]; client_credentials: [--scopes S1,S2])
   gateway client delete NAME|ID
   gateway client rotate-secret NAME|ID [-o json]    (client_credentials: new secret, old one stops working)
 every command also takes --config FILE`
@@ -195,6 +195,7 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 	subject := fs.String("subject", "", "idp_jwt: new subject (the tokens' sub)")
 	audience := fs.String("audience", "", "idp_jwt: new audience (scimgate's client id at the IdP)")
 	jwksURL := fs.String("jwks-url", "", `idp_jwt: new JWKS URL; "" returns to the issuer's OIDC discovery document`)
+	scopes := fs.String("scopes", "", `client_credentials: comma-separated scopes it may request; "" returns to scim_v2`)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -224,10 +225,13 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 			p.Audience = audience
 		case "jwks-url":
 			p.JWKSURL = jwksURL
+		case "scopes":
+			list := splitList(*scopes)
+			p.AllowedScopes = &list
 		}
 	})
 	if p == (adminapi.ClientPatch{}) {
-		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit, --burst, --issuer, --subject, --audience or --jwks-url)")
+		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit, --burst, --issuer, --subject, --audience, --jwks-url or --scopes)")
 	}
 	s, err := openAdmin(af, cio)
 	if err != nil {

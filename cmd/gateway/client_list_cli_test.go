@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -36,5 +39,33 @@ func TestClientListPaging(t *testing.T) {
 	c.usage("--cursor", "client", "list", "--cursor", cursor)
 	if _, _, err := c.run("client", "list", "--limit", "2", "--cursor", "%%"); err == nil || !strings.Contains(err.Error(), "cursor") {
 		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+// TestCLIOfferedScopes: scopes.offered limits the CLI as it limits the
+// admin API, and client update --scopes sets a client_credentials
+// client's allowed scopes.
+func TestCLIOfferedScopes(t *testing.T) {
+	m := miniredis.RunT(t)
+	c := cli{t: t, url: "redis://" + m.Addr()}
+	c.ok("client", "create", "--name", "m2m", "--auth", "client_credentials")
+	out := c.ok("client", "update", "m2m", "--scopes", "scim_v2:read,api_v3", "-o", "json")
+	if !strings.Contains(out, `"scim_v2:read"`) || !strings.Contains(out, `"api_v3"`) {
+		t.Fatalf("update --scopes: %s", out)
+	}
+	env := func(k string) (string, bool) {
+		if k == "SCIMGATE_SCOPES_OFFERED" {
+			return "scim_v2,scim_v2:read", true
+		}
+		return c.env(k)
+	}
+	c.ok("client", "create", "--name", "okta")
+	for _, args := range [][]string{{"client", "update", "m2m", "--scopes", "api_v3"}, {"token", "create", "--client", "okta", "--scopes", "api_v3"}} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, &out, &errOut, env)
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), `--scopes: "api_v3" is not an offered scope`) {
+			t.Fatalf("gateway %s: %v, want a usage error naming --scopes and api_v3", strings.Join(args, " "), err)
+		}
 	}
 }

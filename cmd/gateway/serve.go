@@ -82,6 +82,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
+	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
 	sec, err := setupSecurity(conn, store, cfg, log)
 	if err != nil {
 		return err
