@@ -35,7 +35,8 @@ func (s *Service) checkOffered(field string, in []string) error {
 }
 
 // applyAllowedScopes sets the allowed scopes of a client_credentials
-// client from p (nil: unchanged; empty: the default, scim_v2).
+// client from p (nil: unchanged; empty: the default, scim_v2). A scope
+// must be offered unless the client already has it.
 func (s *Service) applyAllowedScopes(p ClientPatch, c *tokenstore.Client) error {
 	if p.AllowedScopes == nil {
 		return nil
@@ -44,7 +45,13 @@ func (s *Service) applyAllowedScopes(p ClientPatch, c *tokenstore.Client) error 
 		return fieldErr("allowed_scopes", "allowed scopes are a setting of client_credentials clients (client method is %s)", c.Method)
 	}
 	// Offered scopes are known ones, so this also refuses unknown ones.
-	if err := s.checkOffered("allowed_scopes", *p.AllowedScopes); err != nil {
+	var added []string
+	for _, sc := range *p.AllowedScopes {
+		if !slices.Contains(c.AllowedScopes, strings.TrimSpace(sc)) {
+			added = append(added, sc)
+		}
+	}
+	if err := s.checkOffered("allowed_scopes", added); err != nil {
 		return err
 	}
 	scopes, err := checkScopes(*p.AllowedScopes)

@@ -43,6 +43,9 @@ func TestOfferedScopes(t *testing.T) {
 			strings.Join(events[len(events)-1].Changed, ",") != "allowed_scopes" {
 			t.Fatalf("update events = %+v", events[before:])
 		}
+		// A scope the client has stays allowed after scopes.offered drops it.
+		ev.svc.SetOfferedScopes([]string{"scim_v2"})
+		expect(t, "keep a held scope", ev.call("PATCH", base+"/m2m", `{"allowed_scopes":["scim_v2:read","scim_v2"]}`), 200, "")
 		expect(t, "back to the default", ev.call("PATCH", base+"/m2m", `{"allowed_scopes":[]}`), 200, "")
 		if cl, _ := ev.svc.Client(t.Context(), "m2m"); !slices.Equal(cl.AllowedScopes, []string{"scim_v2"}) {
 			t.Fatalf("allowed scopes after [] = %v", cl.AllowedScopes)

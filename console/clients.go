@@ -110,6 +110,7 @@ func (c *Console) renderClientForm(ctx *gin.Context, status int, f clientForm) {
 			f.Directories = append(f.Directories, d)
 		}
 	}
+	f.KnownScopes = c.svc.OfferedScopes()
 	c.render(ctx, status, "client_new", "New SCIM client", f)
 }
 
@@ -181,7 +182,7 @@ func (c *Console) showClient(ctx *gin.Context) {
 		c.fail(ctx, err)
 		return
 	}
-	c.renderClient(ctx, http.StatusOK, cl, editForm{Name: cl.Name, Provider: cl.Provider, Enabled: cl.Enabled})
+	c.renderClient(ctx, http.StatusOK, cl, c.editFormOf(cl))
 }
 
 // renderClient shows client cl with the edit form in the state ef.
@@ -209,7 +210,10 @@ func (c *Console) renderClient(ctx *gin.Context, status int, cl tokenstore.Clien
 	c.render(ctx, status, "client", "SCIM client "+cl.Name, page)
 }
 
-// updateClient saves the edit form: name, provider, enabled.
+// updateClient saves the edit form: name, provider, enabled, rate limit,
+// and the settings of the client's method (IdP issuer, subject, audience,
+// JWKS URL; allowed scopes), through the Service's update as the admin
+// API's PATCH, audited alike.
 func (c *Console) updateClient(ctx *gin.Context) {
 	rctx := ctx.Request.Context()
 	cl, err := c.svc.Client(rctx, ctx.Param("id"))
@@ -217,14 +221,18 @@ func (c *Console) updateClient(ctx *gin.Context) {
 		c.fail(ctx, err)
 		return
 	}
-	ef := editForm{Name: ctx.PostForm("name"), Provider: ctx.PostForm("provider"), Enabled: ctx.PostForm("enabled") == "on"}
-	p := clientPatchOf(ef)
-	if _, err := c.svc.UpdateClient(rctx, cl.ID, p); err != nil {
-		errs, ok := formErrors(err)
-		if !ok {
-			c.fail(ctx, err)
-			return
+	ef := c.readEditForm(ctx, cl)
+	p, errs := ef.patch()
+	if errs == nil {
+		if _, err := c.svc.UpdateClient(rctx, cl.ID, p); err != nil {
+			var ok bool
+			if errs, ok = formErrors(err); !ok {
+				c.fail(ctx, err)
+				return
+			}
 		}
+	}
+	if errs != nil {
 		ef.Errors = errs
 		c.renderClient(ctx, http.StatusBadRequest, cl, ef)
 		return
