@@ -86,6 +86,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 		return nil, usagef("no redis.url configured (SCIMGATE_REDIS_URL): the embedded Redis lives inside the " +
 			"`gateway serve` process; administer it through its admin API at " + adminapi.Prefix + " instead")
 	}
+	routeRedisLog(slog.New(slog.NewTextHandler(cio.stderr, nil)), cfg.Log)
 	conn, err := redisconn.Open(cfg.Redis.URL, cfg.Redis.DialTimeout.Std(), nil)
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "redis.url", Err: err}}
