@@ -43,8 +43,8 @@ func TestClientListPaging(t *testing.T) {
 }
 
 // TestCLIOfferedScopes: scopes.offered limits the CLI as it limits the
-// admin API, and client update --scopes sets a client_credentials
-// client's allowed scopes.
+// admin API (a client keeps the scopes it has), and client update
+// --scopes sets a client_credentials client's allowed scopes.
 func TestCLIOfferedScopes(t *testing.T) {
 	m := miniredis.RunT(t)
 	c := cli{t: t, url: "redis://" + m.Addr()}
@@ -60,12 +60,16 @@ func TestCLIOfferedScopes(t *testing.T) {
 		return c.env(k)
 	}
 	c.ok("client", "create", "--name", "okta")
-	for _, args := range [][]string{{"client", "update", "m2m", "--scopes", "api_v3"}, {"token", "create", "--client", "okta", "--scopes", "api_v3"}} {
+	// m2m keeps api_v3, which it has; bcf_v2_1 is new and not offered.
+	for want, args := range map[string][]string{
+		"bcf_v2_1": {"client", "update", "m2m", "--scopes", "api_v3,bcf_v2_1"},
+		"api_v3":   {"token", "create", "--client", "okta", "--scopes", "api_v3"},
+	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), args, &out, &errOut, env)
 		var u usageError
-		if !errors.As(err, &u) || !strings.Contains(err.Error(), `--scopes: "api_v3" is not an offered scope`) {
-			t.Fatalf("gateway %s: %v, want a usage error naming --scopes and api_v3", strings.Join(args, " "), err)
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), `--scopes: "`+want+`" is not an offered scope`) {
+			t.Fatalf("gateway %s: %v, want a usage error naming --scopes and %s", strings.Join(args, " "), err, want)
 		}
 	}
 }
