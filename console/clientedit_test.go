@@ -66,6 +66,8 @@ func TestEditClientSettings(t *testing.T) {
 	if e := ev.lastEvent(); e.Action != audit.ClientUpdated || strings.Join(e.Changed, ",") != "issuer,rate_limit,subject" {
 		t.Fatalf("audit event %+v", e)
 	}
+	ev.expect(ev.get("/admin/clients/"+idp.ID+"?notice=updated"), http.StatusOK, "Changes saved.",
+		`<dd id="client-ratelimit">20/s burst 40</dd>`, `id="rate_limit" name="rate_limit" value="20/s"`, `value="40"`)
 
 	// Refusals keep the input and name the field.
 	form.Set("issuer", "http://kc.example.com/realms/b")
