@@ -66,6 +66,7 @@ func cmdServe(ctx context.Context, args []string, cio cliIO) error {
 // the bound address (tests listen on port 0).
 func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Addr)) error {
 	log := newLogger(cfg.Log, cio.stderr)
+	routeRedisLog(log, cfg.Log)
 	conn, err := redisconn.Open(cfg.Redis.URL, cfg.Redis.DialTimeout.Std(), log)
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
@@ -82,6 +83,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
+	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
 	sec, err := setupSecurity(conn, store, cfg, log)
 	if err != nil {
 		return err
