@@ -187,7 +187,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	token, deadline := guardArgs(ctx)
 	args := append([]any{s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
 		string(doc), ix, members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
-		token, deadline, flag(ro.Members), flag(ro.Groups), ix2, ja.event, ja.doc, ja.docMembers, ja.members}, entries...)
+		token, deadline, flag(ro.Members), flag(ro.Groups), ix2, ja.event, ja.doc, ja.docMembers, ja.members, ja.changed}, entries...)
 	var res []any
 	err = resend(ctx, func() error {
 		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()

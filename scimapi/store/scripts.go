@@ -97,7 +97,7 @@ end
 //	ARGV[8] the "ix" field: JSON [[keyIndex, value, unique(0|1)], ...] of the
 //	        first key layout's indexes ("" = indexes unchanged)
 //	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
-//	ARGV[22..] the new index entries, four ARGV each: keyIndex, value,
+//	ARGV[23..] the new index entries, four ARGV each: keyIndex, value,
 //	        unique "1"|"0", attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
@@ -108,7 +108,10 @@ end
 //	         by the caller, one per outcome: ARGV[19] attributes changed (or
 //	         nothing visible), ARGV[20] attributes and members changed,
 //	         ARGV[21] members only. ARGV[18] is the change-event type of an
-//	         attribute change ("" = none).
+//	         attribute change ("" = none), ARGV[22] its "changed" field (the
+//	         changed attribute names, comma-separated; "" for creations).
+//	         Change events carry the new version, not the document: a
+//	         consumer reads the resource (the webhook worker does).
 //	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
 //	         see writeGuard
 //	ARGV[15] reply with members "1"|"0"  ARGV[16] reply with groups "1"|"0"
@@ -138,7 +141,7 @@ else
   end
 end
 
-local ixFrom = 22
+local ixFrom = 23
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
     if ARGV[i + 2] == '1' then
@@ -233,29 +236,6 @@ if mc then
   end
 end
 
-local auditID = ''
-if changed and ARGV[11] ~= '' then
-  local maxlen = ARGV[11]
-  local a = ARGV[19]
-  if next(added) ~= nil or next(removed) ~= nil then
-    if docChanged then a = ARGV[20] else a = ARGV[21] end
-  end
-  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', a)
-  local ev = KEYS[#KEYS]
-  if docChanged and ARGV[18] ~= '' then
-    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[6], 'data', ARGV[7])
-  end
-  for mid in pairs(added) do
-    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
-  end
-  for mid in pairs(removed) do
-    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
-  end
-end
-
 local v
 if mode == 'create' then
   v = 1
@@ -277,6 +257,29 @@ elseif changed then
 else
   v = tonumber(redis.call('HGET', res, 'v'))
 end
+local auditID = ''
+if changed and ARGV[11] ~= '' then
+  local maxlen = ARGV[11]
+  local a = ARGV[19]
+  if next(added) ~= nil or next(removed) ~= nil then
+    if docChanged then a = ARGV[20] else a = ARGV[21] end
+  end
+  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', a)
+  local ev = KEYS[#KEYS]
+  if docChanged and ARGV[18] ~= '' then
+    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
+      'audit_id', auditID, 'time', ARGV[6], 'version', v, 'changed', ARGV[22])
+  end
+  for mid in pairs(added) do
+    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
+      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
+  end
+  for mid in pairs(removed) do
+    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', typ, 'id', id,
+      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
+  end
+end
+
 if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
 local ch = changed and 1 or 0
 writeDone(p, ARGV[13], v .. ' ' .. ch .. ' ' .. auditID)

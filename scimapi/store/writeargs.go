@@ -18,6 +18,9 @@ import (
 type journalArgs struct {
 	maxLen string // "" = no journal
 	event  string
+	// changed is the change event's "changed" field: the changed
+	// attribute names, comma-separated ("" for creations).
+	changed string
 	// audit records: attributes changed (or nothing visible), attributes
 	// and members changed, members only (the last two only when members
 	// may change).
@@ -36,6 +39,9 @@ func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) (jour
 		maxLen = 1_000_000
 	}
 	out := journalArgs{maxLen: strconv.FormatInt(maxLen, 10), event: j.Event}
+	if !strings.HasSuffix(j.Event, ".created") {
+		out.changed = strings.Join(j.Audit.Changed, ",")
+	}
 	ev := j.Audit
 	ev.Time = now
 	ev.Target.ID = id
