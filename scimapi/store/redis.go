@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +25,9 @@ type Redis struct {
 	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
 	now    func() time.Time
 	soft   bool
+	// ready caches the backfilled indexes seen complete and the types whose
+	// Backfill this value started (see indexReady).
+	ready sync.Map
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
@@ -376,6 +380,15 @@ func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, 
 			continue
 		}
 		found = true
+		if ix.backfill {
+			ok, err := s.indexReady(ctx, typ, ix)
+			if err != nil {
+				return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
+			}
+			if !ok {
+				return nil, ErrIndexBuilding
+			}
+		}
 		got, err := s.lookupIndex(ctx, typ, ix, value)
 		if err != nil {
 			return nil, fmt.Errorf("store: lookup %s: %w", attr, err)

@@ -86,20 +86,18 @@ func (e ixEntry) MarshalJSON() ([]byte, error) {
 func indexArgs(typ string, attrs map[string]any) (ix, ix2 string, flat []any, err error) {
 	first, added := []ixEntry{}, []ixEntry{}
 	for i, x := range indexesOf(typ) {
-		v, ok := attrs[x.attr].(string)
-		if !ok || v == "" || x.legacy {
+		if x.legacy {
 			continue
 		}
-		if x.fold {
-			v = strings.ToLower(v)
+		for _, v := range x.values(attrs) {
+			e := ixEntry{key: i + 3, value: v, unique: x.unique}
+			if x.added {
+				added = append(added, e)
+			} else {
+				first = append(first, e)
+			}
+			flat = append(flat, e.key, v, flag(x.unique), x.attr)
 		}
-		e := ixEntry{key: i + 3, value: v, unique: x.unique}
-		if x.added {
-			added = append(added, e)
-		} else {
-			first = append(first, e)
-		}
-		flat = append(flat, e.key, v, flag(x.unique), x.attr)
 	}
 	b, err := json.Marshal(first)
 	if err != nil {
