@@ -116,7 +116,7 @@ func TestSecondaryIndexesEqualScan(t *testing.T) {
 		check("changed")
 
 		// Users written before the indexes existed: drop the indexes, their
-		// ready marker and the users' "ix2" entries of them.
+		// ready marker and the users' "ix3" entries of them.
 		keys, err := r.Client.Keys(ctx, r.Prefix+"{scim}:x:User:*").Result()
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +127,7 @@ func TestSecondaryIndexesEqualScan(t *testing.T) {
 			}
 		}
 		for _, id := range ids {
-			r.Client.HDel(ctx, r.Prefix+"{scim}:r:"+id, "ix2")
+			r.Client.HDel(ctx, r.Prefix+"{scim}:r:"+id, "ix3")
 		}
 		// A new gateway (the handler's store caches the marker once seen).
 		e = newEnvWith(t, r, func(o *scimapi.Options) { o.MaxResults = 1000 })

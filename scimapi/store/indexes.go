@@ -185,18 +185,18 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 		if err := json.Unmarshal([]byte(doc), &attrs); err != nil {
 			return fmt.Errorf("store: backfill %s %s: %w", typ, id, err)
 		}
-		_, ix2, flat, err := indexArgs(typ, attrs)
+		ix, flat, err := indexArgs(typ, attrs)
 		if err != nil {
 			return err
 		}
-		// only the non-unique entries of added indexes: those in ix2
+		// the entries of the backfilled indexes: those in "ix3"
 		var entries []any
 		for j := 0; j+3 < len(flat); j += 4 {
-			if flat[j+2] == "0" && indexesOf(typ)[flat[j].(int)-3].added {
+			if indexesOf(typ)[flat[j].(int)-3].backfill {
 				entries = append(entries, flat[j], flat[j+1])
 			}
 		}
-		args = append(args, id, dv, ix2, len(entries)/2)
+		args = append(args, id, dv, ix[2], len(entries)/2)
 		args = append(args, entries...)
 	}
 	if len(args) == 1 {
@@ -212,14 +212,14 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 //
 //	KEYS as for writeScript (of any id: only the index keys are used)
 //	ARGV[1] key prefix, then per resource: id, attribute version (dv) it
-//	was read at, its new "ix2" field, n, and n pairs keyIndex, value
+//	was read at, its new "ix3" field, n, and n pairs keyIndex, value
 //
 // Returns the number of resources indexed.
 var backfillScript = redis.NewScript(`
 local p = ARGV[1]
 local i, done = 2, 0
 while i <= #ARGV do
-  local id, dv, ix2, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local id, dv, ix3, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   i = i + 4
   local res = p .. 'r:' .. id
   local cur = redis.call('HMGET', res, 't', 'dv')
@@ -227,7 +227,7 @@ while i <= #ARGV do
     for k = 0, n - 1 do
       redis.call('ZADD', KEYS[tonumber(ARGV[i + 2 * k])], 0, ARGV[i + 2 * k + 1] .. '\0' .. id)
     end
-    if ix2 ~= '' then redis.call('HSET', res, 'ix2', ix2) end
+    if ix3 ~= '' then redis.call('HSET', res, 'ix3', ix3) end
     done = done + 1
   end
   i = i + 2 * n

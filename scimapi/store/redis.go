@@ -165,14 +165,15 @@ func resend(ctx context.Context, send func() error) error {
 // write is never reported as failed by a later read.
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions) (*Resource, bool, error) {
 	var doc []byte
-	var ix, ix2, gname string
+	var ix [3]string
+	var gname string
 	var entries []any
 	if attrs != nil {
 		var err error
 		if doc, err = json.Marshal(attrs); err != nil {
 			return nil, false, fmt.Errorf("encode attributes: %w", err)
 		}
-		if ix, ix2, entries, err = indexArgs(typ, attrs); err != nil {
+		if ix, entries, err = indexArgs(typ, attrs); err != nil {
 			return nil, false, fmt.Errorf("encode index entries: %w", err)
 		}
 		if typ == TypeGroup {
@@ -190,8 +191,9 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	}
 	token, deadline := guardArgs(ctx)
 	args := append([]any{s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
-		string(doc), ix, members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
-		token, deadline, flag(ro.Members), flag(ro.Groups), ix2, ja.event, ja.doc, ja.docMembers, ja.members, ja.changed}, entries...)
+		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
+		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, ja.doc, ja.docMembers, ja.members, ja.changed,
+		ix[2]}, entries...)
 	var res []any
 	err = resend(ctx, func() error {
 		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()

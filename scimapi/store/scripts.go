@@ -14,10 +14,11 @@ import "github.com/redis/go-redis/v9"
 // "ix2" holds the entries of indexes added after the first key layout
 // (index.added): versions before them read only "ix", whose entries name
 // KEYS positions they also have, so while old and new gateways run side by
-// side (a rolling upgrade) neither touches a key of the wrong type.
+// side (a rolling upgrade) neither touches a key of the wrong type. "ix3"
+// holds the entries of the backfilled indexes (index.backfill) likewise.
 const luaDropIndexEntries = `
 local function dropIndexEntries(res, id)
-  for _, field in ipairs({'ix', 'ix2'}) do
+  for _, field in ipairs({'ix', 'ix2', 'ix3'}) do
     local old = redis.call('HGET', res, field)
     if old then
       for _, e in ipairs(cjson.decode(old)) do
@@ -97,7 +98,8 @@ end
 //	ARGV[8] the "ix" field: JSON [[keyIndex, value, unique(0|1)], ...] of the
 //	        first key layout's indexes ("" = indexes unchanged)
 //	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
-//	ARGV[23..] the new index entries, four ARGV each: keyIndex, value,
+//	ARGV[23] the "ix3" field, the same for the backfilled indexes ("" = none)
+//	ARGV[24..] the new index entries, four ARGV each: keyIndex, value,
 //	        unique "1"|"0", attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
@@ -141,7 +143,7 @@ else
   end
 end
 
-local ixFrom = 23
+local ixFrom = 24
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
     if ARGV[i + 2] == '1' then
@@ -192,11 +194,13 @@ if ARGV[8] ~= '' then
   end
   hs[#hs + 1] = 'ix'
   hs[#hs + 1] = ARGV[8]
-  if ARGV[17] ~= '' then
-    hs[#hs + 1] = 'ix2'
-    hs[#hs + 1] = ARGV[17]
-  elseif mode ~= 'create' then
-    redis.call('HDEL', res, 'ix2')
+  for _, f in ipairs({{'ix2', ARGV[17]}, {'ix3', ARGV[23]}}) do
+    if f[2] ~= '' then
+      hs[#hs + 1] = f[1]
+      hs[#hs + 1] = f[2]
+    elseif mode ~= 'create' then
+      redis.call('HDEL', res, f[1])
+    end
   end
 end
 

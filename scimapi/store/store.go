@@ -17,7 +17,7 @@
 // and {scim} stands for the directory's tag.
 //
 //	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
-//	                                  c (created), m (lastModified), ix, ix2 (index entries)
+//	                                  c (created), m (lastModified), ix, ix2, ix3 (index entries)
 //	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
 //	                                  order = creation order (ids are UUIDv7)
 //	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id
@@ -250,8 +250,10 @@ type index struct {
 	// leaves the entry behind instead: a stale candidate that Lookup's
 	// callers filter out, dropped at the resource's next new-version write).
 	added bool
-	// backfill marks an index added after resources may already exist:
-	// resources written before it have no entries, so Lookup serves it only
+	// backfill marks an index added after resources may already exist. Its
+	// entries are recorded in the resource's "ix3" field, which versions
+	// before it never read (their KEYS lack its position, as with "ix2").
+	// Resources written before it have no entries, so Lookup serves it only
 	// once Backfill has indexed them all and set its ready marker (see
 	// indexes.go); until then it answers ErrIndexBuilding and callers scan.
 	backfill bool
@@ -269,9 +271,9 @@ func indexesOf(typ string) []index {
 	case TypeUser:
 		return []index{{attr: "userName", unique: true, fold: true},
 			{attr: "externalId", unique: true, legacy: true}, {attr: "externalId", added: true},
-			{attr: "emails.value", fold: true, added: true, backfill: true},
-			{attr: "displayName", fold: true, added: true, backfill: true},
-			{attr: "name.familyName", fold: true, added: true, backfill: true}}
+			{attr: "emails.value", fold: true, backfill: true},
+			{attr: "displayName", fold: true, backfill: true},
+			{attr: "name.familyName", fold: true, backfill: true}}
 	case TypeGroup:
 		return []index{{attr: "externalId", unique: true, legacy: true}, {attr: "displayName", fold: true},
 			{attr: "externalId", added: true}}

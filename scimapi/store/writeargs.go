@@ -80,35 +80,45 @@ func (e ixEntry) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]any{e.key, e.value, flagInt(e.unique)})
 }
 
-// indexArgs returns the "ix" and "ix2" field values of attrs and the
-// index entries as the write script's trailing ARGV (keyIndex, value,
-// unique, attribute; see writeScript).
-func indexArgs(typ string, attrs map[string]any) (ix, ix2 string, flat []any, err error) {
-	first, added := []ixEntry{}, []ixEntry{}
+// ixField returns the resource field recording ix's entries: "ix" for
+// the first key layout's indexes, "ix2" for those added later, "ix3" for
+// the backfilled ones (each field is read only by versions that know its
+// KEYS positions).
+func (ix index) ixField() int {
+	switch {
+	case ix.backfill:
+		return 2
+	case ix.added:
+		return 1
+	}
+	return 0
+}
+
+// indexArgs returns the "ix", "ix2" and "ix3" field values of attrs ("" for
+// an empty "ix2" or "ix3") and the index entries as the write script's
+// trailing ARGV (keyIndex, value, unique, attribute; see writeScript).
+func indexArgs(typ string, attrs map[string]any) (fields [3]string, flat []any, err error) {
+	var byField [3][]ixEntry
+	byField[0] = []ixEntry{}
 	for i, x := range indexesOf(typ) {
 		if x.legacy {
 			continue
 		}
 		for _, v := range x.values(attrs) {
 			e := ixEntry{key: i + 3, value: v, unique: x.unique}
-			if x.added {
-				added = append(added, e)
-			} else {
-				first = append(first, e)
-			}
+			byField[x.ixField()] = append(byField[x.ixField()], e)
 			flat = append(flat, e.key, v, flag(x.unique), x.attr)
 		}
 	}
-	b, err := json.Marshal(first)
-	if err != nil {
-		return "", "", nil, err
-	}
-	ix = string(b)
-	if len(added) > 0 {
-		if b, err = json.Marshal(added); err != nil {
-			return "", "", nil, err
+	for f, es := range byField {
+		if es == nil {
+			continue
 		}
-		ix2 = string(b)
+		b, err := json.Marshal(es)
+		if err != nil {
+			return fields, nil, err
+		}
+		fields[f] = string(b)
 	}
-	return ix, ix2, flat, nil
+	return fields, flat, nil
 }
