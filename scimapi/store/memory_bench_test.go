@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -63,11 +62,21 @@ func entraJournal(attrs map[string]any) *store.Journal {
 // write tokens, which expire after 2 minutes, are gone), and the part of
 // it held by the audit and change-event streams. It needs redis-server.
 //
+// The sub-benchmark listpack-1024 runs redis-server with
+// hash-max-listpack-value 1024: a resource hash, whose document is longer
+// than the default 64 bytes, is then kept as a compact listpack instead of
+// a hash table. With -v it also logs the memory of each key family.
+//
 //	go test -run '^$' -bench MemoryPerUser -benchtime 1x ./scimapi/store/
 func BenchmarkMemoryPerUser(b *testing.B) {
+	b.Run("default", func(b *testing.B) { benchMemory(b) })
+	b.Run("listpack-1024", func(b *testing.B) { benchMemory(b, "--hash-max-listpack-value", "1024") })
+}
+
+func benchMemory(b *testing.B, serverArgs ...string) {
 	const n = 10000
 	for b.Loop() {
-		srv := redistest.StartServer(b)
+		srv := redistest.StartServer(b, serverArgs...)
 		c := srv.Client()
 		ctx := context.Background()
 		st := store.NewRedis(c, "scimgate:")
@@ -76,7 +85,7 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 			b.Fatal(err)
 		}
 		dropWriteTokens(b, c)
-		before := usedMemory(b, c)
+		before := redistest.UsedMemory(b, c)
 		streams := streamMemory(b, c)
 		var wg sync.WaitGroup
 		work := make(chan int)
@@ -95,15 +104,20 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 		}
 		close(work)
 		wg.Wait()
-		tokens := usedMemory(b, c)
+		tokens := redistest.UsedMemory(b, c)
 		dropWriteTokens(b, c)
-		after := usedMemory(b, c)
+		after := redistest.UsedMemory(b, c)
 		b.ReportMetric(float64(after-before)/n, "B/user")
 		b.ReportMetric(float64(streamMemory(b, c)-streams)/n, "streams-B/user")
 		b.ReportMetric(float64(tokens-after)/n, "wtoken-B/user")
 		if testing.Verbose() {
-			for _, pat := range []string{"scimgate:{scim}:r:*", "scimgate:{scim}:u:*", "scimgate:{scim}:x:*", "scimgate:{scim}:all:*"} {
+			for _, pat := range []string{"scimgate:{scim}:r:*", "scimgate:{scim}:u:*", "scimgate:{scim}:x:User:externalId",
+				"scimgate:{scim}:x:User:emails.value", "scimgate:{scim}:x:User:displayName", "scimgate:{scim}:x:User:name.familyName",
+				"scimgate:{scim}:all:*"} {
 				keys, _ := c.Keys(ctx, pat).Result()
+				if len(keys) == 0 {
+					continue
+				}
 				var tot int64
 				for _, k := range keys {
 					m, _ := c.MemoryUsage(ctx, k, 0).Result()
@@ -115,21 +129,6 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 		}
 		srv.Kill()
 	}
-}
-
-func usedMemory(b *testing.B, c *redis.Client) int64 {
-	info, err := c.Info(context.Background(), "memory").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	b.Fatal("no used_memory in INFO memory")
-	return 0
 }
 
 // streamMemory is MEMORY USAGE (all samples) of the audit and event streams.
