@@ -3,6 +3,7 @@ package scimapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -309,15 +310,23 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 		}
 	}
 	if f != nil {
-		if attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...); ok {
-			var ids []string
-			for _, v := range values {
-				found, err := h.store(ctx).Lookup(ctx, rt.Name, attr, v)
-				if err != nil {
-					return err
-				}
-				ids = append(ids, found...)
+		attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...)
+		var ids []string
+		for _, v := range values {
+			if !ok {
+				break
 			}
+			found, err := h.store(ctx).Lookup(ctx, rt.Name, attr, v)
+			if errors.Is(err, store.ErrIndexBuilding) {
+				ok = false // resources written before the index: scan
+				break
+			}
+			if err != nil {
+				return err
+			}
+			ids = append(ids, found...)
+		}
+		if ok {
 			slices.Sort(ids)
 			ids = slices.Compact(ids)
 			if err := bud.reserve(len(ids)); err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/scimapi/store"
 )
 
 // ackTimeout bounds the XACK (or dead-letter write) that follows a
@@ -32,6 +34,17 @@ func (w *Worker) deliver(ctx context.Context, s Subscriber, m redis.XMessage) er
 		return w.deadLetter(ctx, s, m.ID, nil, 0, err)
 	}
 	ev.Directory = *w.dir.Load()
+	if ev.readsDoc() {
+		doc, _, err := store.NewRedisTagged(w.client, w.opts.Prefix, w.tag).Doc(ctx, ev.ResourceType, ev.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Deleted since: its delete event follows.
+		case err != nil:
+			return err // still pending: delivered again by whoever holds the lease next
+		default:
+			ev.Data = doc
+		}
+	}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return w.deadLetter(ctx, s, m.ID, nil, 0, fmt.Errorf("encode event: %w", err))

@@ -40,7 +40,7 @@ func printEvents(ctx context.Context, rdb *redis.Client, stream string) error {
 			}
 			for _, m := range res[0].Messages {
 				v := m.Values
-				fmt.Println(v["type"], v["resource_type"], v["id"], v["member"], v["data"])
+				fmt.Println(v["type"], v["resource_type"], v["id"], v["member"], v["version"])
 				// Acknowledge only once the event is handled: at-least-once.
 				if err := rdb.XAck(ctx, stream, "myapp", m.ID).Err(); err != nil {
 					return err
@@ -66,8 +66,8 @@ func Example_consumer() {
 
 	stream := "scimgate:{scim}:events" // store.EventsKey(redis.prefix)
 	for _, ev := range [][]any{
-		{"type", "user.created", "resource_type", "User", "id", "u1", "audit_id", "1-0", "time", "2026-01-02T03:04:05Z", "data", `{"active":true,"userName":"ann"}`},
-		{"type", "user.deactivated", "resource_type", "User", "id", "u1", "audit_id", "2-0", "time", "2026-01-02T03:05:00Z", "data", `{"active":false,"userName":"ann"}`},
+		{"type", "user.created", "resource_type", "User", "id", "u1", "audit_id", "1-0", "time", "2026-01-02T03:04:05Z", "version", "1", "changed", ""},
+		{"type", "user.deactivated", "resource_type", "User", "id", "u1", "audit_id", "2-0", "time", "2026-01-02T03:05:00Z", "version", "2", "changed", "active"},
 		{"type", "group.member_removed", "resource_type", "Group", "id", "g1", "audit_id", "3-0", "time", "2026-01-02T03:06:00Z", "member", "u1"},
 	} {
 		rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: ev})
@@ -76,7 +76,7 @@ func Example_consumer() {
 		fmt.Println("error:", err)
 	}
 	// Output:
-	// user.created User u1 <nil> {"active":true,"userName":"ann"}
-	// user.deactivated User u1 <nil> {"active":false,"userName":"ann"}
+	// user.created User u1 <nil> 1
+	// user.deactivated User u1 <nil> 2
 	// group.member_removed Group g1 u1 <nil>
 }

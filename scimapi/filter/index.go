@@ -9,7 +9,7 @@ import (
 // IndexCandidates finds a conjunct `A eq "v"` at the top level of the filter
 // (the filter itself or a member of a top-level AND chain) where A is one of
 // the indexed attributes (names compared case-insensitively; extension
-// attributes URN-qualified). It returns A's canonical name and the literal
+// attributes URN-qualified; sub-attributes as "attr.sub"). It returns A's canonical name and the literal
 // as given by the client; the caller fetches candidates from its index
 // (case-insensitively when A is not caseExact) and must still run Match.
 func (f *Filter) IndexCandidates(indexed ...string) (attr, value string, ok bool) {
@@ -58,10 +58,16 @@ func indexIn(n node, indexed []string) (string, string, bool) {
 }
 
 func eqLookup(n *cmpNode, indexed []string) (string, string, bool) {
-	if n.op != fp.EQ || n.kind != litString || n.acc.sub != "" || n.acc.multi || n.acc.rel {
+	// A sub-attribute is named "attr.sub"; of a multi-valued attribute
+	// (emails.value) it matches when any element does, which an index with
+	// one entry per element serves exactly.
+	if n.op != fp.EQ || n.kind != litString || (n.acc.multi && n.acc.sub == "") || n.acc.rel {
 		return "", "", false
 	}
 	name := n.acc.top
+	if n.acc.sub != "" {
+		name += "." + n.acc.sub
+	}
 	if n.acc.ext != "" {
 		name = n.acc.ext + ":" + name
 	}

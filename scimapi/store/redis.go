@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +25,9 @@ type Redis struct {
 	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
 	now    func() time.Time
 	soft   bool
+	// ready caches the backfilled indexes seen complete and the types whose
+	// Backfill this value started (see indexReady).
+	ready sync.Map
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
@@ -71,43 +75,6 @@ func (s *Redis) keys(typ, id string) []string {
 		k = append(k, s.ixKey(typ, ix))
 	}
 	return append(k, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
-}
-
-// encodeJournal renders j for the scripts ("" for none).
-func (s *Redis) encodeJournal(j *Journal, now time.Time) (string, error) {
-	if j == nil {
-		return "", nil
-	}
-	ev := j.Audit
-	ev.Time = now
-	if ev.Outcome == "" {
-		ev.Outcome = audit.OutcomeSuccess
-	}
-	maxLen := j.MaxLen
-	if maxLen <= 0 {
-		maxLen = 1_000_000
-	}
-	b, err := json.Marshal(map[string]any{
-		"audit": ev, "doc_action": j.DocAction, "member_action": j.MemberAction, "event": j.Event, "maxlen": maxLen,
-	})
-	return string(b), err
-}
-
-// indexEntries returns the index entries of attrs as the write script
-// expects them: [keyIndex (1-based in KEYS), value, unique, attr, added].
-func indexEntries(typ string, attrs map[string]any) ([]byte, error) {
-	entries := [][]any{}
-	for i, ix := range indexesOf(typ) {
-		v, ok := attrs[ix.attr].(string)
-		if !ok || v == "" || ix.legacy {
-			continue
-		}
-		if ix.fold {
-			v = strings.ToLower(v)
-		}
-		entries = append(entries, []any{i + 3, v, flagInt(ix.unique), ix.attr, flagInt(ix.added)})
-	}
-	return json.Marshal(entries)
 }
 
 func encodeMembers(mc *MemberChange) (string, error) {
@@ -197,14 +164,16 @@ func resend(ctx context.Context, send func() error) error {
 // it: the response is built from what the write returned, so a committed
 // write is never reported as failed by a later read.
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions) (*Resource, bool, error) {
-	var doc, ix []byte
+	var doc []byte
+	var ix [3]string
 	var gname string
+	var entries []any
 	if attrs != nil {
 		var err error
 		if doc, err = json.Marshal(attrs); err != nil {
 			return nil, false, fmt.Errorf("encode attributes: %w", err)
 		}
-		if ix, err = indexEntries(typ, attrs); err != nil {
+		if ix, entries, err = indexArgs(typ, attrs); err != nil {
 			return nil, false, fmt.Errorf("encode index entries: %w", err)
 		}
 		if typ == TypeGroup {
@@ -216,17 +185,18 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		return nil, false, fmt.Errorf("encode members: %w", err)
 	}
 	now := s.now().UTC()
-	journal, err := s.encodeJournal(j, now)
+	ja, err := encodeJournal(j, id, now, members != "")
 	if err != nil {
 		return nil, false, fmt.Errorf("encode journal: %w", err)
 	}
 	token, deadline := guardArgs(ctx)
+	args := append([]any{s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
+		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
+		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, ja.doc, ja.docMembers, ja.members, ja.changed,
+		ix[2]}, entries...)
 	var res []any
 	err = resend(ctx, func() error {
-		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id),
-			s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
-			string(doc), string(ix), members, gname, journal, strconv.FormatInt(cond.AttrVersion, 10),
-			token, deadline, flag(ro.Members), flag(ro.Groups)).Slice()
+		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()
 		return err
 	})
 	if err != nil {
@@ -270,7 +240,7 @@ func scriptErr(err error) error {
 // Delete implements Store.
 func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Journal) error {
 	now := s.now().UTC()
-	journal, err := s.encodeJournal(j, now)
+	ja, err := encodeJournal(j, id, now, false)
 	if err != nil {
 		return fmt.Errorf("encode journal: %w", err)
 	}
@@ -282,7 +252,7 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	var aid string
 	err = resend(ctx, func() error {
 		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-			now.Format(time.RFC3339Nano), typ, journal, soft, token, deadline).Text()
+			now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.doc, ja.event).Text()
 		return err
 	})
 	if err != nil {
@@ -412,6 +382,15 @@ func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, 
 			continue
 		}
 		found = true
+		if ix.backfill {
+			ok, err := s.indexReady(ctx, typ, ix)
+			if err != nil {
+				return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
+			}
+			if !ok {
+				return nil, ErrIndexBuilding
+			}
+		}
 		got, err := s.lookupIndex(ctx, typ, ix, value)
 		if err != nil {
 			return nil, fmt.Errorf("store: lookup %s: %w", attr, err)

@@ -228,8 +228,8 @@ func TestIndexFieldsReadableByPreviousVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 		for id, want := range map[string][2]string{
-			u.ID: {`[[3,"ann",1,"userName",0]]`, `[[5,"e",0,"externalId",1]]`},
-			g.ID: {`[[4,"g",0,"displayName",0]]`, `[[5,"e",0,"externalId",1]]`},
+			u.ID: {`[[3,"ann",1]]`, `[[5,"e",0]]`},
+			g.ID: {`[[4,"g",0]]`, `[[5,"e",0]]`},
 		} {
 			got, err := r.Client.HMGet(ctx, p+"r:"+id, "ix", "ix2").Result()
 			if err != nil {

@@ -14,10 +14,11 @@ import "github.com/redis/go-redis/v9"
 // "ix2" holds the entries of indexes added after the first key layout
 // (index.added): versions before them read only "ix", whose entries name
 // KEYS positions they also have, so while old and new gateways run side by
-// side (a rolling upgrade) neither touches a key of the wrong type.
+// side (a rolling upgrade) neither touches a key of the wrong type. "ix3"
+// holds the entries of the backfilled indexes (index.backfill) likewise.
 const luaDropIndexEntries = `
 local function dropIndexEntries(res, id)
-  for _, field in ipairs({'ix', 'ix2'}) do
+  for _, field in ipairs({'ix', 'ix2', 'ix3'}) do
     local old = redis.call('HGET', res, field)
     if old then
       for _, e in ipairs(cjson.decode(old)) do
@@ -43,12 +44,14 @@ end
 //     that starts after it (Redis stalled, then resumed, while the caller
 //     already answered 503) changes nothing and answers DEADLINE.
 //
-// It returns the stored reply, or nil and an error reply code, or nil, nil.
+// It returns the stored reply (a string: the write script's head as
+// "<version> <changed> <audit id>", the delete script's audit id), or nil
+// and an error reply code, or nil, nil.
 const luaWriteGuard = `
 local function writeGuard(p, token, deadline)
   if token ~= '' then
     local done = redis.call('GET', p .. 'w:' .. token)
-    if done then return cjson.decode(done), nil end
+    if done then return done, nil end
   end
   if deadline ~= '0' then
     local t = redis.call('TIME')
@@ -59,7 +62,7 @@ local function writeGuard(p, token, deadline)
   return nil, nil
 end
 local function writeDone(p, token, reply)
-  if token ~= '' then redis.call('SET', p .. 'w:' .. token, cjson.encode(reply), 'PX', 120000) end
+  if token ~= '' then redis.call('SET', p .. 'w:' .. token, reply, 'PX', 120000) end
   return reply
 end
 `
@@ -92,14 +95,25 @@ end
 //	         changes only, so an optimistic attribute rewrite does not
 //	         conflict with concurrent member changes
 //	ARGV[7] attributes JSON ("" = unchanged)
-//	ARGV[8] index entries JSON [[keyIndex, value, unique(0|1), attr, added(0|1)], ...] ("" = unchanged);
-//	        stored in the "ix" field, those with added=1 in "ix2"
+//	ARGV[8] the "ix" field: JSON [[keyIndex, value, unique(0|1)], ...] of the
+//	        first key layout's indexes ("" = indexes unchanged)
+//	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
+//	ARGV[23] the "ix3" field, the same for the backfilled indexes ("" = none)
+//	ARGV[24..] the new index entries, four ARGV each: keyIndex, value,
+//	        unique "1"|"0", attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
-//	ARGV[11] journal JSON ("" = none): {"audit":{event},"doc_action","member_action",
-//	         "event","maxlen"}; KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS]
-//	         the change-event stream. Records are appended only when something
-//	         changed, in the same atomic step as the change.
+//	ARGV[11] journal: the streams' approximate MAXLEN ("" = no journal);
+//	         KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
+//	         stream. Records are appended only when something changed, in
+//	         the same atomic step as the change. The audit record is built
+//	         by the caller, one per outcome: ARGV[19] attributes changed (or
+//	         nothing visible), ARGV[20] attributes and members changed,
+//	         ARGV[21] members only. ARGV[18] is the change-event type of an
+//	         attribute change ("" = none), ARGV[22] its "changed" field (the
+//	         changed attribute names, comma-separated; "" for creations).
+//	         Change events carry the new version, not the document: a
+//	         consumer reads the resource (the webhook worker does).
 //	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
 //	         see writeGuard
 //	ARGV[15] reply with members "1"|"0"  ARGV[16] reply with groups "1"|"0"
@@ -112,27 +126,29 @@ local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
 local done, gerr = writeGuard(p, ARGV[13], ARGV[14])
 if gerr then return redis.error_reply(gerr) end
-if done then return writeReply(p, res, id, done, ARGV[15], ARGV[16]) end
-local exists = redis.call('EXISTS', res) == 1
+if done then
+  local dv, dch, daid = string.match(done, '^(%d+) (%d) (.*)$')
+  return writeReply(p, res, id, {tonumber(dv), tonumber(dch), daid}, ARGV[15], ARGV[16])
+end
 if mode == 'create' then
-  if exists then return redis.error_reply('EXISTS') end
+  if redis.call('EXISTS', res) == 1 then return redis.error_reply('EXISTS') end
 else
-  if not exists or redis.call('HGET', res, 't') ~= typ then return redis.error_reply('NOTFOUND') end
-  if ARGV[5] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[5] then
+  local cur = redis.call('HMGET', res, 't', 'v', 'dv')
+  if cur[1] ~= typ then return redis.error_reply('NOTFOUND') end
+  if ARGV[5] ~= '0' and cur[2] ~= ARGV[5] then
     return redis.error_reply('VERSION')
   end
-  if ARGV[12] ~= '0' and (redis.call('HGET', res, 'dv') or '1') ~= ARGV[12] then
+  if ARGV[12] ~= '0' and (cur[3] or '1') ~= ARGV[12] then
     return redis.error_reply('VERSION')
   end
 end
 
-local newix = nil
+local ixFrom = 24
 if ARGV[8] ~= '' then
-  newix = cjson.decode(ARGV[8])
-  for _, e in ipairs(newix) do
-    if e[3] == 1 then
-      local cur = redis.call('HGET', KEYS[e[1]], e[2])
-      if cur and cur ~= id then return redis.error_reply('UNIQUENESS ' .. e[4]) end
+  for i = ixFrom, #ARGV, 4 do
+    if ARGV[i + 2] == '1' then
+      local cur = redis.call('HGET', KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+      if cur and cur ~= id then return redis.error_reply('UNIQUENESS ' .. ARGV[i + 3]) end
     end
   end
 end
@@ -152,33 +168,40 @@ if ARGV[9] ~= '' then
   end
 end
 
+-- fields of res to set, in one HSET at the end
+local hs = {}
 local changed = (mode == 'create')
 local docChanged = (mode == 'create')
 local added, removed = {}, {}
 if ARGV[7] ~= '' then
-  if redis.call('HGET', res, 'doc') ~= ARGV[7] then
-    redis.call('HSET', res, 'doc', ARGV[7])
+  if mode == 'create' or redis.call('HGET', res, 'doc') ~= ARGV[7] then
+    hs[#hs + 1] = 'doc'
+    hs[#hs + 1] = ARGV[7]
     if mode ~= 'create' then redis.call('HINCRBY', res, 'dv', 1) end
     changed = true
     docChanged = true
   end
 end
 
-if newix then
-  dropIndexEntries(res, id)
-  for _, e in ipairs(newix) do
-    if e[3] == 1 then
-      redis.call('HSET', KEYS[e[1]], e[2], id)
+if ARGV[8] ~= '' then
+  if mode ~= 'create' then dropIndexEntries(res, id) end
+  for i = ixFrom, #ARGV, 4 do
+    if ARGV[i + 2] == '1' then
+      redis.call('HSET', KEYS[tonumber(ARGV[i])], ARGV[i + 1], id)
     else
-      redis.call('ZADD', KEYS[e[1]], 0, e[2] .. '\0' .. id)
+      redis.call('ZADD', KEYS[tonumber(ARGV[i])], 0, ARGV[i + 1] .. '\0' .. id)
     end
   end
-  local first, added = {}, {}
-  for _, e in ipairs(newix) do
-    if e[5] == 1 then added[#added + 1] = e else first[#first + 1] = e end
+  hs[#hs + 1] = 'ix'
+  hs[#hs + 1] = ARGV[8]
+  for _, f in ipairs({{'ix2', ARGV[17]}, {'ix3', ARGV[23]}}) do
+    if f[2] ~= '' then
+      hs[#hs + 1] = f[1]
+      hs[#hs + 1] = f[2]
+    elseif mode ~= 'create' then
+      redis.call('HDEL', res, f[1])
+    end
   end
-  redis.call('HSET', res, 'ix', #first > 0 and cjson.encode(first) or '[]')
-  if #added > 0 then redis.call('HSET', res, 'ix2', cjson.encode(added)) else redis.call('HDEL', res, 'ix2') end
 end
 
 if ARGV[10] ~= '' then
@@ -217,49 +240,54 @@ if mc then
   end
 end
 
-local aidOut = nil
-if changed and ARGV[11] ~= '' then
-  local j = cjson.decode(ARGV[11])
-  local a = j.audit
-  local membersChanged = next(added) ~= nil or next(removed) ~= nil
-  a.action = j.doc_action
-  if not docChanged and membersChanged then a.action = j.member_action end
-  a.target.id = id
-  if membersChanged then
-    if type(a.changed) ~= 'table' then a.changed = {} end
-    a.changed[#a.changed + 1] = 'members'
-  end
-  local aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', j.maxlen, '*', 'e', cjson.encode(a))
-  aidOut = aid
-  local ev = KEYS[#KEYS]
-  if docChanged and j.event ~= '' then
-    redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', j.event, 'resource_type', typ, 'id', id,
-      'audit_id', aid, 'time', ARGV[6], 'data', ARGV[7])
-  end
-  for mid in pairs(added) do
-    redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
-      'audit_id', aid, 'time', ARGV[6], 'member', mid)
-  end
-  for mid in pairs(removed) do
-    redis.call('XADD', ev, 'MAXLEN', '~', j.maxlen, '*', 'type', 'group.member_removed', 'resource_type', typ, 'id', id,
-      'audit_id', aid, 'time', ARGV[6], 'member', mid)
-  end
-end
-
 local v
-local auditID = ''
-if aidOut then auditID = aidOut end
 if mode == 'create' then
   v = 1
-  redis.call('HSET', res, 't', typ, 'v', 1, 'dv', 1, 'c', ARGV[6], 'm', ARGV[6])
+  hs[#hs + 1] = 't'
+  hs[#hs + 1] = typ
+  hs[#hs + 1] = 'v'
+  hs[#hs + 1] = 1
+  hs[#hs + 1] = 'dv'
+  hs[#hs + 1] = 1
+  hs[#hs + 1] = 'c'
+  hs[#hs + 1] = ARGV[6]
+  hs[#hs + 1] = 'm'
+  hs[#hs + 1] = ARGV[6]
   redis.call('ZADD', KEYS[2], 0, id)
 elseif changed then
   v = redis.call('HINCRBY', res, 'v', 1)
-  redis.call('HSET', res, 'm', ARGV[6])
+  hs[#hs + 1] = 'm'
+  hs[#hs + 1] = ARGV[6]
 else
   v = tonumber(redis.call('HGET', res, 'v'))
 end
-return writeReply(p, res, id, writeDone(p, ARGV[13], {v, changed and 1 or 0, auditID}), ARGV[15], ARGV[16])
+local auditID = ''
+if changed and ARGV[11] ~= '' then
+  local maxlen = ARGV[11]
+  local a = ARGV[19]
+  if next(added) ~= nil or next(removed) ~= nil then
+    if docChanged then a = ARGV[20] else a = ARGV[21] end
+  end
+  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', a)
+  local ev = KEYS[#KEYS]
+  if docChanged and ARGV[18] ~= '' then
+    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
+      'audit_id', auditID, 'time', ARGV[6], 'version', v, 'changed', ARGV[22])
+  end
+  for mid in pairs(added) do
+    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
+      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
+  end
+  for mid in pairs(removed) do
+    redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', typ, 'id', id,
+      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
+  end
+end
+
+if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
+local ch = changed and 1 or 0
+writeDone(p, ARGV[13], v .. ' ' .. ch .. ' ' .. auditID)
+return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16])
 `)
 
 // deleteScript removes one resource and every reference to it.
@@ -268,8 +296,9 @@ return writeReply(p, res, id, writeDone(p, ARGV[13], {v, changed and 1 or 0, aud
 //	ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected version ("0" = any)
 //	ARGV[4] now (RFC 3339, lastModified of groups that lose the member)
 //	ARGV[5] type
-//	ARGV[6] journal JSON ("" = none), as for writeScript; KEYS[#KEYS-1] is the
-//	        audit stream, KEYS[#KEYS] the change-event stream
+//	ARGV[6] journal: the streams' approximate MAXLEN ("" = no journal);
+//	        KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
+//	        stream; ARGV[10] the audit record, ARGV[11] the change-event type
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //	ARGV[8] write token ("" = none)  ARGV[9] deadline, unix ms ("0" = none):
 //	        see writeGuard
@@ -281,19 +310,17 @@ local p, id = ARGV[1], ARGV[2]
 local res = KEYS[1]
 local done, gerr = writeGuard(p, ARGV[8], ARGV[9])
 if gerr then return redis.error_reply(gerr) end
-if done then return done[1] end
+if done then return done end
 if redis.call('HGET', res, 't') ~= ARGV[5] then return redis.error_reply('NOTFOUND') end
 if ARGV[3] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[3] then
   return redis.error_reply('VERSION')
 end
 dropIndexEntries(res, id)
-local j, aid = nil, nil
+local maxlen, aid = nil, nil
 if ARGV[6] ~= '' then
-  j = cjson.decode(ARGV[6])
-  j.audit.action = j.doc_action
-  j.audit.target.id = id
-  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', j.maxlen, '*', 'e', cjson.encode(j.audit))
-  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', j.maxlen, '*', 'type', j.event, 'resource_type', ARGV[5], 'id', id,
+  maxlen = ARGV[6]
+  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[10])
+  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[11], 'resource_type', ARGV[5], 'id', id,
     'audit_id', aid, 'time', ARGV[4])
 end
 -- groups that contain this resource lose it
@@ -302,8 +329,8 @@ for _, gid in ipairs(redis.call('SMEMBERS', ofkey)) do
   if redis.call('HDEL', p .. 'm:' .. gid, id) == 1 then
     redis.call('HINCRBY', p .. 'r:' .. gid, 'v', 1)
     redis.call('HSET', p .. 'r:' .. gid, 'm', ARGV[4])
-    if j then
-      redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', j.maxlen, '*', 'type', 'group.member_removed', 'resource_type', 'Group',
+    if maxlen then
+      redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', 'Group',
         'id', gid, 'audit_id', aid, 'time', ARGV[4], 'member', id)
     end
   end
@@ -327,7 +354,7 @@ else
   redis.call('DEL', res)
 end
 redis.call('ZREM', KEYS[2], id)
-return writeDone(p, ARGV[8], {aid or ''})[1]
+return writeDone(p, ARGV[8], aid or '')
 `)
 
 // purgeScript drops soft-deleted resources deleted before a time.

@@ -17,14 +17,18 @@
 // and {scim} stands for the directory's tag.
 //
 //	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
-//	                                  c (created), m (lastModified), ix, ix2 (index entries)
+//	                                  c (created), m (lastModified), ix, ix2, ix3 (index entries)
 //	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
 //	                                  order = creation order (ids are UUIDv7)
 //	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id
 //	                                  (User userName, lower-cased)
 //	P{scim}:x:<Type>:<attr>     zset  non-unique index: "<value>\x00<id>", score 0
 //	                                  (User and Group externalId; Group
-//	                                  displayName, lower-cased)
+//	                                  displayName, lower-cased; User
+//	                                  emails.value, displayName and
+//	                                  name.familyName, lower-cased)
+//	P{scim}:ixready             hash  "<Type>:<attr>" -> 1 once Backfill indexed
+//	                                  every resource written before the index
 //	P{scim}:u:<Type>:externalId hash  legacy: externalId was a unique index
 //	                                  before; see index.legacy
 //	P{scim}:m:<groupId>         hash  member id -> {"type","display"} JSON
@@ -246,9 +250,18 @@ type index struct {
 	// leaves the entry behind instead: a stale candidate that Lookup's
 	// callers filter out, dropped at the resource's next new-version write).
 	added bool
+	// backfill marks an index added after resources may already exist. Its
+	// entries are recorded in the resource's "ix3" field, which versions
+	// before it never read (their KEYS lack its position, as with "ix2").
+	// Resources written before it have no entries, so Lookup serves it only
+	// once Backfill has indexed them all and set its ready marker (see
+	// indexes.go); until then it answers ErrIndexBuilding and callers scan.
+	backfill bool
 }
 
-// indexesOf lists the indexed attributes of a type besides id. The
+// indexesOf lists the indexed attributes of a type besides id (a
+// sub-attribute as "attr.sub"; of a multi-valued attribute, one entry per
+// value). The
 // position of an index in this list is its key's position in the write
 // and delete scripts' KEYS (plus 3), which the "ix" field of every stored
 // resource records: existing positions must never change, so new indexes
@@ -257,7 +270,10 @@ func indexesOf(typ string) []index {
 	switch typ {
 	case TypeUser:
 		return []index{{attr: "userName", unique: true, fold: true},
-			{attr: "externalId", unique: true, legacy: true}, {attr: "externalId", added: true}}
+			{attr: "externalId", unique: true, legacy: true}, {attr: "externalId", added: true},
+			{attr: "emails.value", fold: true, backfill: true},
+			{attr: "displayName", fold: true, backfill: true},
+			{attr: "name.familyName", fold: true, backfill: true}}
 	case TypeGroup:
 		return []index{{attr: "externalId", unique: true, legacy: true}, {attr: "displayName", fold: true},
 			{attr: "externalId", added: true}}
