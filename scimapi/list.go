@@ -185,22 +185,12 @@ func (h *Handler) respondList(c *gin.Context, req *request, rts []*schema.Resour
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	items := make([]any, 0, len(pg.hits))
-	for _, ht := range pg.hits {
-		items = append(items, schema.Project(ht.rt, render(ht.rt, ht.res, req.base), lp.proj.attributes, lp.proj.excluded))
+	body, err := h.listBody(pg, req.base, lp)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
 	}
-	body := map[string]any{
-		"schemas":      []string{ListResponseURN},
-		"totalResults": pg.total,
-		"itemsPerPage": len(items),
-		"Resources":    items,
-	}
-	if lp.cursor == nil {
-		body["startIndex"] = lp.startIndex
-	} else if pg.next != "" {
-		body["nextCursor"] = pg.next
-	}
-	writeJSON(c, http.StatusOK, body)
+	c.Data(http.StatusOK, MediaType, body)
 }
 
 // query runs a list over one or more resource types.
@@ -310,6 +300,13 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 	}
 	if f != nil {
 		if attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...); ok {
+			if rs, ok, err := h.lookupGet(ctx, rt, attr, values, ro, resp, bud); ok || err != nil {
+				if err != nil {
+					return err
+				}
+				check(rs, store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups})
+				return nil
+			}
 			var ids []string
 			for _, v := range values {
 				found, err := h.store(ctx).Lookup(ctx, rt.Name, attr, v)
@@ -339,6 +336,9 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 		return err
 	}
 	if err := bud.reserve(int(n)); err != nil {
+		return err
+	}
+	if ok, err := h.scanDocs(ctx, rt, f, ro, bud, check); ok {
 		return err
 	}
 	return h.store(ctx).Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
