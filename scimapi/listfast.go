@@ -22,8 +22,8 @@ type docScanner interface {
 }
 
 // docScanBatch is how many documents one step of a raw scan reads: one
-// ZRANGEBYLEX and one pipeline of HMGETs, each a short command, so Redis
-// is never held for long while the round trips stay few.
+// pipeline of short commands (see store.Redis.ScanDocs), so Redis is never
+// held for long while the round trips stay few.
 const docScanBatch = 500
 
 // lookupGet serves an equality filter on a single value of a uniquely
@@ -42,36 +42,38 @@ func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, attr s
 	return lg.LookupGet(ctx, rt.Name, attr, values[0], ro)
 }
 
-// scanDocs runs a filter scan over raw documents when the filter reads no
-// derived data (members, groups) and the store can: documents lacking one
-// of the filter's needles are skipped undecoded, the rest decoded and
-// matched. It charges the budget per step like Scan. ok is false when it
-// did not run.
+// scanDocs runs a filter scan over raw documents when the filter has
+// needles and reads no derived data (members, groups), and the store can:
+// documents lacking a needle are skipped undecoded; the others are read
+// in full (one GetMany per step that has any) and matched. It charges the
+// budget per step like Scan. ok is false when it did not run.
 func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro store.ReadOptions, bud *budget, check func([]*store.Resource, store.ReadOptions)) (bool, error) {
 	ds, isDS := h.store(ctx).(docScanner)
-	if !isDS || ro.Members || ro.Groups {
+	if !isDS || f == nil || ro.Members || ro.Groups {
 		return false, nil
 	}
-	var needles []filter.Needle
-	if f != nil {
-		needles = f.Needles()
+	needles := f.Needles()
+	if len(needles) == 0 {
+		return false, nil
 	}
-	kept := make([]*store.Resource, 0, docScanBatch)
+	var candidates []string
 	return true, ds.ScanDocs(ctx, rt.Name, docScanBatch, func(rs []*store.Resource) (bool, error) {
 		if err := bud.charge(len(rs)); err != nil {
 			return false, err
 		}
-		kept = kept[:0]
+		candidates = candidates[:0]
 		for _, r := range rs {
-			if !filter.MayMatch(r.Doc, needles) {
-				continue
+			if filter.MayMatch(r.Doc, needles) {
+				candidates = append(candidates, r.ID)
 			}
-			if err := r.DecodeAttrs(); err != nil {
+		}
+		if len(candidates) > 0 {
+			full, err := h.store(ctx).GetMany(ctx, rt.Name, candidates, store.ReadOptions{})
+			if err != nil {
 				return false, err
 			}
-			kept = append(kept, r)
+			check(full, store.ReadOptions{})
 		}
-		check(kept, store.ReadOptions{})
 		return true, ctx.Err()
 	})
 }

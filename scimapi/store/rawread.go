@@ -110,25 +110,26 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 }
 
 // ScanDocs visits every resource of typ in id order, in steps of at most
-// batch, until fn returns false or an error, like Scan without derived
-// data. It runs no script: each step is one ZRANGEBYLEX and one pipeline
-// of HMGETs, so Redis is never held for more than one short command, and
-// the resources carry Doc with Attrs left nil (see DecodeAttrs), for
-// callers that can reject most documents from their raw JSON.
+// batch, until fn returns false or an error. The resources carry only
+// Type, ID and Doc (the stored attributes JSON; Attrs nil): it serves
+// callers that reject most documents from their raw JSON and read the rest
+// with GetMany. It runs no script: each step is one pipeline of one HGET
+// per resource plus the ZRANGEBYLEX of the next step, so Redis is never
+// held for more than one short command and a step is one round trip.
 func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*Resource) (bool, error)) error {
-	min := "-"
-	for {
-		ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: min, Max: "+", Count: int64(batch)}).Result()
-		if err != nil {
-			return fmt.Errorf("store: scan %s: %w", typ, err)
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		cmds := make([]*redis.SliceCmd, len(ids))
+	ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: "-", Max: "+", Count: int64(batch)}).Result()
+	if err != nil {
+		return fmt.Errorf("store: scan %s: %w", typ, err)
+	}
+	for len(ids) > 0 {
+		docs := make([]*redis.StringCmd, len(ids))
+		var next *redis.StringSliceCmd
 		_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range ids {
-				cmds[i] = p.HMGet(ctx, s.resKey(id), "t", "doc", "v", "c", "m", "role", "dv")
+				docs[i] = p.HGet(ctx, s.resKey(id), "doc")
+			}
+			if len(ids) == batch {
+				next = p.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: "(" + ids[len(ids)-1], Max: "+", Count: int64(batch)})
 			}
 			return nil
 		})
@@ -136,25 +137,15 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*
 			return fmt.Errorf("store: scan %s: %w", typ, err)
 		}
 		rs := make([]*Resource, 0, len(ids))
-		for i, cmd := range cmds {
-			v := cmd.Val()
-			if len(v) < 7 || v[0] != typ {
-				continue // deleted in between
+		for i, cmd := range docs {
+			if doc, err := cmd.Result(); err == nil { // redis.Nil: deleted in between
+				rs = append(rs, &Resource{Type: typ, ID: ids[i], Doc: doc})
 			}
-			dv := v[6]
-			if dv == nil {
-				dv = "1"
-			}
-			r, err := decodeFields(ids[i], []any{v[0], v[1], v[2], v[3], v[4], nil, nil, v[5], dv}, true)
-			if err != nil {
-				return err
-			}
-			rs = append(rs, r)
 		}
-		more, err := fn(rs)
-		if err != nil || !more || len(ids) < batch {
+		if more, err := fn(rs); err != nil || !more || next == nil {
 			return err
 		}
-		min = "(" + ids[len(ids)-1]
+		ids = next.Val()
 	}
+	return nil
 }
