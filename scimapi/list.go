@@ -401,7 +401,9 @@ func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, l
 		ids = ids[:lp.count]
 		pg.next = encodeCursor(ids[len(ids)-1])
 	}
-	rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, lp.proj.readOptions(rt))
+	ro := lp.proj.readOptions(rt)
+	ro.RawOnly = true // only rendered: see renderJSON
+	rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, ro)
 	for _, r := range rs {
 		pg.hits = append(pg.hits, hit{rt: rt, res: r})
 	}

@@ -138,14 +138,20 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*
 		}
 		rs := make([]*Resource, 0, len(ids))
 		for i, cmd := range docs {
-			if doc, err := cmd.Result(); err == nil { // redis.Nil: deleted in between
+			doc, err := cmd.Result()
+			switch {
+			case err == nil:
 				rs = append(rs, &Resource{Type: typ, ID: ids[i], Doc: doc})
+			case !errors.Is(err, redis.Nil): // redis.Nil: deleted in between
+				return fmt.Errorf("store: scan %s: %w", typ, err)
 			}
 		}
 		if more, err := fn(rs); err != nil || !more || next == nil {
 			return err
 		}
-		ids = next.Val()
+		if ids, err = next.Result(); err != nil {
+			return fmt.Errorf("store: scan %s: %w", typ, err)
+		}
 	}
 	return nil
 }
