@@ -289,6 +289,9 @@ func (h *Handler) fastRenderable(rt *schema.ResourceType, r *store.Resource, p p
 // projected and encoded.
 func (h *Handler) renderJSON(buf []byte, rt *schema.ResourceType, r *store.Resource, base string, p projection) ([]byte, error) {
 	if h.fastRenderable(rt, r, p) {
+		if buf == nil {
+			buf = make([]byte, 0, len(r.Doc)+320+len(base)*(1+len(r.Groups)+len(r.Members)))
+		}
 		return appendResource(buf, rt, r, base), nil
 	}
 	if err := r.DecodeAttrs(); err != nil {
