@@ -9,18 +9,6 @@ import (
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
-// lookupGetter is implemented by stores that resolve a unique index entry
-// and read the resource in one round trip (store.Redis).
-type lookupGetter interface {
-	LookupGet(ctx context.Context, typ, attr, value string, ro store.ReadOptions) ([]*store.Resource, bool, error)
-}
-
-// docScanner is implemented by stores that scan raw documents without
-// scripts (store.Redis).
-type docScanner interface {
-	ScanDocs(ctx context.Context, typ string, batch int, fn func([]*store.Resource) (bool, error)) error
-}
-
 // docScanBatch is how many documents one step of a raw scan reads: one
 // pipeline of short commands (see store.Redis.ScanDocs), so Redis is never
 // held for long while the round trips stay few.
@@ -31,7 +19,7 @@ const docScanBatch = 500
 // what the filter and the response need. ok is false when the store or
 // the filter does not allow it.
 func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, attr string, values []string, ro, resp store.ReadOptions, bud *budget) ([]*store.Resource, bool, error) {
-	lg, isLG := h.store(ctx).(lookupGetter)
+	lg, isLG := h.store(ctx).(store.LookupGetter)
 	if !isLG || len(values) != 1 || attr == "id" {
 		return nil, false, nil
 	}
@@ -48,7 +36,7 @@ func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, attr s
 // in full (one GetMany per step that has any) and matched. It charges the
 // budget per step like Scan. ok is false when it did not run.
 func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro store.ReadOptions, bud *budget, check func([]*store.Resource, store.ReadOptions)) (bool, error) {
-	ds, isDS := h.store(ctx).(docScanner)
+	ds, isDS := h.store(ctx).(store.DocScanner)
 	if !isDS || f == nil || ro.Members || ro.Groups {
 		return false, nil
 	}
@@ -63,7 +51,7 @@ func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filt
 		}
 		candidates = candidates[:0]
 		for _, r := range rs {
-			if filter.MayMatch(r.Doc, needles) {
+			if r.Doc == "" || filter.MayMatch(r.Doc, needles) { // no Doc: not judged
 				candidates = append(candidates, r.ID)
 			}
 		}

@@ -85,5 +85,20 @@ func TestLookupGetAndScanDocs(t *testing.T) {
 		if err != nil || len(seen) != 2 {
 			t.Fatalf("ScanDocs did not stop: %v %v", seen, err)
 		}
+
+		// A directory with a user quota keeps both.
+		q := store.WithUserQuota(st, 100)
+		lg, isLG := q.(store.LookupGetter)
+		ds, isDS := q.(store.DocScanner)
+		if !isLG || !isDS {
+			t.Fatal("the quota store hides LookupGet or ScanDocs")
+		}
+		if got, ok, err := lg.LookupGet(ctx, store.TypeUser, "userName", "raw2", store.ReadOptions{Groups: true}); err != nil || !ok || !reflect.DeepEqual(got, []*store.Resource{want}) {
+			t.Fatalf("quota LookupGet = %v %v %v", got, ok, err)
+		}
+		n := 0
+		if err := ds.ScanDocs(ctx, store.TypeUser, 10, func(rs []*store.Resource) (bool, error) { n += len(rs); return true, nil }); err != nil || n != 5 {
+			t.Fatalf("quota ScanDocs saw %d (%v)", n, err)
+		}
 	})
 }
