@@ -298,15 +298,15 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 			}
 		}
 	}
+	if rs, ok, err := h.lookupGet(ctx, rt, f, ro, resp, bud); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		check(rs, store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups})
+		return nil
+	}
 	if f != nil {
 		if attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...); ok {
-			if rs, ok, err := h.lookupGet(ctx, rt, attr, values, ro, resp, bud); ok || err != nil {
-				if err != nil {
-					return err
-				}
-				check(rs, store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups})
-				return nil
-			}
 			var ids []string
 			for _, v := range values {
 				found, err := h.store(ctx).Lookup(ctx, rt.Name, attr, v)

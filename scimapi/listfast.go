@@ -18,9 +18,13 @@ const docScanBatch = 500
 // indexed attribute (userName eq "…") in one round trip, reading with
 // what the filter and the response need. ok is false when the store or
 // the filter does not allow it.
-func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, attr string, values []string, ro, resp store.ReadOptions, bud *budget) ([]*store.Resource, bool, error) {
+func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro, resp store.ReadOptions, bud *budget) ([]*store.Resource, bool, error) {
 	lg, isLG := h.store(ctx).(store.LookupGetter)
-	if !isLG || len(values) != 1 || attr == "id" {
+	if !isLG || f == nil {
+		return nil, false, nil
+	}
+	attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...)
+	if !ok || len(values) != 1 || attr == "id" {
 		return nil, false, nil
 	}
 	if err := bud.reserve(1); err != nil { // a unique index yields at most one
