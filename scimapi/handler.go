@@ -88,6 +88,7 @@ type Handler struct {
 	backends Backends
 	opts     Options
 	filters  filterCache
+	canon    map[*schema.ResourceType]canonPlan // see fastrender.go
 }
 
 // Backends resolves a directory to the store holding its resources. Every
@@ -175,7 +176,8 @@ func New(reg *schema.Registry, b Backends, opts Options) *Handler {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	opts.Limits = opts.Limits.WithDefaults()
-	return &Handler{reg: reg, backends: b, opts: opts, filters: filterCache{limits: opts.Limits.Filter}}
+	canon := map[*schema.ResourceType]canonPlan{reg.Users(): newCanonPlan(reg.Users()), reg.Groups(): newCanonPlan(reg.Groups())}
+	return &Handler{reg: reg, backends: b, opts: opts, filters: filterCache{limits: opts.Limits.Filter}, canon: canon}
 }
 
 // Register mounts the SCIM routes on g, whose path prefix (e.g. "/scim/v2")

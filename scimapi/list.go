@@ -186,22 +186,12 @@ func (h *Handler) respondList(c *gin.Context, req *request, rts []*schema.Resour
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	items := make([]any, 0, len(pg.hits))
-	for _, ht := range pg.hits {
-		items = append(items, schema.Project(ht.rt, render(ht.rt, ht.res, req.base), lp.proj.attributes, lp.proj.excluded))
+	body, err := h.listBody(pg, req.base, lp)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
 	}
-	body := map[string]any{
-		"schemas":      []string{ListResponseURN},
-		"totalResults": pg.total,
-		"itemsPerPage": len(items),
-		"Resources":    items,
-	}
-	if lp.cursor == nil {
-		body["startIndex"] = lp.startIndex
-	} else if pg.next != "" {
-		body["nextCursor"] = pg.next
-	}
-	writeJSON(c, http.StatusOK, body)
+	c.Data(http.StatusOK, MediaType, body)
 }
 
 // query runs a list over one or more resource types.
@@ -309,6 +299,13 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 			}
 		}
 	}
+	if rs, ok, err := h.lookupGet(ctx, rt, f, ro, resp, bud); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		check(rs, store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups})
+		return nil
+	}
 	if f != nil {
 		attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...)
 		var ids []string
@@ -348,6 +345,9 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 		return err
 	}
 	if err := bud.reserve(int(n)); err != nil {
+		return err
+	}
+	if ok, err := h.scanDocs(ctx, rt, f, ro, bud, check); ok {
 		return err
 	}
 	return h.store(ctx).Scan(ctx, rt.Name, "", scanBatch, ro, func(rs []*store.Resource) (bool, error) {
@@ -410,7 +410,9 @@ func (h *Handler) unfilteredPage(ctx context.Context, rt *schema.ResourceType, l
 		ids = ids[:lp.count]
 		pg.next = encodeCursor(ids[len(ids)-1])
 	}
-	rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, lp.proj.readOptions(rt))
+	ro := lp.proj.readOptions(rt)
+	ro.RawOnly = true // only rendered: see renderJSON
+	rs, err := h.store(ctx).GetMany(ctx, rt.Name, ids, ro)
 	for _, r := range rs {
 		pg.hits = append(pg.hits, hit{rt: rt, res: r})
 	}

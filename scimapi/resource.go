@@ -108,7 +108,12 @@ func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.Resou
 	if status == http.StatusCreated {
 		c.Header("Location", req.base+rt.Endpoint+"/"+r.ID)
 	}
-	writeJSON(c, status, schema.Project(rt, render(rt, r, req.base), p.attributes, p.excluded))
+	b, err := h.renderJSON(nil, rt, r, req.base, p)
+	if err != nil {
+		writeError(c, h.opts.Log, err)
+		return
+	}
+	c.Data(status, MediaType, b)
 }
 
 func (h *Handler) schemaOpts() schema.Options {
@@ -206,7 +211,9 @@ func (h *Handler) create(c *gin.Context, req *request, rt *schema.ResourceType) 
 
 func (h *Handler) get(c *gin.Context, req *request, rt *schema.ResourceType) {
 	p := projectionOf(c)
-	r, err := h.store(c.Request.Context()).Get(c.Request.Context(), rt.Name, c.Param("id"), p.readOptions(rt))
+	ro := p.readOptions(rt)
+	ro.RawOnly = true // decoded only when not rendered from the stored JSON
+	r, err := h.store(c.Request.Context()).Get(c.Request.Context(), rt.Name, c.Param("id"), ro)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return

@@ -304,7 +304,7 @@ func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOp
 			if len(fields) < 9 || fields[0] != typ {
 				continue
 			}
-			r, err := decode(chunk[i], fields)
+			r, err := decodeFields(chunk[i], fields, ro.RawOnly)
 			if err != nil {
 				return nil, err
 			}
@@ -328,39 +328,7 @@ func flag(b bool) string {
 	return "0"
 }
 
-func decode(id string, f []any) (*Resource, error) {
-	str := func(i int) string { s, _ := f[i].(string); return s }
-	r := &Resource{Type: str(0), ID: id}
-	if err := json.Unmarshal([]byte(str(1)), &r.Attrs); err != nil {
-		return nil, fmt.Errorf("store: decode %s: %w", id, err)
-	}
-	r.Role = str(7)
-	r.AttrVersion, _ = strconv.ParseInt(str(8), 10, 64)
-	r.Version, _ = strconv.ParseInt(str(2), 10, 64)
-	r.Created, _ = time.Parse(time.RFC3339Nano, str(3))
-	r.Modified, _ = time.Parse(time.RFC3339Nano, str(4))
-	groups, _ := f[5].([]any)
-	for i := 0; i+1 < len(groups); i += 2 {
-		gid, _ := groups[i].(string)
-		name, _ := groups[i+1].(string)
-		r.Groups = append(r.Groups, Member{Value: gid, Type: TypeGroup, Display: name})
-	}
-	members, _ := f[6].([]any)
-	if len(members) > 0 {
-		r.Members = make([]Member, 0, len(members)/2)
-	}
-	for i := 0; i+1 < len(members); i += 2 {
-		mid, _ := members[i].(string)
-		raw, _ := members[i+1].(string)
-		m := Member{Value: mid}
-		if err := json.Unmarshal([]byte(raw), &m); err != nil {
-			return nil, fmt.Errorf("store: decode member of %s: %w", id, err)
-		}
-		m.Value = mid
-		r.Members = append(r.Members, m)
-	}
-	return r, nil
-}
+func decode(id string, f []any) (*Resource, error) { return decodeFields(id, f, false) }
 
 // Lookup implements Store.
 func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, error) {

@@ -372,38 +372,55 @@ end
 return #ids
 `)
 
+// luaReadOne defines readOne(p, key, id, members, groups), shared by the read
+// scripts: the resource at key as
+// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
+// when it does not exist.
+const luaReadOne = `
+local function readOne(p, key, id, members, groups)
+  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
+  if not r[1] then return {} end
+  local gs = {}
+  if groups == '1' then
+    for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do
+      gs[#gs + 1] = gid
+      gs[#gs + 1] = redis.call('HGET', p .. 'gname', gid) or ''
+    end
+  end
+  local ms = {}
+  if members == '1' and r[1] == 'Group' then ms = redis.call('HGETALL', p .. 'm:' .. id) end
+  return {r[1], r[2], r[3], r[4], r[5], gs, ms, r[6] or '', r[7] or '1'}
+end
+`
+
 // readScript reads resources with their derived data in one round trip.
 //
 //	KEYS r:<id> for each id
 //	ARGV[1] key prefix  ARGV[2] members "1"|"0"  ARGV[3] groups "1"|"0"
 //
-// Returns one entry per key: {} when missing, else
-// {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}.
-var readScript = redis.NewScript(`
+// Returns one entry per key as readOne returns it.
+var readScript = redis.NewScript(luaReadOne + `
 local p = ARGV[1]
 local out = {}
 for i, key in ipairs(KEYS) do
-  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
-  if not r[1] then
-    out[i] = {}
-  else
-    local id = string.sub(key, #p + 3)
-    local groups = {}
-    if ARGV[3] == '1' then
-      local gids = redis.call('SMEMBERS', p .. 'of:' .. id)
-      for _, gid in ipairs(gids) do
-        groups[#groups + 1] = gid
-        groups[#groups + 1] = redis.call('HGET', p .. 'gname', gid) or ''
-      end
-    end
-    local members = {}
-    if ARGV[2] == '1' and r[1] == 'Group' then
-      members = redis.call('HGETALL', p .. 'm:' .. id)
-    end
-    out[i] = {r[1], r[2], r[3], r[4], r[5], groups, members, r[6] or '', r[7] or '1'}
-  end
+  out[i] = readOne(p, key, string.sub(key, #p + 3), ARGV[2], ARGV[3])
 end
 return out
+`)
+
+// lookupReadScript resolves a unique index entry and reads the resource it
+// names in the same round trip (a filter "userName eq ..." in one step).
+//
+//	KEYS[1] the unique index hash
+//	ARGV[1] key prefix  ARGV[2] normalised value  ARGV[3] members "1"|"0"
+//	ARGV[4] groups "1"|"0"
+//
+// Returns {} when no entry, else {id, resource as readOne returns it}.
+var lookupReadScript = redis.NewScript(luaReadOne + `
+local p = ARGV[1]
+local id = redis.call('HGET', KEYS[1], ARGV[2])
+if not id then return {} end
+return {id, readOne(p, p .. 'r:' .. id, id, ARGV[3], ARGV[4])}
 `)
 
 // setRolesScript stores users' effective roles and publishes

@@ -78,6 +78,10 @@ type Resource struct {
 	Groups []Member
 	// Role is a User's stored effective role ("" = none); see SetRoles.
 	Role string
+	// Doc is the stored attributes JSON that Attrs was decoded from (""
+	// when the store does not keep it); with ReadOptions.RawOnly, Attrs
+	// is left nil until DecodeAttrs.
+	Doc string
 }
 
 // RoleChange is one user whose effective role SetRoles changed.
@@ -113,6 +117,7 @@ func (mc *MemberChange) Empty() bool {
 type ReadOptions struct {
 	Members bool // a Group's members
 	Groups  bool // the groups containing a resource
+	RawOnly bool // fill Doc and leave Attrs nil (see Resource.DecodeAttrs)
 }
 
 // Condition is what an Update requires of the stored resource; zero

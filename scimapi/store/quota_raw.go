@@ -1,0 +1,39 @@
+package store
+
+import "context"
+
+// LookupGetter is implemented by stores that resolve a unique index entry
+// and read the resource in one round trip (see Redis.LookupGet).
+type LookupGetter interface {
+	LookupGet(ctx context.Context, typ, attr, value string, ro ReadOptions) ([]*Resource, bool, error)
+}
+
+// DocScanner is implemented by stores that scan raw documents (see
+// Redis.ScanDocs).
+type DocScanner interface {
+	ScanDocs(ctx context.Context, typ string, batch int, fn func([]*Resource) (bool, error)) error
+}
+
+var (
+	_ LookupGetter = (*Redis)(nil)
+	_ DocScanner   = (*Redis)(nil)
+	_ LookupGetter = (*quotaStore)(nil)
+	_ DocScanner   = (*quotaStore)(nil)
+)
+
+// LookupGet passes to the wrapped store (ok false when it cannot).
+func (q *quotaStore) LookupGet(ctx context.Context, typ, attr, value string, ro ReadOptions) ([]*Resource, bool, error) {
+	if lg, ok := q.Store.(LookupGetter); ok {
+		return lg.LookupGet(ctx, typ, attr, value, ro)
+	}
+	return nil, false, nil
+}
+
+// ScanDocs passes to the wrapped store, or scans it with Scan (the
+// resources then also carry Attrs, and Doc only when that store fills it).
+func (q *quotaStore) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*Resource) (bool, error)) error {
+	if ds, ok := q.Store.(DocScanner); ok {
+		return ds.ScanDocs(ctx, typ, batch, fn)
+	}
+	return q.Scan(ctx, typ, "", batch, ReadOptions{}, fn)
+}
