@@ -32,11 +32,13 @@ type security struct {
 	adminGuard *ratelimit.FailureGuard
 }
 
-// setupSecurity builds the limiters and the audit log from cfg.
-func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, cfg config.Config, log *slog.Logger) (*security, error) {
+// setupSecurity builds the limiters (the per-directory limit reading
+// directories' own limits from dirs) and the audit log from cfg.
+func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, dirs ratelimit.DirectorySource, cfg config.Config, log *slog.Logger) (*security, error) {
 	rl := cfg.RateLimit
 	limiter, err := ratelimit.NewClientLimiter(ratelimit.ClientOptions{
 		Redis: conn.Client, Prefix: cfg.Redis.Prefix, Rate: rl.Rate, Burst: rl.Burst,
+		DirectoryRate: rl.DirectoryRate, DirectoryBurst: rl.DirectoryBurst, Directories: dirs,
 		Clients: clients, OnRedisError: ratelimit.OnRedisError(rl.OnRedisError), Log: log,
 	})
 	if err != nil {

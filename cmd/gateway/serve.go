@@ -82,15 +82,15 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
-	sec, err := setupSecurity(conn, store, cfg, log)
-	if err != nil {
-		return err
-	}
-	admin.SetAudit(sec.events, log)
 	dirs, backends, err := openDirectories(conn, cfg)
 	if err != nil {
 		return err
 	}
+	sec, err := setupSecurity(conn, store, dirs, cfg, log)
+	if err != nil {
+		return err
+	}
+	admin.SetAudit(sec.events, log)
 	box, err := sealbox.New(cfg.OAuth.KeyEncryptionKey())
 	if err != nil {
 		return usageError{&config.KeyError{Key: "oauth.key_encryption_key", Err: err}}
