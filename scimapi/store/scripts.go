@@ -103,10 +103,12 @@ end
 //	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
 //	         see writeGuard
 //	ARGV[15] reply with members "1"|"0"  ARGV[16] reply with groups "1"|"0"
+//	ARGV[17] creating a User: the most Users KEYS[2] may hold ("0" = no cap),
+//	         checked here so concurrent creations cannot pass it (QUOTA)
 //
 // Returns {version, changed(0|1), audit entry id or "", resource as readScript
 // returns it} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
-// NOMEMBER <id>, NOTARGET <id>, DEADLINE.
+// NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
@@ -116,6 +118,9 @@ if done then return writeReply(p, res, id, done, ARGV[15], ARGV[16]) end
 local exists = redis.call('EXISTS', res) == 1
 if mode == 'create' then
   if exists then return redis.error_reply('EXISTS') end
+  if typ == 'User' and ARGV[17] ~= '0' and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[17]) then
+    return redis.error_reply('QUOTA')
+  end
 else
   if not exists or redis.call('HGET', res, 't') ~= typ then return redis.error_reply('NOTFOUND') end
   if ARGV[5] ~= '0' and redis.call('HGET', res, 'v') ~= ARGV[5] then
