@@ -152,13 +152,5 @@ func (c *Console) deleteDirectory(ctx *gin.Context) {
 
 // directoryNames maps directory ids to names, for the client pages.
 func (c *Console) directoryNames(ctx *gin.Context) (map[string]string, error) {
-	ds, err := c.svc.DirectoryChoices(ctx.Request.Context())
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(ds))
-	for _, d := range ds {
-		names[d.ID] = d.Name
-	}
-	return names, nil
+	return c.svc.DirectoryNames(ctx.Request.Context())
 }

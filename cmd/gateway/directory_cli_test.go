@@ -29,6 +29,11 @@ func TestDirectoryCLI(t *testing.T) {
 	c.usage("--name", "directory", "create", "--name", "bad name")
 	c.ok("client", "create", "--name", "okta", "--directory", "acme")
 	c.usage("--directory", "client", "create", "--name", "x", "--directory", "nope")
+	c.ok("client", "create", "--name", "other")
+	if out := c.ok("report", "credentials", "--directory", "acme"); !strings.Contains(out, "okta") || !strings.Contains(out, "acme") || strings.Contains(out, "other") {
+		t.Fatalf("report --directory acme: %s", out)
+	}
+	c.usage("--directory", "report", "credentials", "--directory", "nope")
 	out := c.ok("directory", "list")
 	if !strings.Contains(out, "default") || !strings.Contains(out, "acme") || !strings.Contains(out, d.ID) {
 		t.Fatalf("list: %s", out)
