@@ -179,7 +179,8 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// Audit retention by age runs until the gateway stops.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
-	go func() { defer close(trimDone); trimAudit(trimCtx, sec.events, cfg.Audit.MaxAge.Std(), log) }()
+	trim := newAuditTrim(sec.events, cfg.Redis.Prefix, dirs.IDs)
+	go func() { defer close(trimDone); trimAudit(trimCtx, trim, cfg.Audit.MaxAge.Std(), log) }()
 	// AUTH_FAILED aggregates of a closed minute reach the stream even when
 	// no further failure closes it.
 	flushDone := make(chan struct{})
