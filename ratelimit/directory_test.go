@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -127,4 +128,40 @@ func TestDirectoryDefaultAndBulk(t *testing.T) {
 	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "directory") {
 		t.Errorf("bulk of 3 in a directory of burst 2: %d %s", w.Code, w.Body.String())
 	}
+}
+
+// TestDirectoryLimitAcrossReplicas: two limiters on one Redis stand for
+// two gateway replicas; clients of one directory spread over both get no
+// more than the directory's burst together (one GCRA state in Redis,
+// leased), on miniredis and on real Redis.
+func TestDirectoryLimitAcrossReplicas(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		src := &dirs{m: map[string]*tokenstore.RateLimit{"A": {Rate: 1, Period: time.Minute, Burst: 20}}}
+		replicas := []*gin.Engine{
+			dirEngine(newLimiter(t, r, ratelimit.ClientOptions{Rate: 1000, Burst: 1000, Directories: src})),
+			dirEngine(newLimiter(t, r, ratelimit.ClientOptions{Rate: 1000, Burst: 1000, Directories: src})),
+		}
+		var mu sync.Mutex
+		admitted := 0
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := range 10 {
+					e := replicas[(w+i)%2]
+					if dirGet(e, http.MethodGet, "c"+strconv.Itoa(w), "A").Code == http.StatusOK {
+						mu.Lock()
+						admitted++
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if admitted != 20 {
+			t.Fatalf("%d requests of directory A admitted over two replicas, want its burst 20", admitted)
+		}
+		if dirGet(replicas[0], http.MethodGet, "b", "B").Code != http.StatusOK {
+			t.Error("directory B limited by A's budget")
+		}
+	})
 }
