@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"strings"
 	"time"
 
 	"github.com/scimgate/scimgate/config"
@@ -25,6 +26,16 @@ type UpstreamSpec struct {
 	Timeout *string `json:"timeout"`
 	// MaxConcurrency bounds upstream requests in flight (1 to 100000).
 	MaxConcurrency *int `json:"max_concurrency"`
+	// OAuth 2.0 client credentials at the upstream's token endpoint, in
+	// place of a static token (setting one kind of credential drops the
+	// other). The client secret is never shown again.
+	TokenURL     *string  `json:"token_url"`
+	ClientID     *string  `json:"client_id"`
+	ClientSecret *string  `json:"client_secret"`
+	Scopes       []string `json:"scopes"`
+	// CA is a PEM bundle trusted for the upstream's TLS certificate (and
+	// its token endpoint's); "" goes back to the system roots.
+	CA *string `json:"ca"`
 }
 
 // UpstreamJSON is a directory's upstream as shown: never its token.
@@ -36,6 +47,19 @@ type UpstreamJSON struct {
 	TokenSet bool `json:"token_set"`
 	// TokenSealed tells that it is sealed with the key-encryption key.
 	TokenSealed bool `json:"token_sealed"`
+	// Auth is "bearer" (static token) or "client_credentials".
+	Auth string `json:"auth"`
+	// TokenURL, ClientID and Scopes are the client credentials' settings;
+	// ClientSecretSet and ClientSecretSealed tell of the secret (never
+	// returned).
+	TokenURL           string   `json:"token_url,omitempty"`
+	ClientID           string   `json:"client_id,omitempty"`
+	Scopes             []string `json:"scopes,omitempty"`
+	ClientSecretSet    bool     `json:"client_secret_set"`
+	ClientSecretSealed bool     `json:"client_secret_sealed"`
+	// CACertificates counts the certificates of the CA bundle (0: the
+	// system roots are trusted).
+	CACertificates int `json:"ca_certificates"`
 }
 
 func toUpstreamJSON(u *directory.Upstream) *UpstreamJSON {
@@ -44,7 +68,10 @@ func toUpstreamJSON(u *directory.Upstream) *UpstreamJSON {
 	}
 	w := u.WithDefaults()
 	return &UpstreamJSON{URL: w.URL, Timeout: w.Timeout.String(), MaxConcurrency: w.MaxConcurrency,
-		TokenSet: w.HasToken(), TokenSealed: w.SealedToken != ""}
+		TokenSet: w.HasToken(), TokenSealed: w.SealedToken != "", Auth: w.AuthMethod(),
+		TokenURL: w.TokenURL, ClientID: w.ClientID, Scopes: strings.Fields(w.Scopes),
+		ClientSecretSet: w.HasClientSecret(), ClientSecretSealed: w.SealedClientSecret != "",
+		CACertificates: len(pemCertificates(w.CA))}
 }
 
 // applyBackend sets d's backend and upstream from a request (backend ""
@@ -94,13 +121,11 @@ func (s *Service) applyBackend(d *directory.Directory, backend string, spec *Ups
 		u.URL = *spec.URL
 		changed = append(changed, "upstream.url")
 	}
-	if spec.Token != nil {
-		if *spec.Token == "" || len(*spec.Token) > 4096 || containsControl(*spec.Token) {
-			return nil, fieldErr("upstream.token", "must be 1 to 4096 printable characters")
-		}
-		u.SetToken(s.box, *spec.Token)
-		changed = append(changed, "upstream.token")
+	more, err := s.applyCredential(&u, spec)
+	if err != nil {
+		return nil, err
 	}
+	changed = append(changed, more...)
 	if spec.Timeout != nil {
 		t, err := time.ParseDuration(*spec.Timeout)
 		if err != nil || t < 100*time.Millisecond || t > 5*time.Minute {
@@ -119,8 +144,8 @@ func (s *Service) applyBackend(d *directory.Directory, backend string, spec *Ups
 	if u.URL == "" {
 		return nil, fieldErr("upstream.url", "required with backend %q", directory.BackendUpstream)
 	}
-	if !u.HasToken() {
-		return nil, fieldErr("upstream.token", "required with backend %q", directory.BackendUpstream)
+	if u.AuthMethod() == directory.AuthBearer && !u.HasToken() {
+		return nil, fieldErr("upstream.token", "required with backend %q (or upstream.token_url with client credentials)", directory.BackendUpstream)
 	}
 	d.Upstream = &u
 	return changed, nil

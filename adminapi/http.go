@@ -141,19 +141,6 @@ func decode(c *gin.Context, v any) error {
 	return nil
 }
 
-func (h handlers) listClients(c *gin.Context) {
-	cs, err := h.svc.ListClients(c.Request.Context())
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	out := make([]ClientJSON, len(cs))
-	for i, cl := range cs {
-		out[i] = ToClientJSON(cl)
-	}
-	c.JSON(http.StatusOK, gin.H{"clients": out})
-}
-
 func (h handlers) createClient(c *gin.Context) {
 	var spec ClientSpec
 	if err := decode(c, &spec); err != nil {

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/scimgate/scimgate/tokenstore"
@@ -23,6 +24,8 @@ type ClientJSON struct {
 	JWKSURL  string `json:"jwks_url,omitempty"`
 	// RateLimit is the client's own SCIM request rate (absent: the default).
 	RateLimit *RateLimitJSON `json:"rate_limit,omitempty"`
+	// AllowedScopes are the scopes a client_credentials client may request.
+	AllowedScopes []string `json:"allowed_scopes,omitempty"`
 	// Directory is the id of the directory the client provisions into.
 	Directory string `json:"directory"`
 }
@@ -32,7 +35,7 @@ func ToClientJSON(c tokenstore.Client) ClientJSON {
 	return ClientJSON{ID: c.ID, Name: c.Name, Provider: c.Provider, Method: c.Method, Enabled: c.Enabled,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, JWKSURL: c.JWKSURL,
-		RateLimit: ToRateLimitJSON(c.RateLimit), Directory: c.Directory()}
+		RateLimit: ToRateLimitJSON(c.RateLimit), AllowedScopes: slices.Clone(c.AllowedScopes), Directory: c.Directory()}
 
 }
 

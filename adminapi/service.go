@@ -59,6 +59,9 @@ type Service struct {
 	dirs *directories
 	// box seals directories' upstream tokens (nil: stored in plain text).
 	box *sealbox.Box
+	// offered are the scopes new credentials may get (nil: every known
+	// scope); see SetOfferedScopes.
+	offered []string
 }
 
 // NewService returns a Service; now is the clock (time.Now in production).
@@ -95,6 +98,9 @@ type ClientPatch struct {
 	Burst *int `json:"burst"`
 	// IdPJWTPatch: issuer, subject, audience, jwks_url of an idp_jwt client.
 	IdPJWTPatch
+	// AllowedScopes replaces the scopes a client_credentials client may
+	// request (empty: scim_v2); each must be offered (scopes.offered).
+	AllowedScopes *[]string `json:"allowed_scopes"`
 }
 
 // TokenSpec is a token to create.
@@ -203,6 +209,9 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (tokenstore
 	if err := spec.ClientCredentialsSpec.validate(auth.Method(spec.Method)); err != nil {
 		return tokenstore.Client{}, err
 	}
+	if err := s.checkOffered("scopes", spec.Scopes); err != nil {
+		return tokenstore.Client{}, err
+	}
 	spec.ClientCredentialsSpec.apply(&c)
 	dir, err := s.clientDirectory(ctx, spec.Directory)
 	if err != nil {
@@ -260,6 +269,9 @@ func (s *Service) UpdateClient(ctx context.Context, ref string, p ClientPatch) (
 		if err := p.IdPJWTPatch.apply(&c); err != nil {
 			return c, err
 		}
+		if err := s.applyAllowedScopes(p, &c); err != nil {
+			return c, err
+		}
 
 		if p.Name != nil {
 			c.Name = *p.Name
@@ -300,6 +312,9 @@ func (s *Service) CreateToken(ctx context.Context, ref string, spec TokenSpec) (
 	}
 	scopes, err := checkScopes(spec.Scopes)
 	if err != nil {
+		return "", tokenstore.Token{}, err
+	}
+	if err := s.checkOffered("scopes", scopes); err != nil {
 		return "", tokenstore.Token{}, err
 	}
 	allow, err := parseAllowList(spec.AllowIPs)

@@ -56,6 +56,8 @@ type Config struct {
 	IdP IdP `yaml:"idp"`
 	// Upstream forwards SCIM requests to another SCIM server (gateway mode).
 	Upstream Upstream `yaml:"upstream"`
+	// Scopes lists the scopes administrators may give credentials.
+	Scopes Scopes `yaml:"scopes"`
 }
 
 // OAuth configures scimgate's own OAuth 2.0 token endpoint (client
@@ -75,6 +77,9 @@ type OAuth struct {
 type Log struct {
 	Format string `yaml:"format" doc:"log format: text or json"`
 	Level  string `yaml:"level" doc:"log level: debug, info, warn or error"`
+	// RedisInterval spaces the Redis client library's own lines (see
+	// package redislog).
+	RedisInterval Duration `yaml:"redis_interval" doc:"least time between two log lines of one kind from the Redis client library (dial and pool failures, logged at WARN); the repeats in between are counted on the next line; 0 logs every one (0..1h)"`
 }
 
 // Redis configures the data store.
@@ -124,7 +129,7 @@ func Default() Config {
 		Listen:             "127.0.0.1:8080",
 		TrustedProxyHeader: "X-Forwarded-For",
 		ShutdownTimeout:    Duration(15 * time.Second),
-		Log:                Log{Format: "text", Level: "info"},
+		Log:                Log{Format: "text", Level: "info", RedisInterval: Duration(30 * time.Second)},
 		Redis: Redis{
 			Prefix:         "scimgate:",
 			DialTimeout:    Duration(5 * time.Second),
@@ -166,6 +171,7 @@ func Default() Config {
 		HTTP:     defaultHTTP(),
 		Upstream: defaultUpstream(),
 		TLS:      defaultTLS(),
+		Scopes:   defaultScopes(),
 	}
 }
 
@@ -191,6 +197,7 @@ func (c *Config) Validate() error {
 		{"shutdown_timeout", checkRange(time.Duration(c.ShutdownTimeout), 0, time.Hour)},
 		{"log.format", checkOneOf(c.Log.Format, "text", "json")},
 		{"log.level", checkOneOf(c.Log.Level, "debug", "info", "warn", "error")},
+		{"log.redis_interval", checkRange(time.Duration(c.Log.RedisInterval), 0, time.Hour)},
 		{"redis.url", checkOptionalURL(c.Redis.URL, "redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster")},
 		{"redis.dial_timeout", checkRange(time.Duration(c.Redis.DialTimeout), time.Millisecond, time.Minute)},
 		{"redis.ready_timeout", checkRange(time.Duration(c.Redis.ReadyTimeout), time.Millisecond, time.Minute)},
@@ -254,6 +261,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateFaults(); err != nil {
+		return err
+	}
+	if err := c.Scopes.validate(); err != nil {
 		return err
 	}
 	return c.Roles.validate()

@@ -23,10 +23,18 @@ type Upstream struct {
 	Timeout           Duration `yaml:"timeout" doc:"time limit of one upstream request (answer 504 past it)"`
 	CAFile            string   `yaml:"ca_file" doc:"PEM bundle of CAs trusted for the upstream's TLS certificate (and its token endpoint); empty: the system roots"`
 	MaxConcurrency    int      `yaml:"max_concurrency" doc:"most upstream requests in flight at once; beyond it 503 with Retry-After"`
+	// TokenReloadInterval is how often token_file is re-read (and the
+	// least time between re-reads forced by the upstream's 401).
+	TokenReloadInterval Duration `yaml:"token_reload_interval" doc:"how often upstream.token_file is re-read, so a rotated token is used without a restart; a 401 from the upstream also re-reads it (or, with client credentials, fetches a new token), at most once per interval"`
+	// HealthInterval and HealthTimeout pace the background reachability
+	// checks of every upstream (each directory's) that /readyz reports.
+	HealthInterval Duration `yaml:"health_interval" doc:"how often every upstream (the config's and each upstream directory's) is checked in the background for /readyz"`
+	HealthTimeout  Duration `yaml:"health_timeout" doc:"time limit of one upstream reachability check"`
 }
 
 func defaultUpstream() Upstream {
-	return Upstream{Timeout: Duration(10 * time.Second), MaxConcurrency: 64}
+	return Upstream{Timeout: Duration(10 * time.Second), MaxConcurrency: 64, TokenReloadInterval: Duration(5 * time.Second),
+		HealthInterval: Duration(15 * time.Second), HealthTimeout: Duration(2 * time.Second)}
 }
 
 // Enabled reports whether SCIM requests are forwarded upstream.
@@ -44,6 +52,9 @@ func (u Upstream) validate() error {
 		{"upstream.oauth_client_secret", requiredWith(u.OAuthClientSecret, u.OAuthTokenURL != "", "upstream.oauth_token_url")},
 		{"upstream.timeout", checkRange(time.Duration(u.Timeout), 100*time.Millisecond, 5*time.Minute)},
 		{"upstream.max_concurrency", checkIntRange(int64(u.MaxConcurrency), 1, 100_000)},
+		{"upstream.token_reload_interval", checkRange(time.Duration(u.TokenReloadInterval), time.Second, time.Hour)},
+		{"upstream.health_interval", checkRange(time.Duration(u.HealthInterval), time.Second, time.Hour)},
+		{"upstream.health_timeout", checkRange(time.Duration(u.HealthTimeout), 100*time.Millisecond, time.Minute)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {

@@ -47,11 +47,13 @@ type auditPage struct {
 	Events      []audit.Event
 	// ClientNames maps client ids to names for the actor column.
 	ClientNames map[string]string
-	// NextURL is the link to the following page, "" on the last.
-	NextURL string
+	// NextURL is the link to the page of older events, "" on the last;
+	// NewestURL goes back to the newest events ("" on that page).
+	NextURL, NewestURL string
 }
 
-// auditPage shows the audit trail, oldest first, filtered by action,
+// auditPage shows the audit trail, newest first, a page at a time going
+// back in time (audit.Log.QueryNewest, bounded reads), filtered by action,
 // acting client, target and time (adminapi.AuditQuery reads the filters,
 // as the admin API's /audit does).
 func (c *Console) auditPage(ctx *gin.Context) {
@@ -85,18 +87,29 @@ func (c *Console) auditPage(ctx *gin.Context) {
 	if err == nil {
 		q.Limit = auditPageSize
 		var p audit.Page
-		p, err = l.Query(rctx, q)
+		p, err = l.QueryNewest(rctx, q, 0)
 		if err == nil {
 			page.Events = p.Events
-			if p.Next != "" {
-				next := url.Values{}
-				for k, v := range params {
-					if v != "" && k != "cursor" {
-						next.Set(k, v)
+			link := func(cursor string) string {
+				v := url.Values{}
+				for k, val := range params {
+					if val != "" && k != "cursor" {
+						v.Set(k, val)
 					}
 				}
-				next.Set("cursor", p.Next)
-				page.NextURL = Prefix + "/audit?" + next.Encode()
+				if cursor != "" {
+					v.Set("cursor", cursor)
+				}
+				if len(v) == 0 {
+					return Prefix + "/audit"
+				}
+				return Prefix + "/audit?" + v.Encode()
+			}
+			if p.Next != "" {
+				page.NextURL = link(p.Next)
+			}
+			if q.Cursor != "" {
+				page.NewestURL = link("")
 			}
 		}
 	}

@@ -1,10 +1,14 @@
 package console
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/scimgate/scimgate/adminapi"
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/tokenstore"
 )
@@ -14,20 +18,75 @@ type clientsPage struct {
 	Clients []tokenstore.Client
 	// DirNames maps directory ids to names.
 	DirNames map[string]string
+	// Query is the name prefix searched for; Error refuses it.
+	Query, Error string
+	// NextURL is the following page ("" on the last); FirstURL goes back
+	// to the first page ("" on it).
+	NextURL, FirstURL string
 }
 
+// clientPageSize is how many clients one page of the list shows.
+const clientPageSize = 50
+
+// listClients shows a page of the clients in name order, searched by
+// name prefix (case-insensitive): ?q=PREFIX&cursor=... The store reads
+// only the clients on the page.
 func (c *Console) listClients(ctx *gin.Context) {
-	cs, err := c.svc.ListClients(ctx.Request.Context())
+	page := clientsPage{Query: strings.TrimSpace(ctx.Query("q"))}
+	q, err := adminapi.ClientQuery(func(k string) string {
+		switch k {
+		case "q":
+			return page.Query
+		case "cursor":
+			return ctx.Query("cursor")
+		}
+		return ""
+	})
+	q.Limit = clientPageSize
+	status := http.StatusOK
+	var p tokenstore.ClientPage
+	if err == nil {
+		p, err = c.svc.ListClientsPage(ctx.Request.Context(), q)
+	}
+	var fe *adminapi.FieldError
+	switch {
+	case errors.As(err, &fe) && fe.Field == "cursor":
+		page.Error, status = "The page link was malformed; showing the first page.", http.StatusBadRequest
+		q.Cursor = ""
+		p, err = c.svc.ListClientsPage(ctx.Request.Context(), q)
+	case errors.As(err, &fe):
+		page.Error, status = "Search: "+fe.Msg, http.StatusBadRequest
+		p, err = tokenstore.ClientPage{}, nil
+	}
 	if err != nil {
 		c.fail(ctx, err)
 		return
 	}
-	names, err := c.directoryNames(ctx)
-	if err != nil {
+	page.Clients = p.Clients
+	if page.DirNames, err = c.directoryNames(ctx); err != nil {
 		c.fail(ctx, err)
 		return
 	}
-	c.render(ctx, http.StatusOK, "clients", "SCIM clients", clientsPage{Clients: cs, DirNames: names})
+	link := func(cursor string) string {
+		v := url.Values{}
+		if page.Query != "" {
+			v.Set("q", page.Query)
+		}
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		if len(v) == 0 {
+			return Prefix + "/clients"
+		}
+		return Prefix + "/clients?" + v.Encode()
+	}
+	if p.Next != "" {
+		page.NextURL = link(p.Next)
+	}
+	if q.Cursor != "" {
+		page.FirstURL = link("")
+	}
+	c.render(ctx, status, "clients", "SCIM clients", page)
 }
 
 func (c *Console) newClientForm(ctx *gin.Context) {
@@ -51,6 +110,7 @@ func (c *Console) renderClientForm(ctx *gin.Context, status int, f clientForm) {
 			f.Directories = append(f.Directories, d)
 		}
 	}
+	f.KnownScopes = c.svc.OfferedScopes()
 	c.render(ctx, status, "client_new", "New SCIM client", f)
 }
 
@@ -122,7 +182,7 @@ func (c *Console) showClient(ctx *gin.Context) {
 		c.fail(ctx, err)
 		return
 	}
-	c.renderClient(ctx, http.StatusOK, cl, editForm{Name: cl.Name, Provider: cl.Provider, Enabled: cl.Enabled})
+	c.renderClient(ctx, http.StatusOK, cl, c.editFormOf(cl))
 }
 
 // renderClient shows client cl with the edit form in the state ef.
@@ -150,7 +210,10 @@ func (c *Console) renderClient(ctx *gin.Context, status int, cl tokenstore.Clien
 	c.render(ctx, status, "client", "SCIM client "+cl.Name, page)
 }
 
-// updateClient saves the edit form: name, provider, enabled.
+// updateClient saves the edit form: name, provider, enabled, rate limit,
+// and the settings of the client's method (IdP issuer, subject, audience,
+// JWKS URL; allowed scopes), through the Service's update as the admin
+// API's PATCH, audited alike.
 func (c *Console) updateClient(ctx *gin.Context) {
 	rctx := ctx.Request.Context()
 	cl, err := c.svc.Client(rctx, ctx.Param("id"))
@@ -158,14 +221,18 @@ func (c *Console) updateClient(ctx *gin.Context) {
 		c.fail(ctx, err)
 		return
 	}
-	ef := editForm{Name: ctx.PostForm("name"), Provider: ctx.PostForm("provider"), Enabled: ctx.PostForm("enabled") == "on"}
-	p := clientPatchOf(ef)
-	if _, err := c.svc.UpdateClient(rctx, cl.ID, p); err != nil {
-		errs, ok := formErrors(err)
-		if !ok {
-			c.fail(ctx, err)
-			return
+	ef := c.readEditForm(ctx, cl)
+	p, errs := ef.patch()
+	if errs == nil {
+		if _, err := c.svc.UpdateClient(rctx, cl.ID, p); err != nil {
+			var ok bool
+			if errs, ok = formErrors(err); !ok {
+				c.fail(ctx, err)
+				return
+			}
 		}
+	}
+	if errs != nil {
 		ef.Errors = errs
 		c.renderClient(ctx, http.StatusBadRequest, cl, ef)
 		return

@@ -153,6 +153,7 @@ func New(o Options) (*Console, error) {
 //	GET        /directories, POST /directories    directories with counts; "+ Directory"
 //	POST       /directories/:id            the edit form: name, max users, rate limit
 //	GET, POST  /directories/:id/delete     confirm (with "force"); delete
+//	GET, POST  /directories/:id/upstream   the directory's backend: stored, or upstream settings
 //	GET        /directories/:id/users, /groups          read-only browser (?q= search, ?start= paging)
 //	GET        /directories/:id/users/:rid, /groups/:rid a user (attributes, groups, role); a group (members)
 //	GET        /audit                      audit trail with filters
@@ -192,6 +193,8 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	a.POST("/directories/:id", c.checkCSRF, c.updateDirectory)
 	a.GET("/directories/:id/delete", c.confirmDeleteDirectory)
 	a.POST("/directories/:id/delete", c.checkCSRF, c.deleteDirectory)
+	a.GET("/directories/:id/upstream", c.showUpstream)
+	a.POST("/directories/:id/upstream", c.checkCSRF, c.updateUpstream)
 	a.GET("/directories/:id/users", c.listUsers)
 	a.GET("/directories/:id/users/:rid", c.showUser)
 	a.GET("/directories/:id/groups", c.listGroups)

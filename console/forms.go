@@ -95,12 +95,26 @@ func (f clientForm) spec() adminapi.ClientSpec {
 	return s
 }
 
-// editForm is the client page's edit form.
+// editForm is the client page's edit form (see clientedit.go): the
+// settings of every client, and those of its method (Method).
 type editForm struct {
 	Name, Provider string
 	Enabled        bool
-	Errors         fieldErrors
+	Method         string
+	// RateLimit is the client's own rate ("50/s"; "" the default), Burst
+	// its burst ("" the rate).
+	RateLimit, Burst string
+	// idp_jwt settings.
+	Issuer, Subject, Audience, JWKSURL string
+	// Scopes are the allowed scopes of a client_credentials client, out of
+	// KnownScopes.
+	Scopes      []string
+	KnownScopes []string
+	Errors      fieldErrors
 }
+
+// HasScope reports whether scope s is ticked.
+func (f editForm) HasScope(s string) bool { return slices.Contains(f.Scopes, s) }
 
 // tokenForm is the "+ Token" form as typed.
 type tokenForm struct {

@@ -98,7 +98,7 @@ func (c *Console) render(ctx *gin.Context, status int, page, title string, data 
 	switch {
 	case page == "audit" || page == "report":
 		v.Nav = page
-	case page == "directories" || page == "directory_delete" || page == "browse" || page == "resource":
+	case page == "directories" || page == "directory_delete" || page == "browse" || page == "resource" || page == "directory_upstream":
 		v.Nav = "directories"
 	case v.SignedIn:
 		v.Nav = "clients"

@@ -28,10 +28,6 @@ func newTokenSpec() adminapi.TokenSpec {
 	return adminapi.TokenSpec{Name: "initial", Scopes: []string{auth.ScopeSCIM}}
 }
 
-func clientPatchOf(ef editForm) adminapi.ClientPatch {
-	return adminapi.ClientPatch{Name: &ef.Name, Provider: &ef.Provider, Enabled: &ef.Enabled}
-}
-
 // tokenFormPage is the data of the "+ Token" page.
 type tokenFormPage struct {
 	Client tokenstore.Client
@@ -44,7 +40,9 @@ func (c *Console) newTokenForm(ctx *gin.Context) {
 		c.fail(ctx, err)
 		return
 	}
-	c.render(ctx, http.StatusOK, "token_new", "New token for "+cl.Name, tokenFormPage{Client: cl, Form: newTokenForm()})
+	f := newTokenForm()
+	f.KnownScopes = c.svc.OfferedScopes()
+	c.render(ctx, http.StatusOK, "token_new", "New token for "+cl.Name, tokenFormPage{Client: cl, Form: f})
 }
 
 // createToken issues a static token and shows it once.
@@ -70,7 +68,7 @@ func (c *Console) createToken(ctx *gin.Context) {
 		}
 	}
 	if errs != nil {
-		f.Errors = errs
+		f.Errors, f.KnownScopes = errs, c.svc.OfferedScopes()
 		c.render(ctx, http.StatusBadRequest, "token_new", "New token for "+cl.Name, tokenFormPage{Client: cl, Form: f})
 		return
 	}

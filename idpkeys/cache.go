@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -75,6 +76,9 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries map[Source]*entry
+	// sourcesFailing is set while Options.Sources fails, so an outage
+	// (Redis unreachable) is logged once at WARN, not on every tick.
+	sourcesFailing atomic.Bool
 }
 
 // entry is one Source's state. fetchMu serialises fetches, so concurrent
@@ -195,8 +199,15 @@ func (c *Cache) prune(ctx context.Context) {
 	}
 	srcs, err := c.o.Sources(ctx)
 	if err != nil {
-		c.o.Log.Warn("idp keys: cannot list the issuers in use; keeping every cached issuer", "err", err.Error())
+		level := slog.LevelWarn
+		if c.sourcesFailing.Swap(true) {
+			level = slog.LevelDebug
+		}
+		c.o.Log.Log(ctx, level, "idp keys: cannot list the issuers in use; keeping every cached issuer", "err", err.Error())
 		return
+	}
+	if c.sourcesFailing.Swap(false) {
+		c.o.Log.Info("idp keys: the issuers in use can be listed again")
 	}
 	keep := make(map[Source]bool, len(srcs))
 	for _, s := range srcs {

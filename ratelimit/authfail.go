@@ -73,6 +73,9 @@ type FailureGuard struct {
 	json     bool
 	// downUntil (unix nanos) ends the refusal after a failed charge (Deny).
 	downUntil atomic.Int64
+	// chargeLog and recordLog space the lines of failed charges and
+	// AUTH_FAILED records (one per logEvery).
+	chargeLog, recordLog logGate
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // address -> end of its block
@@ -166,7 +169,7 @@ func (g *FailureGuard) record(c *gin.Context, f audit.Failure) error {
 	ctx := c.Request.Context()
 	ip := c.ClientIP()
 	over, _, err := g.Fail(ctx, ip)
-	if err != nil {
+	if err != nil && g.chargeLog.open(g.now()) {
 		g.log.WarnContext(ctx, "failed authentication not charged", "ip", ip, "on_redis_error", string(g.onErr), "err", err.Error())
 	}
 	if over {
@@ -179,7 +182,7 @@ func (g *FailureGuard) record(c *gin.Context, f audit.Failure) error {
 		f.Route = g.route
 	}
 	f.Network, f.RequestID, f.Time = g.Network(ip), server.RequestIDFrom(c), g.now()
-	if aerr := g.failures.Record(ctx, f); aerr != nil {
+	if aerr := g.failures.Record(ctx, f); aerr != nil && g.recordLog.open(g.now()) {
 		g.log.ErrorContext(ctx, "AUTH_FAILED not recorded", "ip", ip, "err", aerr.Error())
 	}
 	return err

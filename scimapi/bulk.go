@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -40,9 +39,6 @@ type bulkResult struct {
 	Status   string `json:"status"`
 	Response any    `json:"response,omitempty"`
 }
-
-// bulkRef matches a reference to another operation's resource.
-var bulkRef = regexp.MustCompile(`bulkId:([A-Za-z0-9._~-]+)`)
 
 // bulk is POST /Bulk (RFC 7644 §3.7). Each operation is dispatched through
 // the regular routes on the internal engine, with the caller's principal,
@@ -88,60 +84,18 @@ func (h *Handler) bulk(c *gin.Context, internal *gin.Engine, prefix string) {
 		failLimit = *req.FailOnErrors
 	}
 
-	ids := map[string]string{}  // bulkId -> created resource id
-	failed := map[string]bool{} // bulkIds whose operation failed
+	ids := map[string]string{} // bulkId -> created resource id
 	results := make([]*bulkResult, len(req.Operations))
-	errorsSeen := 0
-	pending := make([]int, len(req.Operations))
-	for i := range pending {
-		pending[i] = i
+	steps := make([]BulkStep, len(req.Operations))
+	for i, op := range req.Operations {
+		steps[i] = BulkStep{BulkID: op.BulkID, Refs: references(op)}
 	}
-	for len(pending) > 0 && (failLimit == 0 || errorsSeen < failLimit) {
-		var next []int
-		progress := false
-		for _, i := range pending {
-			if failLimit > 0 && errorsSeen >= failLimit {
-				break
-			}
-			op := req.Operations[i]
-			refs := references(op)
-			ready, broken := true, ""
-			for _, ref := range refs {
-				if failed[ref] {
-					broken = ref
-				} else if _, ok := ids[ref]; !ok {
-					ready = false
-				}
-			}
-			if broken == "" && !ready {
-				next = append(next, i)
-				continue
-			}
-			progress = true
-			var res *bulkResult
-			if broken != "" {
-				res = bulkError(op, scimerr.BadRequest(scimerr.InvalidValue, "operation references bulkId %q, whose operation failed", broken))
-			} else {
-				res = h.dispatch(c, internal, prefix, op, ids)
-			}
-			results[i] = res
-			if res.Status[0] >= '4' {
-				errorsSeen++
-				if op.BulkID != "" {
-					failed[op.BulkID] = true
-				}
-			}
-		}
-		if !progress {
-			// Whatever is left waits for a bulkId nobody creates (or a cycle).
-			for _, i := range next {
-				results[i] = bulkError(req.Operations[i], scimerr.BadRequest(scimerr.InvalidValue, "operation references a bulkId that no operation of this request creates (or a cycle)"))
-				errorsSeen++
-			}
-			next = nil
-		}
-		pending = next
-	}
+	RunBulk(steps, failLimit, func(ref string) bool { _, ok := ids[ref]; return ok },
+		func(i int) bool {
+			results[i] = h.dispatch(c, internal, prefix, req.Operations[i], ids)
+			return results[i].Status[0] < '4'
+		},
+		func(i int, err *scimerr.Error) { results[i] = bulkError(req.Operations[i], err) })
 	out := make([]*bulkResult, 0, len(results))
 	for _, r := range results {
 		if r != nil { // unprocessed after failOnErrors was reached
@@ -178,7 +132,7 @@ func validateBulk(ops []bulkOperation) error {
 // references lists the bulkIds an operation's path and data refer to.
 func references(op bulkOperation) []string {
 	var out []string
-	for _, m := range bulkRef.FindAllStringSubmatch(op.Path+" "+string(op.Data), -1) {
+	for _, m := range BulkRef.FindAllStringSubmatch(op.Path+" "+string(op.Data), -1) {
 		if m[1] != op.BulkID {
 			out = append(out, m[1])
 		}
@@ -187,7 +141,7 @@ func references(op bulkOperation) []string {
 }
 
 func resolve(s string, ids map[string]string) string {
-	return bulkRef.ReplaceAllStringFunc(s, func(m string) string {
+	return BulkRef.ReplaceAllStringFunc(s, func(m string) string {
 		if id, ok := ids[strings.TrimPrefix(m, "bulkId:")]; ok {
 			return id
 		}

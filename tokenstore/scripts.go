@@ -18,6 +18,7 @@ end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'id_taken' end
 if ARGV[6] ~= '' and redis.call('HEXISTS', ARGV[1] .. 'idp-subjects', ARGV[6]) == 1 then return 'subject_taken' end
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 0 then return 'name_taken' end
+redis.call('ZADD', ARGV[1] .. 'client-order', 0, ARGV[2])
 redis.call('HSET', KEYS[2], 'data', ARGV[4], 'enabled', ARGV[5], 'lname', ARGV[2])
 idp_add(ARGV[1], KEYS[2], ARGV[6], ARGV[7], ARGV[3])
 return 'ok'
@@ -36,7 +37,11 @@ if cur ~= ARGV[2] then return 'conflict' end
 if ARGV[8] ~= ARGV[9] and ARGV[9] ~= '' and redis.call('HEXISTS', ARGV[1] .. 'idp-subjects', ARGV[9]) == 1 then return 'subject_taken' end
 if ARGV[5] ~= ARGV[6] then
   if redis.call('HSETNX', KEYS[1], ARGV[6], ARGV[7]) == 0 then return 'name_taken' end
-  if redis.call('HGET', KEYS[1], ARGV[5]) == ARGV[7] then redis.call('HDEL', KEYS[1], ARGV[5]) end
+  if redis.call('HGET', KEYS[1], ARGV[5]) == ARGV[7] then
+    redis.call('HDEL', KEYS[1], ARGV[5])
+    redis.call('ZREM', ARGV[1] .. 'client-order', ARGV[5])
+  end
+  redis.call('ZADD', ARGV[1] .. 'client-order', 0, ARGV[6])
 end
 redis.call('HSET', KEYS[2], 'data', ARGV[3], 'enabled', ARGV[4], 'lname', ARGV[6])
 if ARGV[8] ~= ARGV[9] then
@@ -59,7 +64,10 @@ for _, tid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if h then redis.call('DEL', ARGV[1] .. 'token:' .. h) end
   redis.call('DEL', ARGV[1] .. 'token-id:' .. tid)
 end
-if redis.call('HGET', KEYS[1], lname) == ARGV[2] then redis.call('HDEL', KEYS[1], lname) end
+if redis.call('HGET', KEYS[1], lname) == ARGV[2] then
+  redis.call('HDEL', KEYS[1], lname)
+  redis.call('ZREM', ARGV[1] .. 'client-order', lname)
+end
 redis.call('DEL', KEYS[2], KEYS[3])
 return 'ok'
 `)

@@ -14,6 +14,9 @@
 // multi-key Lua scripts below are valid on Redis Cluster:
 //
 //	<prefix>{auth}:client-names              HASH  lower-cased client name -> client id
+//	<prefix>{auth}:client-order              ZSET  lower-cased client names, score 0 (name order
+//	                                               for paging; rebuilt from client-names when
+//	                                               their sizes differ, see ListClientsPage)
 //	<prefix>{auth}:client:<id>               HASH  data (client JSON), enabled ("1"/"0"),
 //	                                               lname (lower-cased name)
 //	<prefix>{auth}:client:<id>:tokens        SET   ids of the client's tokens
@@ -195,6 +198,11 @@ type Store interface {
 	GetClientByName(ctx context.Context, name string) (Client, error)
 	// ListClients returns every client, ordered by name.
 	ListClients(ctx context.Context) ([]Client, error)
+	// ListClientsPage returns up to q.Limit clients whose lower-cased name
+	// starts with the lower-cased q.Prefix, ordered by name, after
+	// q.Cursor (a ClientPage.Next), reading only the clients it returns.
+	// A malformed cursor gives ErrBadCursor.
+	ListClientsPage(ctx context.Context, q ClientQuery) (ClientPage, error)
 	// UpdateClient applies update to the current record of client id and
 	// stores the result atomically (compare-and-swap, retried on conflict,
 	// so update may run more than once and must not have side effects). The

@@ -13,7 +13,8 @@ import (
 // bulk forwards POST /Bulk (RFC 7644 §3.7) when the upstream advertises
 // bulk support, after checking scimgate's limits and the caller's scopes
 // for every operation and charging the rate limit once per operation;
-// otherwise it answers 501.
+// otherwise it expands the request into single forwarded requests
+// (expandBulk).
 func (f *Forwarder) bulk(c *gin.Context, prefix string) {
 	raw, err := f.readBody(c, f.opts.BulkMaxPayload)
 	if err != nil {
@@ -70,17 +71,30 @@ func (f *Forwarder) bulk(c *gin.Context, prefix string) {
 		f.fail(c, err)
 		return
 	}
+	var expanded []*bulkOp
+	failLimit := 0
 	if !supported {
-		f.fail(c, scimerr.New(http.StatusNotImplemented, "", "the upstream SCIM service does not support /Bulk; send the operations as single requests"))
-		return
+		// Checked before the charge and before any operation is sent, so
+		// a refused bulk changes nothing.
+		if expanded, err = parseExpanded(ops, kinds, types); err == nil {
+			failLimit, err = failOnErrors(doc)
+		}
+		if err != nil {
+			f.fail(c, err)
+			return
+		}
 	}
 	if f.opts.ChargeExtra != nil && len(ops) > 1 && !f.opts.ChargeExtra(c, len(ops)-1) {
+		return
+	}
+	if !supported {
+		f.expandBulk(c, prefix, expanded, failLimit)
 		return
 	}
 	changed := false
 	for i, o := range ops {
 		op, _ := o.(map[string]any)
-		if data, ok := op["data"].(map[string]any); ok && !f.opts.Strict && f.normalize(data, kinds[i] == kindPatch) {
+		if data, ok := op["data"].(map[string]any); ok && !f.opts.Strict && f.normalize(data, types[i], kinds[i] == kindPatch) {
 			changed = true
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -39,17 +40,36 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	Scopes       []string
-	// CAFile is a PEM bundle trusted for TLS ("" = system roots).
+	// CAFile is a PEM bundle trusted for TLS ("" = system roots); or CAPEM
+	// holds one.
 	CAFile string
+	CAPEM  []byte
 	// Timeout bounds one upstream request (and one token request).
 	Timeout time.Duration
+	// TokenReload is how often TokenFile is re-read, and the least time
+	// between two re-reads forced by a 401 from the upstream (0:
+	// DefaultTokenReload).
+	TokenReload time.Duration
 }
+
+// DefaultTokenReload is the default of Config.TokenReload.
+const DefaultTokenReload = 5 * time.Second
 
 // Client sends requests to the upstream with scimgate's credential.
 type Client struct {
 	base   *url.URL
 	http   *http.Client
 	tokens oauth2.TokenSource
+	// renew, when set, gets another token after a 401 (a re-read token
+	// file, a new client-credentials token).
+	renew renewer
+}
+
+// renewer is a token source that can be asked, after the upstream refused
+// used, for another token: at most once per interval it reloads; fresh is
+// the token to use and changed tells whether it differs from used.
+type renewer interface {
+	reread(used string) (fresh string, changed bool)
 }
 
 // NewClient builds the upstream client: reads the token file or prepares
@@ -61,14 +81,18 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, errors.New("upstream: url is not an absolute URL")
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	pem := cfg.CAPEM
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		raw, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("upstream: ca_file: %w", err)
 		}
+		pem = raw
+	}
+	if len(pem) > 0 {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("upstream: ca_file holds no PEM certificate")
+			return nil, errors.New("upstream: the CA bundle holds no PEM certificate")
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
@@ -79,24 +103,23 @@ func NewClient(cfg Config) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c := &Client{base: u, http: hc}
 	switch {
-	case cfg.Token != "" || cfg.TokenFile != "":
-		tok := cfg.Token
-		if cfg.TokenFile != "" {
-			raw, err := os.ReadFile(cfg.TokenFile)
-			if err != nil {
-				return nil, fmt.Errorf("upstream: token_file: %w", err)
-			}
-			tok = string(raw)
+	case cfg.TokenFile != "":
+		ft, err := newFileToken(cfg.TokenFile, cfg.TokenReload, time.Now)
+		if err != nil {
+			return nil, err
 		}
-		tok = strings.TrimSpace(tok)
-		if tok == "" || strings.ContainsAny(tok, "\r\n") {
-			return nil, errors.New("upstream: the token must be one non-empty line")
+		c.tokens, c.renew = ft, ft
+	case cfg.Token != "":
+		tok, err := checkToken(cfg.Token)
+		if err != nil {
+			return nil, err
 		}
 		c.tokens = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"})
 	case cfg.TokenURL != "":
 		cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL, Scopes: cfg.Scopes}
 		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-		c.tokens = cc.TokenSource(ctx)
+		ct := newCCToken(ctx, cc, cfg.TokenReload, time.Now)
+		c.tokens, c.renew = ct, ct
 	default:
 		return nil, errors.New("upstream: no credential (token file or client credentials)")
 	}
@@ -117,5 +140,27 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w: %w", errCredential, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return c.http.Do(req)
+	resp, err := c.http.Do(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || c.renew == nil {
+		return resp, err
+	}
+	// The upstream refused the token: it may have been rotated or revoked.
+	// Re-read the file, or fetch a new client-credentials token (at most
+	// once per reload interval), and, when that gives another token, send
+	// the request once more with it (a 401 means the upstream did not act
+	// on the request).
+	fresh, changed := c.renew.reread(tok.AccessToken)
+	if !changed || (req.Body != nil && req.GetBody == nil) {
+		return resp, nil
+	}
+	retry := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if retry.Body, err = req.GetBody(); err != nil {
+			return resp, nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	retry.Header.Set("Authorization", "Bearer "+fresh)
+	return c.http.Do(retry)
 }

@@ -116,8 +116,9 @@ func (f *Forwarder) serviceProviderConfig(c *gin.Context, prefix string) {
 		"primary":     true,
 	}}
 	bulk, _ := doc["bulk"].(map[string]any)
-	if bulk == nil {
-		bulk = map[string]any{"supported": false}
+	if supported, _ := bulk["supported"].(bool); !supported {
+		// scimgate expands /Bulk into single requests (expandBulk).
+		bulk = map[string]any{"supported": true}
 		doc["bulk"] = bulk
 	}
 	bulk["maxOperations"] = minLimit(bulk["maxOperations"], int64(f.opts.BulkMaxOperations))

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/server"
 	"github.com/scimgate/scimgate/server/bodyerr"
@@ -53,15 +54,19 @@ type Options struct {
 	Observe func(class string, d time.Duration)
 	// DiscoveryTTL is how long discovery answers are cached (default 60s).
 	DiscoveryTTL time.Duration
-	Log          *slog.Logger
+	// Schemas resolves the attribute paths of the compatibility rules
+	// (nil: the core User, EnterpriseUser and Group schemas).
+	Schemas *schema.Registry
+	Log     *slog.Logger
 }
 
 // Forwarder serves the SCIM routes by forwarding them upstream.
 type Forwarder struct {
-	up    *Client
-	opts  Options
-	slots chan struct{}
-	disc  *discoveryCache
+	up      *Client
+	opts    Options
+	slots   chan struct{}
+	disc    *discoveryCache
+	schemas *schema.Registry
 }
 
 // New returns a Forwarder to the upstream reached through up.
@@ -90,7 +95,10 @@ func New(up *Client, opts Options) *Forwarder {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Forwarder{up: up, opts: opts, slots: make(chan struct{}, opts.MaxConcurrency), disc: newDiscoveryCache(opts.DiscoveryTTL)}
+	if opts.Schemas == nil {
+		opts.Schemas = schema.NewRegistry()
+	}
+	return &Forwarder{up: up, opts: opts, slots: make(chan struct{}, opts.MaxConcurrency), disc: newDiscoveryCache(opts.DiscoveryTTL), schemas: opts.Schemas}
 }
 
 // Register mounts the forwarded SCIM routes on g, whose path prefix (e.g.
@@ -162,7 +170,7 @@ func (f *Forwarder) resource(c *gin.Context, prefix, rt string, kind writeKind) 
 		}
 		body = raw
 		if !f.opts.Strict && kind != kindRead {
-			if f.normalize(doc, kind == kindPatch) {
+			if f.normalize(doc, rt, kind == kindPatch) {
 				body, _ = encodeJSON(doc)
 			}
 		}
@@ -249,6 +257,11 @@ func (e *upstreamError) Error() string { return e.detail }
 // send makes one upstream request under the concurrency limit and the
 // timeout, and reads the answer.
 func (f *Forwarder) send(c *gin.Context, method, path, query string, body []byte) (*answer, error) {
+	return f.sendWith(c, method, path, query, body, c.GetHeader)
+}
+
+// sendWith is send with the forwarded headers taken from header.
+func (f *Forwarder) sendWith(c *gin.Context, method, path, query string, body []byte, header func(string) string) (*answer, error) {
 	select {
 	case f.slots <- struct{}{}:
 		defer func() { <-f.slots }()
@@ -257,7 +270,7 @@ func (f *Forwarder) send(c *gin.Context, method, path, query string, body []byte
 		e.RetryAfter = time.Second
 		return nil, e
 	}
-	return f.sendNow(c.Request.Context(), method, path, query, body, c.GetHeader, server.RequestIDFrom(c))
+	return f.sendNow(c.Request.Context(), method, path, query, body, header, server.RequestIDFrom(c))
 }
 
 func (f *Forwarder) sendNow(ctx context.Context, method, path, query string, body []byte, header func(string) string, requestID string) (*answer, error) {
@@ -340,6 +353,16 @@ func statusClass(s int) string {
 // fail answers err as a SCIM error (RFC 7644 §3.12). Upstream failures are
 // logged with their cause, which the caller never sees.
 func (f *Forwarder) fail(c *gin.Context, err error) {
+	se := f.scimError(c, err)
+	se.Header(c.Writer.Header())
+	code, body := scimerr.ToBody(se)
+	c.Header("Content-Type", mediaType)
+	c.AbortWithStatusJSON(code, body)
+}
+
+// scimError resolves err to the SCIM error the caller gets. Upstream
+// failures are logged with their cause, which the caller never sees.
+func (f *Forwarder) scimError(c *gin.Context, err error) *scimerr.Error {
 	var ue *upstreamError
 	if errors.As(err, &ue) {
 		args := []any{"status", ue.status, "detail", ue.detail, "request_id", server.RequestIDFrom(c)}
@@ -349,11 +372,7 @@ func (f *Forwarder) fail(c *gin.Context, err error) {
 		f.opts.Log.Warn("upstream SCIM request failed", args...)
 		err = scimerr.New(ue.status, "", "%s", ue.detail)
 	}
-	se := scimerr.Resolve(err)
-	se.Header(c.Writer.Header())
-	code, body := scimerr.ToBody(se)
-	c.Header("Content-Type", mediaType)
-	c.AbortWithStatusJSON(code, body)
+	return scimerr.Resolve(err)
 }
 
 // isJSON reports whether a Content-Type is SCIM's or JSON.
@@ -367,22 +386,8 @@ func isJSON(ct string) bool {
 // and 504 keep their meaning) with a safe detail. It returns the rewritten
 // body when it is a JSON object.
 func (f *Forwarder) relay(c *gin.Context, prefix string, a *answer) map[string]any {
-	switch {
-	case a.status == http.StatusUnauthorized:
-		// The caller's credential was accepted by scimgate; a 401 is about
-		// scimgate's own credential upstream, not something the caller can fix.
-		f.fail(c, &upstreamError{http.StatusBadGateway, "the upstream SCIM service refused the gateway's credential", nil})
-		return nil
-	case a.status == http.StatusServiceUnavailable || a.status == http.StatusTooManyRequests:
-		e := scimerr.New(a.status, "", "the upstream SCIM service is busy; retry later")
-		e.RetryAfter = retryAfter(a.header.Get("Retry-After"))
-		f.fail(c, e)
-		return nil
-	case a.status == http.StatusGatewayTimeout:
-		f.fail(c, &upstreamError{http.StatusGatewayTimeout, "the upstream SCIM service did not answer in time", nil})
-		return nil
-	case a.status >= 500 || a.status < 200 || (a.status >= 300 && a.status < 400):
-		f.fail(c, &upstreamError{http.StatusBadGateway, "the upstream SCIM service failed to answer the request", nil})
+	if err := statusError(a); err != nil {
+		f.fail(c, err)
 		return nil
 	}
 	from, to := f.up.Base(), f.publicBase(c, prefix)
@@ -416,6 +421,26 @@ func (f *Forwarder) relay(c *gin.Context, prefix string, a *answer) map[string]a
 	}
 	c.Data(a.status, mediaType, out)
 	return doc
+}
+
+// statusError is the error the caller gets for an upstream status that is
+// not relayed as it is (nil for 2xx and 4xx other than 401).
+func statusError(a *answer) error {
+	switch {
+	case a.status == http.StatusUnauthorized:
+		// The caller's credential was accepted by scimgate; a 401 is about
+		// scimgate's own credential upstream, not something the caller can fix.
+		return &upstreamError{http.StatusBadGateway, "the upstream SCIM service refused the gateway's credential", nil}
+	case a.status == http.StatusServiceUnavailable || a.status == http.StatusTooManyRequests:
+		e := scimerr.New(a.status, "", "the upstream SCIM service is busy; retry later")
+		e.RetryAfter = retryAfter(a.header.Get("Retry-After"))
+		return e
+	case a.status == http.StatusGatewayTimeout:
+		return &upstreamError{http.StatusGatewayTimeout, "the upstream SCIM service did not answer in time", nil}
+	case a.status >= 500 || a.status < 200 || (a.status >= 300 && a.status < 400):
+		return &upstreamError{http.StatusBadGateway, "the upstream SCIM service failed to answer the request", nil}
+	}
+	return nil
 }
 
 func retryAfter(v string) time.Duration {

@@ -29,6 +29,12 @@ type Record struct {
 	ResourceType string
 	ID           string
 	Data         []byte
+	// MembersAdded and MembersRemoved are the member ids a group write
+	// added and removed, each published as group.member_added or
+	// group.member_removed (as the stored backend does). Event may then be
+	// "" when nothing but the members changed.
+	MembersAdded   []string
+	MembersRemoved []string
 }
 
 // Recorder appends Records.
@@ -64,17 +70,29 @@ func (r *RedisRecorder) ForTag(tag string) *RedisRecorder {
 }
 
 // recordScript: KEYS[1] audit stream, KEYS[2] event stream (same slot);
-// ARGV maxlen, audit JSON, event type, resource type, id, time, data ("" =
-// none). Returns the audit entry id.
+// ARGV maxlen, audit JSON, event type ("" = none), resource type, id,
+// time, data ("" = none), member changes ({"a":[ids],"r":[ids]} or "").
+// Returns the audit entry id.
 var recordScript = redis.NewScript(`
 local aid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
-local args = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[3], 'resource_type', ARGV[4], 'id', ARGV[5],
-  'audit_id', aid, 'time', ARGV[6]}
-if ARGV[7] ~= '' then
-  args[#args + 1] = 'data'
-  args[#args + 1] = ARGV[7]
+if ARGV[3] ~= '' then
+  local args = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[3], 'resource_type', ARGV[4], 'id', ARGV[5],
+    'audit_id', aid, 'time', ARGV[6]}
+  if ARGV[7] ~= '' then
+    args[#args + 1] = 'data'
+    args[#args + 1] = ARGV[7]
+  end
+  redis.call(unpack(args))
 end
-redis.call(unpack(args))
+if ARGV[8] ~= '' then
+  local m = cjson.decode(ARGV[8])
+  for _, pair in ipairs({{'a', 'group.member_added'}, {'r', 'group.member_removed'}}) do
+    for _, mid in ipairs(m[pair[1]]) do
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', pair[2], 'resource_type', ARGV[4], 'id', ARGV[5],
+        'audit_id', aid, 'time', ARGV[6], 'member', mid)
+    end
+  end
+end
 return aid
 `)
 
@@ -90,9 +108,17 @@ func (r *RedisRecorder) Record(ctx context.Context, rec Record) error {
 	if err != nil {
 		return fmt.Errorf("upstream: encode audit event: %w", err)
 	}
+	members := ""
+	if len(rec.MembersAdded)+len(rec.MembersRemoved) > 0 {
+		raw, err := json.Marshal(map[string][]string{"a": nonNil(rec.MembersAdded), "r": nonNil(rec.MembersRemoved)})
+		if err != nil {
+			return fmt.Errorf("upstream: encode member changes: %w", err)
+		}
+		members = string(raw)
+	}
 	keys := []string{audit.TaggedKey(r.prefix, r.tag), store.TaggedEventsKey(r.prefix, r.tag)}
 	err = recordScript.Run(ctx, r.c, keys, r.maxLen, string(ev), rec.Event, rec.ResourceType, rec.ID,
-		rec.Audit.Time.UTC().Format(time.RFC3339Nano), string(rec.Data)).Err()
+		rec.Audit.Time.UTC().Format(time.RFC3339Nano), string(rec.Data), members).Err()
 	if err != nil {
 		return fmt.Errorf("upstream: record write: %w", err)
 	}
@@ -118,6 +144,14 @@ func (f *Forwarder) record(c *gin.Context, rt string, kind writeKind, id string,
 		Changed:   changedAttrs(kind, req),
 	}
 	rec.Audit.Action, rec.Event = actionOf(rt, kind, req)
+	if rt == store.TypeGroup {
+		rec.MembersAdded, rec.MembersRemoved = memberChanges(kind, req, resp)
+		if rec.Audit.Action == audit.GroupMembershipChanged && len(rec.MembersAdded)+len(rec.MembersRemoved) > 0 {
+			// Only members changed: the stored backend publishes the
+			// member events alone.
+			rec.Event = ""
+		}
+	}
 	if kind != kindDelete && resp != nil {
 		rec.Data, _ = encodeJSON(resp)
 	}
@@ -243,4 +277,12 @@ func topAttr(path string) string {
 		return path[:i]
 	}
 	return path
+}
+
+// nonNil is s, or an empty slice (encoded as [], which the script iterates).
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

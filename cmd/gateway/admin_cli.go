@@ -86,6 +86,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 		return nil, usagef("no redis.url configured (SCIMGATE_REDIS_URL): the embedded Redis lives inside the " +
 			"`gateway serve` process; administer it through its admin API at " + adminapi.Prefix + " instead")
 	}
+	routeRedisLog(slog.New(slog.NewTextHandler(cio.stderr, nil)), cfg.Log)
 	conn, err := redisconn.Open(cfg.Redis.URL, cfg.Redis.DialTimeout.Std(), nil)
 	if err != nil {
 		return nil, usageError{&config.KeyError{Key: "redis.url", Err: err}}
@@ -96,6 +97,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 		return nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
 	}
 	svc := adminapi.NewService(store, auth.NewTokenHasher(cfg.Tokens.Pepper), time.Now)
+	svc.SetOfferedScopes(cfg.Scopes.OfferedList())
 	events := audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen)
 	svc.SetAudit(events, slog.New(slog.NewTextHandler(cio.stderr, nil)))
 	dirs, _, err := openDirectories(conn, cfg)
@@ -116,11 +118,13 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 // flagOf names the command-line flag behind a service field.
 var flagOf = map[string]string{
 	"name": "--name", "provider": "--provider", "method": "--auth", "enabled": "--enabled",
-	"scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
+	"scopes": "--scopes", "allowed_scopes": "--scopes", "expires": "--expires", "allow_ips": "--allow-ip",
 	"rate_limit": "--rate-limit", "burst": "--burst", "directory": "--directory", "max_users": "--max-users",
 	"issuer": "--issuer", "subject": "--subject", "audience": "--audience", "jwks_url": "--jwks-url",
 	"backend": "--backend", "upstream": "--upstream-url", "upstream.url": "--upstream-url", "upstream.token": "--upstream-token-file",
 	"upstream.timeout": "--upstream-timeout", "upstream.max_concurrency": "--upstream-max-concurrency",
+	"upstream.token_url": "--upstream-token-url", "upstream.client_id": "--upstream-client-id",
+	"upstream.client_secret": "--upstream-client-secret-file", "upstream.scopes": "--upstream-scopes", "upstream.ca": "--upstream-ca-file",
 }
 
 // cliErr turns service errors into command errors: bad values are usage

@@ -13,10 +13,11 @@ import (
 const clientUsage = `usage:
   gateway client create --name NAME [--auth static_token|client_credentials|idp_jwt] [--provider NAME] [--directory NAME|ID]
         (idp_jwt: --issuer URL --subject SUB --audience AUD [--jwks-url URL])
-  gateway client list [-o json]
+  gateway client list [--search PREFIX] [--limit N [--cursor C]] [-o json]
+        (without --limit: every page; with it: one page, the next page's --cursor on stderr)
   gateway client show NAME|ID [-o json]
   gateway client update NAME|ID [--enabled=true|false] [--provider X] [--name Y] [--rate-limit N/s|N/m|N/h|default] [--burst N]
-        (idp_jwt: [--issuer URL] [--subject SUB] [--audience AUD] [--jwks-url URL|""])
+        (idp_jwt: [--issuer URL] [--subject SUB] [--audience AUD] [--jwks-url URL|""]; client_credentials: [--scopes S1,S2])
   gateway client delete NAME|ID
   gateway client rotate-secret NAME|ID [-o json]    (client_credentials: new secret, old one stops working)
 every command also takes --config FILE`
@@ -98,17 +99,38 @@ func oneRef(pos []string, cmd string) (string, error) {
 
 func clientList(ctx context.Context, args []string, cio cliIO) error {
 	fs, af := newAdminFlagSet("client list", cio, true)
+	search := fs.String("search", "", "only clients whose name starts with PREFIX (case-insensitive)")
+	limit := fs.Int("limit", 0, fmt.Sprintf("one page of at most N clients (1 to %d; default: every page)", adminapi.MaxClientPage))
+	cursor := fs.String("cursor", "", "continue after the page that printed this cursor (with --limit)")
 	if err := noPositional(fs, args, "client list"); err != nil {
 		return err
+	}
+	if *limit < 0 || *limit > adminapi.MaxClientPage || (*cursor != "" && *limit == 0) {
+		return usagef("client list: --limit must be 1 to %d, and --cursor needs --limit", adminapi.MaxClientPage)
 	}
 	s, err := openAdmin(af, cio)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	cs, err := s.svc.ListClients(ctx)
-	if err != nil {
-		return cliErr(err)
+	q := tokenstore.ClientQuery{Prefix: *search, Cursor: *cursor, Limit: *limit}
+	if *limit == 0 {
+		q.Limit = adminapi.MaxClientPage
+	}
+	var cs []tokenstore.Client
+	for {
+		p, err := s.svc.ListClientsPage(ctx, q)
+		if err != nil {
+			return cliErr(err)
+		}
+		cs = append(cs, p.Clients...)
+		if *limit != 0 && p.Next != "" {
+			fmt.Fprintf(cio.stderr, "more clients: --cursor %s\n", p.Next)
+		}
+		if *limit != 0 || p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
 	}
 	if s.jsonO {
 		out := make([]adminapi.ClientJSON, len(cs))
@@ -173,6 +195,7 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 	subject := fs.String("subject", "", "idp_jwt: new subject (the tokens' sub)")
 	audience := fs.String("audience", "", "idp_jwt: new audience (scimgate's client id at the IdP)")
 	jwksURL := fs.String("jwks-url", "", `idp_jwt: new JWKS URL; "" returns to the issuer's OIDC discovery document`)
+	scopes := fs.String("scopes", "", `client_credentials: comma-separated scopes it may request; "" returns to scim_v2`)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -202,10 +225,13 @@ func clientUpdate(ctx context.Context, args []string, cio cliIO) error {
 			p.Audience = audience
 		case "jwks-url":
 			p.JWKSURL = jwksURL
+		case "scopes":
+			list := splitList(*scopes)
+			p.AllowedScopes = &list
 		}
 	})
 	if p == (adminapi.ClientPatch{}) {
-		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit, --burst, --issuer, --subject, --audience or --jwks-url)")
+		return usagef("client update: nothing to change (give --enabled, --provider, --name, --rate-limit, --burst, --issuer, --subject, --audience, --jwks-url or --scopes)")
 	}
 	s, err := openAdmin(af, cio)
 	if err != nil {

@@ -257,6 +257,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if attrs := value("read the user's attributes", chromedp.Text(css("#attributes"))); !strings.Contains(attrs, "grace@acme.example") {
 		t.Fatalf("user page attributes %q", attrs)
 	}
+	consolePagesInBrowser(t, base, admin, browserSteps{run: run, value: value, shot: shot})
 	if l := logs.String(); strings.Contains(l, token) || strings.Contains(l, admin) || strings.Contains(l, acmeToken) {
 		t.Fatal("a token reached the gateway's output")
 	}

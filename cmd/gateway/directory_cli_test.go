@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,7 +112,42 @@ func TestDirectoryUpstreamCLI(t *testing.T) {
 	if list := c.ok("directory", "list"); !strings.Contains(list, "upstream https://op2.example.com/scim_v2") || strings.Contains(list+show, "cli-upstream-secret") {
 		t.Fatalf("list: %s", list)
 	}
+	// Client credentials and a CA bundle replace the token; the secret is
+	// never shown.
+	secretFile, caFile, badCA := filepath.Join(t.TempDir(), "secret"), filepath.Join(t.TempDir(), "ca.pem"), filepath.Join(t.TempDir(), "bad.pem")
+	for f, v := range map[string][]byte{secretFile: []byte("cli-client-secret\n"), caFile: testCAPEM(t), badCA: []byte("nope")} {
+		if err := os.WriteFile(f, v, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.usage("--upstream-client-secret-file", "directory", "update", "op", "--upstream-token-url", "https://op.example.com/token", "--upstream-client-id", "gw")
+	c.usage("--upstream-ca-file", "directory", "update", "op", "--upstream-ca-file", badCA)
+	c.ok("directory", "update", "op", "--upstream-token-url", "https://op.example.com/token", "--upstream-client-id", "gw",
+		"--upstream-client-secret-file", secretFile, "--upstream-scopes", "scim.read scim.write", "--upstream-ca-file", caFile)
+	show = c.ok("directory", "show", "op", "-o", "json")
+	var cc struct {
+		Upstream struct {
+			Auth      string
+			ClientID  string   `json:"client_id"`
+			Scopes    []string `json:"scopes"`
+			SecretSet bool     `json:"client_secret_set"`
+			TokenSet  bool     `json:"token_set"`
+			CACerts   int      `json:"ca_certificates"`
+		}
+	}
+	if err := json.Unmarshal([]byte(show), &cc); err != nil || cc.Upstream.Auth != "client_credentials" || cc.Upstream.ClientID != "gw" ||
+		len(cc.Upstream.Scopes) != 2 || !cc.Upstream.SecretSet || cc.Upstream.TokenSet || cc.Upstream.CACerts != 1 || strings.Contains(show, "cli-client-secret") {
+		t.Fatalf("client credentials: %+v %v\n%s", cc, err, show)
+	}
 	if out := c.ok("directory", "update", "op", "--backend", "stored"); strings.Contains(out, "op2.example.com") {
 		t.Fatalf("back to stored: %s", out)
 	}
+}
+
+// testCAPEM is a PEM certificate (a throwaway test server's).
+func testCAPEM(t *testing.T) []byte {
+	t.Helper()
+	hs := httptest.NewTLSServer(http.NotFoundHandler())
+	hs.Close()
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
 }

@@ -22,7 +22,11 @@ const directoryUsage = `usage:
   gateway directory delete NAME|ID [--force]   (--force also deletes its clients, users and groups)
 UPSTREAM (backend "upstream": the directory's SCIM requests are forwarded to an application's own SCIM API):
   --upstream-url URL  --upstream-token-file FILE  [--upstream-timeout 10s]  [--upstream-max-concurrency 64]
-  the token is sealed with oauth.key_encryption_key when one is configured, else stored in plain text; it is never shown
+  or, OAuth 2.0 client credentials in place of the token: --upstream-token-url URL --upstream-client-id ID
+    --upstream-client-secret-file FILE [--upstream-scopes "a b"]
+  [--upstream-ca-file PEM]  CA bundle trusted for the upstream's TLS certificate ("" file content: system roots)
+  the token and client secret are sealed with oauth.key_encryption_key when one is configured, else stored in
+  plain text; they are never shown
 every command also takes --config FILE`
 
 // cmdDirectory administers directories on the configured Redis.
@@ -192,8 +196,9 @@ func (s *adminSession) printDirectories(ds []adminapi.DirectoryJSON, one bool) e
 
 // upstreamFlags are a directory's upstream settings on the command line.
 type upstreamFlags struct {
-	url, tokenFile, timeout *string
-	maxConcurrency          *int
+	url, tokenFile, timeout                    *string
+	maxConcurrency                             *int
+	tokenURL, clientID, secretFile, scopes, ca *string
 }
 
 func addUpstreamFlags(fs *flag.FlagSet) upstreamFlags {
@@ -202,6 +207,11 @@ func addUpstreamFlags(fs *flag.FlagSet) upstreamFlags {
 		tokenFile:      fs.String("upstream-token-file", "", "backend upstream: file holding the bearer token scimgate presents upstream"),
 		timeout:        fs.String("upstream-timeout", "", "backend upstream: time limit of one upstream request (default 10s)"),
 		maxConcurrency: fs.Int("upstream-max-concurrency", 0, "backend upstream: most upstream requests in flight (default 64)"),
+		tokenURL:       fs.String("upstream-token-url", "", "backend upstream: the upstream's OAuth 2.0 token endpoint (client credentials instead of a token)"),
+		clientID:       fs.String("upstream-client-id", "", "backend upstream: client id at --upstream-token-url"),
+		secretFile:     fs.String("upstream-client-secret-file", "", "backend upstream: file holding the client secret at --upstream-token-url"),
+		scopes:         fs.String("upstream-scopes", "", "backend upstream: space-separated scopes requested at --upstream-token-url"),
+		ca:             fs.String("upstream-ca-file", "", "backend upstream: PEM bundle of CAs trusted for the upstream's TLS certificate (an empty file: the system roots)"),
 	}
 }
 
@@ -213,16 +223,36 @@ func (f upstreamFlags) spec() (*adminapi.UpstreamSpec, error) {
 	if *f.url != "" {
 		u.URL, set = f.url, true
 	}
-	if *f.tokenFile != "" {
-		raw, err := os.ReadFile(*f.tokenFile)
-		if err != nil {
-			return nil, usagef("--upstream-token-file: %v", err)
-		}
-		tok := strings.TrimSpace(string(raw))
-		u.Token, set = &tok, true
-	}
 	if *f.timeout != "" {
 		u.Timeout, set = f.timeout, true
+	}
+	if *f.tokenURL != "" {
+		u.TokenURL, set = f.tokenURL, true
+	}
+	if *f.clientID != "" {
+		u.ClientID, set = f.clientID, true
+	}
+	if *f.scopes != "" {
+		u.Scopes, set = strings.Fields(*f.scopes), true
+	}
+	// Secrets and the CA bundle come from files (never the command line).
+	for _, ff := range []struct {
+		flag, path string
+		dst        **string
+	}{
+		{"--upstream-token-file", *f.tokenFile, &u.Token},
+		{"--upstream-client-secret-file", *f.secretFile, &u.ClientSecret},
+		{"--upstream-ca-file", *f.ca, &u.CA},
+	} {
+		if ff.path == "" {
+			continue
+		}
+		raw, err := os.ReadFile(ff.path)
+		if err != nil {
+			return nil, usagef("%s: %v", ff.flag, err)
+		}
+		v := strings.TrimSpace(string(raw))
+		*ff.dst, set = &v, true
 	}
 	if *f.maxConcurrency != 0 {
 		u.MaxConcurrency, set = f.maxConcurrency, true
@@ -237,5 +267,8 @@ func (f upstreamFlags) spec() (*adminapi.UpstreamSpec, error) {
 func warnPlainToken(cio cliIO, up *adminapi.UpstreamSpec, d adminapi.DirectoryJSON) {
 	if up != nil && up.Token != nil && d.Upstream != nil && !d.Upstream.TokenSealed {
 		fmt.Fprintln(cio.stderr, "note: the upstream token is stored in Redis in plain text; set oauth.key_encryption_key to store it encrypted")
+	}
+	if up != nil && up.ClientSecret != nil && d.Upstream != nil && !d.Upstream.ClientSecretSealed {
+		fmt.Fprintln(cio.stderr, "note: the upstream client secret is stored in Redis in plain text; set oauth.key_encryption_key to store it encrypted")
 	}
 }

@@ -66,6 +66,7 @@ func cmdServe(ctx context.Context, args []string, cio cliIO) error {
 // the bound address (tests listen on port 0).
 func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Addr)) error {
 	log := newLogger(cfg.Log, cio.stderr)
+	routeRedisLog(log, cfg.Log)
 	conn, err := redisconn.Open(cfg.Redis.URL, cfg.Redis.DialTimeout.Std(), log)
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
@@ -82,6 +83,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	}
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
+	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
 	dirs, backends, err := openDirectories(conn, cfg)
 	if err != nil {
 		return err
@@ -114,7 +116,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 		return err
 	}
 	buildForwarder := newUpstreamFactory(conn, sec.limiter, mx, cfg, log)
-	fwd, upstreamChecks, err := setupUpstream(buildForwarder, cfg, log)
+	fwd, err := setupUpstream(buildForwarder, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -122,6 +124,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// file's; the others' are set through the admin API.
 	upstreams := newUpstreamDispatcher(fwd, dirs, box, buildForwarder, log)
 	admin.SetDirectories(dirs, conn.Client, cfg.Redis.Prefix, func(id string) { backends.Forget(id); upstreams.Forget(id) })
+	upstreamChecks, stopUpstreamHealth, err := startUpstreamHealth(ctx, fwd, dirs, upstreams, mx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopUpstreamHealth()
 	readyChecks := idp.readyChecks()
 	maps.Copy(readyChecks, upstreamChecks)
 	engine := server.New(server.Options{Log: log, Redis: conn, ReadyTimeout: cfg.Redis.ReadyTimeout.Std(),

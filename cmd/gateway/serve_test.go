@@ -41,7 +41,7 @@ func freePort(t *testing.T) int {
 }
 
 // startGateway runs serve in the background and returns its base URL.
-func startGateway(t *testing.T, cfg config.Config) (string, *lockedBuf) {
+func startGateway(t testing.TB, cfg config.Config) (string, *lockedBuf) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	logs := &lockedBuf{}

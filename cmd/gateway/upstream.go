@@ -24,9 +24,6 @@ import (
 	"github.com/scimgate/scimgate/upstream"
 )
 
-// upstreamReadyTimeout bounds the upstream's readiness probe.
-const upstreamReadyTimeout = 2 * time.Second
-
 // upstreamFactory builds a directory's gateway-mode forwarder from its
 // client: every forwarder shares scimgate's limits, compatibility rules
 // and metrics; its audit and change events go to its directory's streams.
@@ -60,28 +57,27 @@ func newUpstreamFactory(conn *redisconn.Conn, limiter *ratelimit.ClientLimiter, 
 }
 
 // setupUpstream builds the gateway-mode forwarder of the default directory
-// when upstream.url is set (nil otherwise), and its readiness check.
-func setupUpstream(build upstreamFactory, cfg config.Config, log *slog.Logger) (*upstream.Forwarder, map[string]func(context.Context) error, error) {
+// when upstream.url is set (nil otherwise); its reachability is checked by
+// upstreamHealth.
+func setupUpstream(build upstreamFactory, cfg config.Config, log *slog.Logger) (*upstream.Forwarder, error) {
 	u := cfg.Upstream
 	if !u.Enabled() {
-		return nil, nil, nil
+		return nil, nil
 	}
 	client, err := upstream.NewClient(upstream.Config{
 		URL: u.URL, TokenFile: u.TokenFile, TokenURL: u.OAuthTokenURL, ClientID: u.OAuthClientID,
 		ClientSecret: u.OAuthClientSecret, Scopes: strings.Fields(u.OAuthScopes), CAFile: u.CAFile, Timeout: u.Timeout.Std(),
+		TokenReload: u.TokenReloadInterval.Std(),
 	})
 	if err != nil {
-		return nil, nil, usageError{&config.KeyError{Key: "upstream.url", Err: err}}
+		return nil, usageError{&config.KeyError{Key: "upstream.url", Err: err}}
 	}
 	fwd, err := build(directory.DefaultID, client, u.MaxConcurrency)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	log.Info("gateway mode: SCIM requests are forwarded upstream", "upstream", u.URL)
-	checks := map[string]func(context.Context) error{
-		"upstream": func(ctx context.Context) error { return fwd.Check(ctx, upstreamReadyTimeout) },
-	}
-	return fwd, checks, nil
+	return fwd, nil
 }
 
 // forwarderEngine mounts fwd on the SCIM prefixes of an internal engine.
@@ -121,9 +117,10 @@ type upstreamDispatcher struct {
 
 type dirForwarder struct {
 	at  time.Time
-	up  directory.Upstream // the settings eng was built from
-	eng *gin.Engine        // nil: stored backend
-	err error              // the settings cannot be used
+	up  directory.Upstream  // the settings eng was built from
+	eng *gin.Engine         // nil: stored backend
+	fwd *upstream.Forwarder // eng's forwarder
+	err error               // the settings cannot be used
 }
 
 func newUpstreamDispatcher(def *upstream.Forwarder, reg *directory.Registry, box *sealbox.Box, build upstreamFactory, log *slog.Logger) *upstreamDispatcher {
@@ -218,22 +215,21 @@ func (d *upstreamDispatcher) lookup(ctx context.Context, id string) (dirForwarde
 // forwarder builds directory id's forwarder for settings u.
 func (d *upstreamDispatcher) forwarder(id string, u directory.Upstream) dirForwarder {
 	e := dirForwarder{up: u}
-	tok, err := u.OpenToken(d.box)
+	uc, err := upstreamClientConfig(u, d.box)
 	if err != nil {
 		e.err = err
 		return e
 	}
-	w := u.WithDefaults()
-	client, err := upstream.NewClient(upstream.Config{URL: w.URL, Token: tok, Timeout: w.Timeout})
+	client, err := upstream.NewClient(uc)
 	if err != nil {
 		e.err = err
 		return e
 	}
-	fwd, err := d.build(id, client, w.MaxConcurrency)
+	fwd, err := d.build(id, client, u.WithDefaults().MaxConcurrency)
 	if err != nil {
 		e.err = err
 		return e
 	}
-	e.eng = forwarderEngine(fwd)
+	e.fwd, e.eng = fwd, forwarderEngine(fwd)
 	return e
 }

@@ -17,3 +17,18 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Client form: show only the settings of the selected authentication
+// method (<fieldset data-method="...">). Without JavaScript every section
+// stays visible and the server ignores the settings of other methods.
+document.addEventListener("DOMContentLoaded", function () {
+  var radios = document.querySelectorAll('input[name="method"]');
+  var sections = document.querySelectorAll("fieldset[data-method]");
+  if (!radios.length || !sections.length) return;
+  function sync() {
+    var checked = document.querySelector('input[name="method"]:checked');
+    sections.forEach(function (s) { s.hidden = !checked || s.dataset.method !== checked.value; });
+  }
+  radios.forEach(function (r) { r.addEventListener("change", sync); });
+  sync();
+});

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokenstore.Store) {
 		{"IdPIndex", testIdPIndex},
 		{"IdPSubjectUniqueUnderConcurrency", testIdPSubjectUniqueUnderConcurrency},
 		{"MalformedClientIDsNotFound", testMalformedClientIDs},
+		{"ClientsPage", testClientsPage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
