@@ -62,6 +62,10 @@ type DirectorySpec struct {
 	Name string `json:"name"`
 	// MaxUsers caps the directory's Users (0 or absent: no cap).
 	MaxUsers int64 `json:"max_users"`
+	// RateLimit and Burst limit the SCIM requests of all the directory's
+	// clients together (absent: ratelimit.directory_rate).
+	RateLimit *RateSpec `json:"rate_limit"`
+	Burst     *int      `json:"burst"`
 	// Backend is "stored" (default) or "upstream" (then Upstream is
 	// required).
 	Backend  string        `json:"backend"`
@@ -74,6 +78,12 @@ type DirectoryPatch struct {
 	MaxUsers *int64        `json:"max_users"`
 	Backend  *string       `json:"backend"`
 	Upstream *UpstreamSpec `json:"upstream"`
+
+	// RateLimit "default" returns the directory to
+	// ratelimit.directory_rate; a Burst alone changes the burst of the
+	// directory's own limit.
+	RateLimit *RateSpec `json:"rate_limit"`
+	Burst     *int      `json:"burst"`
 }
 
 // DirectoryJSON is a directory as the API and `-o json` show it, with its
@@ -90,6 +100,10 @@ type DirectoryJSON struct {
 	Users     int64         `json:"users"`
 	Groups    int64         `json:"groups"`
 	Clients   int           `json:"clients"`
+
+	// RateLimit is the directory's own limit (absent: the configured
+	// ratelimit.directory_rate).
+	RateLimit *RateLimitJSON `json:"rate_limit,omitempty"`
 }
 
 // DirectoryDeletion reports what deleting a directory removed.
@@ -134,6 +148,9 @@ func (s *Service) CreateDirectory(ctx context.Context, spec DirectorySpec) (Dire
 	}
 	now := s.now().UTC()
 	d := directory.Directory{Name: spec.Name, MaxUsers: spec.MaxUsers, CreatedAt: now, UpdatedAt: now, Backend: directory.BackendStored}
+	if _, err := applyDirectoryRateLimit(&d, spec.RateLimit, spec.Burst); err != nil {
+		return DirectoryJSON{}, err
+	}
 	backend := spec.Backend
 	if backend == "" && spec.Upstream != nil {
 		backend = directory.BackendUpstream
@@ -237,6 +254,9 @@ func (s *Service) UpdateDirectory(ctx context.Context, ref string, p DirectoryPa
 			return DirectoryJSON{}, err
 		}
 	}
+	if err := checkRateLimitFields(dirRateFields(p.RateLimit), p.Burst); err != nil {
+		return DirectoryJSON{}, err
+	}
 	d, err := s.resolveDirectory(ctx, ref)
 	if err != nil {
 		return DirectoryJSON{}, err
@@ -252,6 +272,11 @@ func (s *Service) UpdateDirectory(ctx context.Context, ref string, p DirectoryPa
 		if p.MaxUsers != nil && *p.MaxUsers != d.MaxUsers {
 			d.MaxUsers = *p.MaxUsers
 			changed = append(changed, "max_users")
+		}
+		if ch, err := applyDirectoryRateLimit(&d, p.RateLimit, p.Burst); err != nil {
+			return d, err
+		} else if ch {
+			changed = append(changed, "rate_limit")
 		}
 		backend := ""
 		if p.Backend != nil {
@@ -405,7 +430,7 @@ func (s *Service) withCounts(ctx context.Context, d directory.Directory, cs []to
 
 func toDirectoryJSON(d directory.Directory) DirectoryJSON {
 	return DirectoryJSON{ID: d.ID, Name: d.Name, Backend: d.Backend, Upstream: toUpstreamJSON(d.Upstream), MaxUsers: d.MaxUsers,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Deleting: d.Deleting}
+		RateLimit: ToRateLimitJSON(d.RateLimit), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Deleting: d.Deleting}
 }
 
 func directoryTarget(d directory.Directory) audit.Target {

@@ -16,15 +16,20 @@ func clearsRateLimit(s string) bool {
 
 // checkRateLimit validates the rate-limit fields of p.
 func (p ClientPatch) checkRateLimit() error {
-	if p.RateLimit != nil && !clearsRateLimit(*p.RateLimit) {
-		if _, _, err := ratelimit.ParseRate(*p.RateLimit); err != nil {
+	return checkRateLimitFields(p.RateLimit, p.Burst)
+}
+
+// checkRateLimitFields validates a rate_limit and a burst field.
+func checkRateLimitFields(rateLimit *string, burst *int) error {
+	if rateLimit != nil && !clearsRateLimit(*rateLimit) {
+		if _, _, err := ratelimit.ParseRate(*rateLimit); err != nil {
 			return fieldErr("rate_limit", "%v", err)
 		}
 	}
-	if p.Burst != nil && (*p.Burst < 1 || *p.Burst > 1_000_000) {
+	if burst != nil && (*burst < 1 || *burst > 1_000_000) {
 		return fieldErr("burst", "must be from 1 to 1000000")
 	}
-	if p.Burst != nil && p.RateLimit != nil && clearsRateLimit(*p.RateLimit) {
+	if burst != nil && rateLimit != nil && clearsRateLimit(*rateLimit) {
 		return fieldErr("burst", "cannot be set while returning the rate limit to the default")
 	}
 	return nil
@@ -33,26 +38,32 @@ func (p ClientPatch) checkRateLimit() error {
 // applyRateLimit sets or clears c's override as p says. A burst alone
 // changes the burst of an existing override.
 func (p ClientPatch) applyRateLimit(c *tokenstore.Client) error {
+	return applyRateLimitFields(p.RateLimit, p.Burst, &c.RateLimit, "client")
+}
+
+// applyRateLimitFields sets or clears the override *cur of a client or
+// directory (owner) as rateLimit and burst say.
+func applyRateLimitFields(rateLimit *string, burst *int, cur **tokenstore.RateLimit, owner string) error {
 	switch {
-	case p.RateLimit != nil && clearsRateLimit(*p.RateLimit):
-		c.RateLimit = nil
-	case p.RateLimit != nil:
-		rate, per, err := ratelimit.ParseRate(*p.RateLimit)
+	case rateLimit != nil && clearsRateLimit(*rateLimit):
+		*cur = nil
+	case rateLimit != nil:
+		rate, per, err := ratelimit.ParseRate(*rateLimit)
 		if err != nil {
 			return fieldErr("rate_limit", "%v", err)
 		}
-		burst := rate
-		if p.Burst != nil {
-			burst = *p.Burst
+		b := rate
+		if burst != nil {
+			b = *burst
 		}
-		c.RateLimit = &tokenstore.RateLimit{Rate: rate, Period: per, Burst: burst}
-	case p.Burst != nil:
-		if c.RateLimit == nil {
-			return fieldErr("burst", "the client has no rate limit of its own; set rate_limit too")
+		*cur = &tokenstore.RateLimit{Rate: rate, Period: per, Burst: b}
+	case burst != nil:
+		if *cur == nil {
+			return fieldErr("burst", "the %s has no rate limit of its own; set rate_limit too", owner)
 		}
-		rl := *c.RateLimit
-		rl.Burst = *p.Burst
-		c.RateLimit = &rl
+		rl := **cur
+		rl.Burst = *burst
+		*cur = &rl
 	}
 	return nil
 }

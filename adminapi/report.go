@@ -43,6 +43,10 @@ type CredentialReport struct {
 	GeneratedAt time.Time          `json:"generated_at"`
 	Clients     []ReportClient     `json:"clients"`
 	Credentials []ReportCredential `json:"credentials"`
+
+	// Directory is the id of the directory the report is limited to
+	// (CredentialReportFor; absent: every directory).
+	Directory string `json:"directory,omitempty"`
 }
 
 // ReportClient is one SCIM client in the report.
@@ -54,6 +58,11 @@ type ReportClient struct {
 	Provider    string    `json:"provider,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	Credentials int       `json:"credentials"`
+
+	// DirectoryID and DirectoryName are the client's directory (the
+	// name is empty for a directory no longer in the registry).
+	DirectoryID   string `json:"directory_id"`
+	DirectoryName string `json:"directory_name"`
 }
 
 // ReportCredential is one credential: a static token, a client secret or
@@ -77,6 +86,11 @@ type ReportCredential struct {
 	UsageTracked bool     `json:"usage_tracked"`
 	Status       string   `json:"status"` // active, expired, revoked or client_disabled
 	Flags        []string `json:"flags"`
+
+	// DirectoryID and DirectoryName are the directory the credential
+	// reaches (its client's).
+	DirectoryID   string `json:"directory_id"`
+	DirectoryName string `json:"directory_name"`
 }
 
 // CredentialReport builds the report at the service clock's now.
@@ -94,15 +108,23 @@ func (s *Service) CredentialReport(ctx context.Context) (CredentialReport, error
 	for _, t := range tokens {
 		byClient[t.ClientID] = append(byClient[t.ClientID], t)
 	}
+	dirNames, err := s.DirectoryNames(ctx)
+	if err != nil {
+		return CredentialReport{}, err
+	}
 	r := CredentialReport{GeneratedAt: now, Clients: []ReportClient{}, Credentials: []ReportCredential{}}
 	for _, c := range clients {
+		dir := c.Directory()
 		creds := clientCredentials(c, byClient[c.ID], now)
+		for i := range creds {
+			creds[i].DirectoryID, creds[i].DirectoryName = dir, dirNames[dir]
+		}
 		status := statusEnabled
 		if !c.Enabled {
 			status = "disabled"
 		}
 		r.Clients = append(r.Clients, ReportClient{ID: c.ID, Name: c.Name, Method: c.Method, Status: status,
-			Provider: c.Provider, CreatedAt: c.CreatedAt, Credentials: len(creds)})
+			Provider: c.Provider, CreatedAt: c.CreatedAt, Credentials: len(creds), DirectoryID: dir, DirectoryName: dirNames[dir]})
 		r.Credentials = append(r.Credentials, creds...)
 	}
 	return r, nil
@@ -183,7 +205,8 @@ func assess(r ReportCredential, clientEnabled bool, now time.Time) (string, []st
 
 // CSVHeader is the first row of WriteCSV.
 var CSVHeader = []string{"client_id", "client_name", "kind", "credential_id", "name", "scopes", "created_at",
-	"expires_at", "revoked_at", "last_used_at", "last_used_ip", "usage_tracked", "status", "flags"}
+	"expires_at", "revoked_at", "last_used_at", "last_used_ip", "usage_tracked", "status", "flags",
+	"directory_id", "directory_name"}
 
 // WriteCSV writes one row per credential (lists space-separated, times
 // RFC 3339 UTC, empty when unset).
@@ -195,7 +218,7 @@ func (r CredentialReport) WriteCSV(w io.Writer) error {
 	for _, c := range r.Credentials {
 		row := []string{c.ClientID, c.ClientName, c.Kind, c.ID, c.Name, strings.Join(c.Scopes, " "),
 			csvTime(c.CreatedAt), csvTime(c.ExpiresAt), csvTime(c.RevokedAt), csvTime(c.LastUsedAt), c.LastUsedIP,
-			strconv.FormatBool(c.UsageTracked), c.Status, strings.Join(c.Flags, " ")}
+			strconv.FormatBool(c.UsageTracked), c.Status, strings.Join(c.Flags, " "), c.DirectoryID, c.DirectoryName}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

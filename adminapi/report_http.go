@@ -10,13 +10,14 @@ import (
 // MountReports registers, on the group Mount set up (which carries the
 // admin credential check):
 //
-//	GET /reports/credentials[?format=csv]
+//	GET /reports/credentials[?format=csv][&directory=NAME|ID]
 //
-// JSON by default; CSV with format=csv or Accept: text/csv.
+// JSON by default; CSV with format=csv or Accept: text/csv. directory
+// limits the report to one directory's clients.
 func MountReports(g *gin.RouterGroup, svc *Service) {
 	h := handlers{svc: svc, log: svc.logger()}
 	g.GET("/reports/credentials", func(c *gin.Context) {
-		r, err := svc.CredentialReport(c.Request.Context())
+		r, err := svc.CredentialReportFor(c.Request.Context(), c.Query("directory"))
 		if err != nil {
 			h.fail(c, err)
 			return

@@ -218,6 +218,8 @@ func (c *Config) Validate() error {
 		{"oauth.key_encryption_key", checkKeyEncryptionKey(c.OAuth.KeyEncryptionKeyB64)},
 		{"ratelimit.rate", checkIntRange(int64(c.RateLimit.Rate), 0, 1_000_000)},
 		{"ratelimit.burst", checkIntRange(int64(c.RateLimit.Burst), 0, 1_000_000)},
+		{"ratelimit.directory_rate", checkIntRange(int64(c.RateLimit.DirectoryRate), 0, 1_000_000)},
+		{"ratelimit.directory_burst", checkIntRange(int64(c.RateLimit.DirectoryBurst), 0, 1_000_000)},
 		{"ratelimit.on_redis_error", checkOneOf(c.RateLimit.OnRedisError, "allow", "deny")},
 		{"ratelimit.max_auth_failures", checkIntRange(int64(c.RateLimit.MaxAuthFailures), 1, 1_000_000)},
 		{"ratelimit.auth_failure_window", checkRange(time.Duration(c.RateLimit.AuthFailureWindow), time.Second, 24*time.Hour)},

@@ -10,6 +10,11 @@ type RateLimit struct {
 	MaxAuthFailures   int      `yaml:"max_auth_failures" doc:"failed SCIM authentications allowed per source address per auth_failure_window (then 429 before authenticating)"`
 	AuthFailureWindow Duration `yaml:"auth_failure_window" doc:"window of max_auth_failures (a GCRA budget: a burst of max_auth_failures, then one per window/max)"`
 	IPv6Prefix        int      `yaml:"ipv6_prefix" doc:"IPv6 sources are grouped by this prefix length for failure budgets and AUTH_FAILED aggregates (IPv4: per address)"`
+
+	// DirectoryRate and DirectoryBurst limit all the clients of one
+	// directory together, for directories without a limit of their own.
+	DirectoryRate  int `yaml:"directory_rate" doc:"SCIM requests per second per directory, all its clients together, in addition to each client's limit (0: unlimited); a directory's own limit wins"`
+	DirectoryBurst int `yaml:"directory_burst" doc:"largest burst of SCIM requests per directory (raised to directory_rate when lower)"`
 }
 
 // Audit configures the audit stream's retention.

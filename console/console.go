@@ -151,6 +151,7 @@ func New(o Options) (*Console, error) {
 //	GET, POST  /clients/:id/tokens/:tokenId/revoke                 confirm; revoke
 //	GET, POST  /clients/:id/rotate-secret  confirm; new client secret
 //	GET        /directories, POST /directories    directories with counts; "+ Directory"
+//	POST       /directories/:id            the edit form: name, max users, rate limit
 //	GET, POST  /directories/:id/delete     confirm (with "force"); delete
 //	GET, POST  /directories/:id/upstream   the directory's backend: stored, or upstream settings
 //	GET        /directories/:id/users, /groups          read-only browser (?q= search, ?start= paging)
@@ -189,6 +190,7 @@ func (c *Console) Mount(g *gin.RouterGroup) {
 	a.POST("/clients/:id/rotate-secret", c.checkCSRF, c.rotateSecret)
 	a.GET("/directories", c.listDirectories)
 	a.POST("/directories", c.checkCSRF, c.createDirectory)
+	a.POST("/directories/:id", c.checkCSRF, c.updateDirectory)
 	a.GET("/directories/:id/delete", c.confirmDeleteDirectory)
 	a.POST("/directories/:id/delete", c.checkCSRF, c.deleteDirectory)
 	a.GET("/directories/:id/upstream", c.showUpstream)

@@ -19,6 +19,8 @@ type directoryRow struct {
 	// LastWrite is the time of the newest SCIM write found (zero: none
 	// among adminapi.LastWriteScan newest audit entries).
 	LastWrite time.Time
+	// Edit is the row's edit form (directory_edit.go).
+	Edit directoryEdit
 }
 
 // directoryForm is the "+ Directory" form as typed.
@@ -35,6 +37,8 @@ type directoriesPage struct {
 	Deleted *adminapi.DirectoryDeletion
 	// Scan is adminapi.LastWriteScan, for the column's hint.
 	Scan int
+	// Edit is a refused edit form, shown again on its row.
+	Edit *directoryEdit
 }
 
 func (c *Console) listDirectories(ctx *gin.Context) {
@@ -51,7 +55,10 @@ func (c *Console) renderDirectories(ctx *gin.Context, status int, page directori
 		return
 	}
 	for _, d := range ds {
-		row := directoryRow{DirectoryJSON: d}
+		row := directoryRow{DirectoryJSON: d, Edit: editFormOf(d)}
+		if page.Edit != nil && page.Edit.ID == d.ID {
+			row.Edit = *page.Edit
+		}
 		e, ok, err := c.svc.DirectoryLastWrite(rctx, d.ID)
 		switch {
 		case errors.Is(err, directory.ErrNotFound):
@@ -152,13 +159,5 @@ func (c *Console) deleteDirectory(ctx *gin.Context) {
 
 // directoryNames maps directory ids to names, for the client pages.
 func (c *Console) directoryNames(ctx *gin.Context) (map[string]string, error) {
-	ds, err := c.svc.DirectoryChoices(ctx.Request.Context())
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(ds))
-	for _, d := range ds {
-		names[d.ID] = d.Name
-	}
-	return names, nil
+	return c.svc.DirectoryNames(ctx.Request.Context())
 }

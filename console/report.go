@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -9,20 +10,44 @@ import (
 	"github.com/scimgate/scimgate/adminapi"
 )
 
+// credentialsPage is the report page's data: the report, limited to
+// Filter's directory when set, and the directory filter's choices.
+type credentialsPage struct {
+	adminapi.CredentialReport
+	Filter      string
+	Directories []adminapi.DirectoryJSON
+	Error       string
+}
+
 // reportPage shows adminapi's credential report: which credentials can
-// touch the directory, with what scopes, and when they were last used.
+// touch which directory, with what scopes, and when they were last used
+// (?directory= limits it to one directory's clients).
 func (c *Console) reportPage(ctx *gin.Context) {
-	r, err := c.svc.CredentialReport(ctx.Request.Context())
+	rctx := ctx.Request.Context()
+	dirs, err := c.svc.DirectoryChoices(rctx)
 	if err != nil {
 		c.fail(ctx, err)
 		return
 	}
-	c.render(ctx, http.StatusOK, "report", "Credential report", r)
+	page := credentialsPage{Filter: ctx.Query("directory"), Directories: dirs}
+	r, err := c.svc.CredentialReportFor(rctx, page.Filter)
+	var fe *adminapi.FieldError
+	switch {
+	case errors.As(err, &fe):
+		page.Error = fe.Msg
+		c.render(ctx, http.StatusBadRequest, "report", "Credential report", page)
+		return
+	case err != nil:
+		c.fail(ctx, err)
+		return
+	}
+	page.CredentialReport = r
+	c.render(ctx, http.StatusOK, "report", "Credential report", page)
 }
 
 // reportCSV downloads the same report as CSV (adminapi's columns).
 func (c *Console) reportCSV(ctx *gin.Context) {
-	r, err := c.svc.CredentialReport(ctx.Request.Context())
+	r, err := c.svc.CredentialReportFor(ctx.Request.Context(), ctx.Query("directory"))
 	if err != nil {
 		c.fail(ctx, err)
 		return

@@ -63,6 +63,10 @@ type Directory struct {
 	// MaxUsers caps the directory's Users (0: no cap). A POST /Users past
 	// it is refused with 403.
 	MaxUsers int64 `json:"max_users,omitempty"`
+	// RateLimit limits the SCIM requests of all the directory's clients
+	// together, in addition to each client's limit (package ratelimit);
+	// nil: the configured ratelimit.directory_rate.
+	RateLimit *tokenstore.RateLimit `json:"rate_limit,omitempty"`
 	// Backend is where the directory's resources live: BackendStored or
 	// BackendUpstream (then Upstream is set).
 	Backend  string    `json:"backend"`

@@ -48,6 +48,14 @@ type ClientOptions struct {
 	// cached for OverrideTTL (default and at most 1s); nil: no overrides.
 	Clients     ClientSource
 	OverrideTTL time.Duration
+	// DirectoryRate requests per second, in bursts of up to
+	// DirectoryBurst, limit all the clients of one directory together, in
+	// addition to each client's own limit, for directories without a limit
+	// of their own. DirectoryRate 0 leaves such directories unlimited.
+	DirectoryRate, DirectoryBurst int
+	// Directories supplies directories' own limits (directory.Registry),
+	// cached like client overrides; nil: DirectoryRate for every directory.
+	Directories DirectorySource
 	// OnRedisError is the failure direction (default Allow).
 	OnRedisError OnRedisError
 	Log          *slog.Logger
@@ -62,6 +70,8 @@ type ClientLimiter struct {
 	prefix    string
 	def       redis_rate.Limit
 	overrides *overrideCache
+	dirDef    redis_rate.Limit // directory default (directory.go)
+	dirs      *overrideCache   // directories' own limits; nil: none
 	onErr     OnRedisError
 	log       *slog.Logger
 	now       func() time.Time
@@ -76,6 +86,9 @@ func NewClientLimiter(o ClientOptions) (*ClientLimiter, error) {
 	}
 	if o.Rate < 0 || o.Burst < 0 {
 		return nil, fmt.Errorf("ratelimit: rate %d and burst %d must not be negative", o.Rate, o.Burst)
+	}
+	if o.DirectoryRate < 0 || o.DirectoryBurst < 0 {
+		return nil, fmt.Errorf("ratelimit: directory rate %d and burst %d must not be negative", o.DirectoryRate, o.DirectoryBurst)
 	}
 	switch o.OnRedisError {
 	case "":
@@ -102,6 +115,10 @@ func NewClientLimiter(o ClientOptions) (*ClientLimiter, error) {
 	if o.Clients != nil {
 		l.overrides = newOverrideCache(o.Clients, o.OverrideTTL, o.Log)
 	}
+	l.dirDef = redis_rate.Limit{Rate: o.DirectoryRate, Period: time.Second, Burst: max(o.DirectoryBurst, o.DirectoryRate)}
+	if o.Directories != nil {
+		l.dirs = newDirectoryCache(o.Directories, o.OverrideTTL, o.Log)
+	}
 	return l, nil
 }
 
@@ -121,9 +138,10 @@ func (l *ClientLimiter) LimitFor(ctx context.Context, clientID string) redis_rat
 }
 
 // Middleware limits the principal set by auth.Middleware, which must run
-// first. It admits requests from tokens leased from the shared GCRA in
-// batches (lease.go): a Redis round trip per batch, not per request (plus,
-// once per second per client, the override read).
+// first: its client's limit, then its directory's (directory.go). It
+// admits requests from tokens leased from the shared GCRA in batches
+// (lease.go): a Redis round trip per batch, not per request (plus, once
+// per second per client and per directory, the override read).
 func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := auth.FromContext(c.Request.Context())
@@ -132,63 +150,76 @@ func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		lim := l.LimitFor(c.Request.Context(), p.ClientID)
-		if lim.Rate < 1 {
-			c.Next()
-			return
-		}
-		// allow bounds its own round trip (and so any wait for it) by redisTimeout.
-		res, err := l.allow(c.Request.Context(), l.Key(p.ClientID), lim)
-		if err != nil {
-			l.redisFailed(c, err)
-			if !c.IsAborted() {
-				c.Next()
+		var shown *redis_rate.Result
+		for _, b := range l.buckets(c.Request.Context(), p) {
+			// allow bounds its own round trip (and so any wait for it) by redisTimeout.
+			res, err := l.allow(c.Request.Context(), b.key, b.lim)
+			if err != nil {
+				l.redisFailed(c, err)
+				if c.IsAborted() {
+					return
+				}
+				continue
 			}
-			return
+			if res.Allowed == 0 {
+				setHeaders(c, res)
+				tooMany(c, res.RetryAfter, "rate limit exceeded for "+b.whose+": "+limitText(b.lim))
+				return
+			}
+			shown = tighter(shown, res)
 		}
-		setHeaders(c, res)
-		if res.Allowed == 0 {
-			tooMany(c, res.RetryAfter, "rate limit exceeded for this client: "+limitText(lim))
-			return
+		if shown != nil {
+			setHeaders(c, shown)
 		}
 		c.Next()
 	}
 }
 
-// Charge charges n more requests to the rate limit of the client that c
-// acts for, beyond the one Middleware charged, before the work they stand
-// for starts: a /Bulk request costs one request per operation (RFC 7644
-// §3.7). It reports whether the request may go on; when not, it has
-// answered: 429 with Retry-After when the client's allowance cannot cover
-// n now, 413 when n exceeds the client's whole burst (no wait would help),
-// or the failure direction when Redis is unreachable. Nothing is charged
-// when refused.
+// Charge charges n more requests to the rate limits of the client that c
+// acts for and of its directory, beyond the one Middleware charged, before
+// the work they stand for starts: a /Bulk request costs one request per
+// operation (RFC 7644 §3.7). It reports whether the request may go on;
+// when not, it has answered: 429 with Retry-After when an allowance cannot
+// cover n now, 413 when n exceeds a whole burst (no wait would help), or
+// the failure direction when Redis is unreachable. Nothing is charged when
+// refused with 413 or by the client's limit; when the directory's limit
+// refuses, the n already charged to the client stay charged (the two
+// budgets live in different Cluster slots, so no one script can take both).
 func (l *ClientLimiter) Charge(c *gin.Context, n int) bool {
 	p, ok := auth.FromContext(c.Request.Context())
 	if !ok || n <= 0 {
 		return true
 	}
-	lim := l.LimitFor(c.Request.Context(), p.ClientID)
-	if lim.Rate < 1 {
-		return true
+	bs := l.buckets(c.Request.Context(), p)
+	for _, b := range bs {
+		if n+1 > b.lim.Burst {
+			status, body := scimerr.ToBody(scimerr.New(http.StatusRequestEntityTooLarge, "", "the request stands for %d operations; %s rate limit allows at most %d at once (%s)", n+1, possessive(b.whose), b.lim.Burst, limitText(b.lim)))
+			c.Header("Content-Type", "application/scim+json")
+			c.AbortWithStatusJSON(status, body)
+			return false
+		}
 	}
-	if n+1 > lim.Burst {
-		status, body := scimerr.ToBody(scimerr.New(http.StatusRequestEntityTooLarge, "", "the request stands for %d operations; this client's rate limit allows at most %d at once (%s)", n+1, lim.Burst, limitText(lim)))
-		c.Header("Content-Type", "application/scim+json")
-		c.AbortWithStatusJSON(status, body)
-		return false
+	var shown *redis_rate.Result
+	for _, b := range bs {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), redisTimeout)
+		res, err := l.rl.AllowN(ctx, b.key, b.lim, n)
+		cancel()
+		if err != nil {
+			l.redisFailed(c, err)
+			if c.IsAborted() {
+				return false
+			}
+			continue
+		}
+		if res.Allowed == 0 {
+			setHeaders(c, res)
+			tooMany(c, res.RetryAfter, fmt.Sprintf("rate limit exceeded for %s: the request stands for %d operations; %s", b.whose, n+1, limitText(b.lim)))
+			return false
+		}
+		shown = tighter(shown, res)
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), redisTimeout)
-	res, err := l.rl.AllowN(ctx, l.Key(p.ClientID), lim, n)
-	cancel()
-	if err != nil {
-		l.redisFailed(c, err)
-		return !c.IsAborted()
-	}
-	setHeaders(c, res)
-	if res.Allowed == 0 {
-		tooMany(c, res.RetryAfter, fmt.Sprintf("rate limit exceeded for this client: the request stands for %d operations; %s", n+1, limitText(lim)))
-		return false
+	if shown != nil {
+		setHeaders(c, shown)
 	}
 	return true
 }

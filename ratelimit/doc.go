@@ -5,7 +5,8 @@
 //     the configured default or the client's own override, checked after
 //     authentication from tokens each replica leases from Redis in batches
 //     sized to the client's request rate (one round trip per batch; never
-//     more admitted than the shared limit, see lease.go).
+//     more admitted than the shared limit, see lease.go); and, the same
+//     way, a limit per directory shared by all its clients (directory.go).
 //   - FailureGuard: a budget of failed authentications per source address,
 //     checked before authentication from process memory (no round trip),
 //     and charged in Redis only when an authentication fails, so brute force
@@ -24,5 +25,6 @@
 // "rate:" the redis_rate library puts in front of its keys):
 //
 //	<prefix>rl:client:{<client id>}   GCRA state of a client's request rate
+//	<prefix>rl:dir:{<directory id>}   GCRA state of a directory's request rate
 //	<prefix>rl:authfail:{<network>}   GCRA state of a network's failure budget
 package ratelimit

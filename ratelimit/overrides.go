@@ -15,14 +15,25 @@ type ClientSource interface {
 	GetClient(ctx context.Context, id string) (tokenstore.Client, error)
 }
 
-// overrideCache remembers each client's rate-limit override for ttl (≤ 1s),
-// so reading it costs one store round trip per client per ttl per replica,
-// not one per request. Failed reads are cached too, as "no override".
+// DirectorySource reads a directory's own rate limit (nil: none, the
+// configured directory default applies; an unknown directory is nil, nil).
+// directory.Registry satisfies it.
+type DirectorySource interface {
+	DirectoryRateLimit(ctx context.Context, id string) (*tokenstore.RateLimit, error)
+}
+
+// overrideCache remembers each client's (or directory's) rate-limit
+// override for ttl (≤ 1s), so reading it costs one store round trip per
+// client per ttl per replica, not one per request. Failed reads are cached
+// too, as "no override".
 type overrideCache struct {
-	src ClientSource
-	ttl time.Duration
-	max int
-	log *slog.Logger
+	// read returns id's override (nil, nil: none or unknown).
+	read func(ctx context.Context, id string) (*tokenstore.RateLimit, error)
+	// idAttr names the id in log lines ("client_id", "directory").
+	idAttr string
+	ttl    time.Duration
+	max    int
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	entries map[string]overrideEntry
@@ -34,12 +45,24 @@ type overrideEntry struct {
 }
 
 func newOverrideCache(src ClientSource, ttl time.Duration, log *slog.Logger) *overrideCache {
-	return &overrideCache{src: src, ttl: ttl, max: 10000, log: log, entries: map[string]overrideEntry{}}
+	read := func(ctx context.Context, id string) (*tokenstore.RateLimit, error) {
+		c, err := src.GetClient(ctx, id)
+		if errors.Is(err, tokenstore.ErrNotFound) {
+			return nil, nil
+		}
+		return c.RateLimit, err
+	}
+	return &overrideCache{read: read, idAttr: "client_id", ttl: ttl, max: 10000, log: log, entries: map[string]overrideEntry{}}
 }
 
-// get returns clientID's override (nil: none or unknown) as of now.
+// newDirectoryCache is the override cache of directories' own limits.
+func newDirectoryCache(src DirectorySource, ttl time.Duration, log *slog.Logger) *overrideCache {
+	return &overrideCache{read: src.DirectoryRateLimit, idAttr: "directory", ttl: ttl, max: 10000, log: log, entries: map[string]overrideEntry{}}
+}
+
+// get returns clientID's (or a directory's) override (nil: none or unknown) as of now.
 func (o *overrideCache) get(ctx context.Context, clientID string, now time.Time) *tokenstore.RateLimit {
-	if o == nil || o.src == nil {
+	if o == nil || o.read == nil {
 		return nil
 	}
 	o.mu.Lock()
@@ -48,13 +71,10 @@ func (o *overrideCache) get(ctx context.Context, clientID string, now time.Time)
 	if ok && now.Before(e.expires) {
 		return e.rl
 	}
-	c, err := o.src.GetClient(ctx, clientID)
-	var rl *tokenstore.RateLimit
-	switch {
-	case err == nil:
-		rl = c.RateLimit
-	case !errors.Is(err, tokenstore.ErrNotFound):
-		o.log.WarnContext(ctx, "rate limit override unreadable; using the default", "client_id", clientID, "err", err.Error())
+	rl, err := o.read(ctx, clientID)
+	if err != nil {
+		rl = nil
+		o.log.WarnContext(ctx, "rate limit override unreadable; using the default", o.idAttr, clientID, "err", err.Error())
 	}
 	o.mu.Lock()
 	if len(o.entries) >= o.max {

@@ -32,6 +32,11 @@ func TestDirectoryCLI(t *testing.T) {
 	c.usage("--name", "directory", "create", "--name", "bad name")
 	c.ok("client", "create", "--name", "okta", "--directory", "acme")
 	c.usage("--directory", "client", "create", "--name", "x", "--directory", "nope")
+	c.ok("client", "create", "--name", "other")
+	if out := c.ok("report", "credentials", "--directory", "acme"); !strings.Contains(out, "okta") || !strings.Contains(out, "acme") || strings.Contains(out, "other") {
+		t.Fatalf("report --directory acme: %s", out)
+	}
+	c.usage("--directory", "report", "credentials", "--directory", "nope")
 	out := c.ok("directory", "list")
 	if !strings.Contains(out, "default") || !strings.Contains(out, "acme") || !strings.Contains(out, d.ID) {
 		t.Fatalf("list: %s", out)
@@ -47,6 +52,15 @@ func TestDirectoryCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("directory", "show", d.ID, "-o", "json")), &d); err != nil || d.MaxUsers != 10 {
 		t.Fatalf("show after update: %+v %v", d, err)
 	}
+	// The directory's own rate limit (a bare number is per second).
+	if out := c.ok("directory", "update", "acme", "--rate-limit", "100", "--burst", "200"); !strings.Contains(out, "100/s burst 200") {
+		t.Fatalf("update --rate-limit: %s", out)
+	}
+	if out := c.ok("directory", "list"); !strings.Contains(out, "RATE LIMIT") || !strings.Contains(out, "100/s burst 200") || !strings.Contains(out, "default") {
+		t.Fatalf("list with a rate limit: %s", out)
+	}
+	c.usage("--rate-limit", "directory", "update", "acme", "--rate-limit", "0")
+	c.usage("--burst", "directory", "update", "acme", "--rate-limit", "default", "--burst", "5")
 	if _, _, err := c.run("directory", "delete", "acme"); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("delete of a directory with a client: %v", err)
 	}

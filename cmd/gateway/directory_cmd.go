@@ -13,10 +13,12 @@ import (
 )
 
 const directoryUsage = `usage:
-  gateway directory create --name NAME [--max-users N] [UPSTREAM] [-o json]
+  gateway directory create --name NAME [--max-users N] [--rate-limit N [--burst N]] [UPSTREAM] [-o json]
   gateway directory list [-o json]
   gateway directory show NAME|ID [-o json]
-  gateway directory update NAME|ID [--name NEW] [--max-users N] [--backend stored|upstream] [UPSTREAM]   (--max-users 0: no cap)
+  gateway directory update NAME|ID [--name NEW] [--max-users N] [--rate-limit N|N/s|N/m|N/h|default] [--burst N] [--backend stored|upstream] [UPSTREAM]
+    (--max-users 0: no cap; --rate-limit: SCIM requests per second of all the directory's clients together,
+     in addition to each client's limit; default returns to ratelimit.directory_rate)
   gateway directory delete NAME|ID [--force]   (--force also deletes its clients, users and groups)
 UPSTREAM (backend "upstream": the directory's SCIM requests are forwarded to an application's own SCIM API):
   --upstream-url URL  --upstream-token-file FILE  [--upstream-timeout 10s]  [--upstream-max-concurrency 64]
@@ -47,6 +49,7 @@ func directoryCreate(ctx context.Context, args []string, cio cliIO) error {
 	fs, af := newAdminFlagSet("directory create", cio, true)
 	name := fs.String("name", "", "directory name (unique)")
 	maxUsers := fs.Int64("max-users", 0, "most Users the directory may hold (0: no cap)")
+	rf := addDirRateFlags(fs)
 	uf := addUpstreamFlags(fs)
 	if err := noPositional(fs, args, "directory create"); err != nil {
 		return err
@@ -63,7 +66,8 @@ func directoryCreate(ctx context.Context, args []string, cio cliIO) error {
 		return err
 	}
 	defer s.close()
-	d, err := s.svc.CreateDirectory(ctx, adminapi.DirectorySpec{Name: *name, MaxUsers: *maxUsers, Upstream: up})
+	rate, burst := rf.values()
+	d, err := s.svc.CreateDirectory(ctx, adminapi.DirectorySpec{Name: *name, MaxUsers: *maxUsers, RateLimit: rate, Burst: burst, Upstream: up})
 	if err != nil {
 		return directoryErr(err)
 	}
@@ -95,6 +99,7 @@ func directoryOne(ctx context.Context, verb string, args []string, cio cliIO) er
 	name := fs.String("name", "", "update: new name")
 	maxUsers := fs.Int64("max-users", -1, "update: most Users the directory may hold (0: no cap)")
 	backend := fs.String("backend", "", "update: stored or upstream")
+	rf := addDirRateFlags(fs)
 	uf := addUpstreamFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -127,6 +132,7 @@ func directoryOne(ctx context.Context, verb string, args []string, cio cliIO) er
 		if *backend != "" {
 			p.Backend = backend
 		}
+		p.RateLimit, p.Burst = rf.values()
 		if p.Upstream, err = uf.spec(); err != nil {
 			return err
 		}
@@ -169,7 +175,7 @@ func (s *adminSession) printDirectories(ds []adminapi.DirectoryJSON, one bool) e
 		return writeJSON(s.cio.stdout, ds)
 	}
 	tw := newTable(s.cio.stdout)
-	fmt.Fprintln(tw, "ID\tNAME\tBACKEND\tUSERS\tGROUPS\tCLIENTS\tMAX USERS\tCREATED")
+	fmt.Fprintln(tw, "ID\tNAME\tBACKEND\tUSERS\tGROUPS\tCLIENTS\tMAX USERS\tRATE LIMIT\tCREATED")
 	for _, d := range ds {
 		max := "-"
 		if d.MaxUsers > 0 {
@@ -183,7 +189,7 @@ func (s *adminSession) printDirectories(ds []adminapi.DirectoryJSON, one bool) e
 		if d.Upstream != nil {
 			backend += " " + d.Upstream.URL
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", d.ID, name, backend, d.Users, d.Groups, d.Clients, max, fmtTime(d.CreatedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", d.ID, name, backend, d.Users, d.Groups, d.Clients, max, dirRateText(d.RateLimit), fmtTime(d.CreatedAt))
 	}
 	return tw.Flush()
 }

@@ -10,10 +10,11 @@ import (
 )
 
 const reportUsage = `usage:
-  gateway report credentials [-o table|json|csv]
+  gateway report credentials [--directory NAME|ID] [-o table|json|csv]
       every client with its auth method and status, and every credential (static tokens,
       client secrets, trusted IdP subjects) with scopes, created, expires, last use and flags
-      (expired, revoked, never_used, unused_90d, expiring_30d, client_disabled)
+      (expired, revoked, never_used, unused_90d, expiring_30d, client_disabled), each with its
+      directory; --directory limits the report to one directory's clients
 every command also takes --config FILE`
 
 // cmdReport prints security reports from the configured Redis.
@@ -23,6 +24,7 @@ func cmdReport(ctx context.Context, args []string, cio cliIO) error {
 	}
 	fs, af := newAdminFlagSet("report credentials", cio, false)
 	out := fs.String("o", "table", "output format: table, json or csv")
+	dir := fs.String("directory", "", "only the clients of this directory (name or id)")
 	if err := noPositional(fs, args[1:], "report credentials"); err != nil {
 		return err
 	}
@@ -36,7 +38,7 @@ func cmdReport(ctx context.Context, args []string, cio cliIO) error {
 		return err
 	}
 	defer s.close()
-	r, err := s.svc.CredentialReport(ctx)
+	r, err := s.svc.CredentialReportFor(ctx, *dir)
 	if err != nil {
 		return cliErr(err)
 	}
@@ -51,12 +53,12 @@ func cmdReport(ctx context.Context, args []string, cio cliIO) error {
 
 func printReport(cio cliIO, r adminapi.CredentialReport) error {
 	tw := newTable(cio.stdout)
-	fmt.Fprintln(tw, "CLIENT\tMETHOD\tSTATUS\tCREDENTIALS")
+	fmt.Fprintln(tw, "CLIENT\tDIRECTORY\tMETHOD\tSTATUS\tCREDENTIALS")
 	for _, c := range r.Clients {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", c.Name, c.Method, c.Status, c.Credentials)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", c.Name, dash(c.DirectoryName), c.Method, c.Status, c.Credentials)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "CLIENT\tKIND\tID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tSTATUS\tFLAGS")
+	fmt.Fprintln(tw, "CLIENT\tDIRECTORY\tKIND\tID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tSTATUS\tFLAGS")
 	for _, c := range r.Credentials {
 		last := "-"
 		switch {
@@ -65,7 +67,7 @@ func printReport(cio cliIO, r adminapi.CredentialReport) error {
 		case c.LastUsedAt != nil:
 			last = fmtTime(*c.LastUsedAt)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ClientName, c.Kind, c.ID, dash(c.Name),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ClientName, dash(c.DirectoryName), c.Kind, c.ID, dash(c.Name),
 			dash(strings.Join(c.Scopes, ",")), optTimeText(c.CreatedAt), optTimeText(c.ExpiresAt), last, c.Status,
 			dash(strings.Join(c.Flags, ",")))
 	}

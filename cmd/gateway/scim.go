@@ -168,13 +168,17 @@ func unmatched(status int, detail string) gin.HandlerFunc {
 
 // bulkMaxOperations is the advertised and enforced /Bulk operation limit:
 // scim.limits.bulk_max_operations, but no more than the default rate
-// limit's burst, since /Bulk charges one request per operation and a
-// larger bulk could never be admitted (a client override with a smaller
-// burst still gets the limiter's 413).
+// limit's burst nor the default directory limit's, since /Bulk charges one
+// request per operation and a larger bulk could never be admitted (a
+// client or directory override with a smaller burst still gets the
+// limiter's 413).
 func bulkMaxOperations(cfg config.Config) int {
 	n := cfg.SCIM.Limits.BulkMaxOperations
 	if r := cfg.RateLimit; r.Rate > 0 {
 		n = min(n, max(r.Burst, r.Rate))
+	}
+	if r := cfg.RateLimit; r.DirectoryRate > 0 {
+		n = min(n, max(r.DirectoryBurst, r.DirectoryRate))
 	}
 	return n
 }

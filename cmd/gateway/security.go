@@ -32,11 +32,13 @@ type security struct {
 	adminGuard *ratelimit.FailureGuard
 }
 
-// setupSecurity builds the limiters and the audit log from cfg.
-func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, cfg config.Config, log *slog.Logger) (*security, error) {
+// setupSecurity builds the limiters (the per-directory limit reading
+// directories' own limits from dirs) and the audit log from cfg.
+func setupSecurity(conn *redisconn.Conn, clients tokenstore.Store, dirs ratelimit.DirectorySource, cfg config.Config, log *slog.Logger) (*security, error) {
 	rl := cfg.RateLimit
 	limiter, err := ratelimit.NewClientLimiter(ratelimit.ClientOptions{
 		Redis: conn.Client, Prefix: cfg.Redis.Prefix, Rate: rl.Rate, Burst: rl.Burst,
+		DirectoryRate: rl.DirectoryRate, DirectoryBurst: rl.DirectoryBurst, Directories: dirs,
 		Clients: clients, OnRedisError: ratelimit.OnRedisError(rl.OnRedisError), Log: log,
 	})
 	if err != nil {
@@ -72,15 +74,16 @@ func (s *security) authMiddleware(authn auth.Authenticator, log *slog.Logger) gi
 }
 
 // trimAudit drops audit events older than maxAge every trimEvery until
-// ctx ends. maxAge 0 keeps events until audit.max_len pushes them out.
-func trimAudit(ctx context.Context, events *audit.Log, maxAge time.Duration, log *slog.Logger) {
+// ctx ends, from every directory's stream in bounded steps (audittrim.go).
+// maxAge 0 keeps events until audit.max_len pushes them out.
+func trimAudit(ctx context.Context, trim *auditTrim, maxAge time.Duration, log *slog.Logger) {
 	if maxAge <= 0 {
 		return
 	}
 	t := time.NewTicker(trimEvery)
 	defer t.Stop()
 	for {
-		if err := events.Trim(ctx, maxAge, time.Now()); err != nil && ctx.Err() == nil {
+		if err := trim.run(ctx, maxAge, time.Now()); err != nil && ctx.Err() == nil {
 			log.Warn("audit retention: trim failed", "err", err.Error())
 		}
 		select {

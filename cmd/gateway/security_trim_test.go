@@ -26,7 +26,10 @@ func TestTrimAuditDropsOldEvents(t *testing.T) {
 	stopped, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	done := make(chan struct{})
-	go func() { trimAudit(stopped, events, 24*time.Hour, slog.New(slog.DiscardHandler)); close(done) }()
+	go func() {
+		trimAudit(stopped, newAuditTrim(events, r.Prefix, nil), 24*time.Hour, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):

@@ -84,15 +84,15 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
 	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
-	sec, err := setupSecurity(conn, store, cfg, log)
-	if err != nil {
-		return err
-	}
-	admin.SetAudit(sec.events, log)
 	dirs, backends, err := openDirectories(conn, cfg)
 	if err != nil {
 		return err
 	}
+	sec, err := setupSecurity(conn, store, dirs, cfg, log)
+	if err != nil {
+		return err
+	}
+	admin.SetAudit(sec.events, log)
 	box, err := sealbox.New(cfg.OAuth.KeyEncryptionKey())
 	if err != nil {
 		return usageError{&config.KeyError{Key: "oauth.key_encryption_key", Err: err}}
@@ -186,7 +186,8 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	// Audit retention by age runs until the gateway stops.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
-	go func() { defer close(trimDone); trimAudit(trimCtx, sec.events, cfg.Audit.MaxAge.Std(), log) }()
+	trim := newAuditTrim(sec.events, cfg.Redis.Prefix, dirs.IDs)
+	go func() { defer close(trimDone); trimAudit(trimCtx, trim, cfg.Audit.MaxAge.Std(), log) }()
 	// AUTH_FAILED aggregates of a closed minute reach the stream even when
 	// no further failure closes it.
 	flushDone := make(chan struct{})

@@ -18,10 +18,11 @@ func (e *QuotaError) Error() string {
 }
 
 // WithUserQuota returns st refusing to create a User while st holds max
-// or more (max <= 0: st itself). The count is read before the create
-// script runs, not inside it: concurrent creations may each see room, so a
-// directory can exceed max by at most the number of creations running at
-// the same moment; later ones are refused until deletions make room.
+// or more (max <= 0: st itself). When st is a Capper (the Redis store) the
+// count is checked inside the create script, atomically, so concurrent
+// creations never pass max. Otherwise it is read before the create: then
+// concurrent creations may each see room, and a directory can exceed max by
+// at most the number of creations running at the same moment.
 func WithUserQuota(st Store, max int64) Store {
 	if max <= 0 {
 		return st
@@ -34,8 +35,16 @@ type quotaStore struct {
 	max int64
 }
 
+// Capper is a Store that checks a User cap in the create itself (Redis).
+type Capper interface {
+	CreateCapped(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal, maxUsers int64) (*Resource, error)
+}
+
 // Create implements Store.
 func (q *quotaStore) Create(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal) (*Resource, error) {
+	if c, ok := q.Store.(Capper); ok {
+		return c.CreateCapped(ctx, typ, attrs, members, j, q.max)
+	}
 	if typ == TypeUser {
 		n, err := q.Count(ctx, TypeUser)
 		if err != nil {

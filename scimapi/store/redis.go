@@ -93,6 +93,13 @@ func encodeMembers(mc *MemberChange) (string, error) {
 
 // Create implements Store.
 func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal) (*Resource, error) {
+	return s.CreateCapped(ctx, typ, attrs, members, j, 0)
+}
+
+// CreateCapped is Create refusing, in the same atomic step, to create a
+// User while the store holds maxUsers or more (*QuotaError; maxUsers <= 0:
+// no cap), so concurrent creations never pass the cap.
+func (s *Redis) CreateCapped(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal, maxUsers int64) (*Resource, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, fmt.Errorf("new id: %w", err)
@@ -101,7 +108,11 @@ func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, me
 	if len(members) > 0 {
 		mc = &MemberChange{Add: members}
 	}
-	r, _, err := s.write(ctx, typ, id.String(), "create", Condition{}, attrs, mc, j, ReadOptions{Members: typ == TypeGroup, Groups: true})
+	r, _, err := s.write(ctx, typ, id.String(), "create", Condition{}, attrs, mc, j, ReadOptions{Members: typ == TypeGroup, Groups: true}, max(maxUsers, 0))
+	var qe *QuotaError
+	if errors.As(err, &qe) {
+		qe.Max = maxUsers
+	}
 	return r, err
 }
 
@@ -109,7 +120,7 @@ func (s *Redis) Create(ctx context.Context, typ string, attrs map[string]any, me
 func (s *Redis) Update(ctx context.Context, typ, id string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal) (*Resource, bool, error) {
 	// Members are not read back: a member change must cost time
 	// proportional to the change, not to the group.
-	return s.write(ctx, typ, id, "update", cond, attrs, mc, j, ReadOptions{Groups: typ == TypeUser})
+	return s.write(ctx, typ, id, "update", cond, attrs, mc, j, ReadOptions{Groups: typ == TypeUser}, 0)
 }
 
 // replyMargin is how long before the caller's deadline a write script must
@@ -163,7 +174,8 @@ func resend(ctx context.Context, send func() error) error {
 // write runs the write script and returns the resource as the script left
 // it: the response is built from what the write returned, so a committed
 // write is never reported as failed by a later read.
-func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions) (*Resource, bool, error) {
+// maxUsers caps the Users a create may find (0: no cap).
+func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
 	var doc []byte
 	var ix [3]string
 	var gname string
@@ -193,7 +205,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	args := append([]any{s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
 		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
 		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, ja.doc, ja.docMembers, ja.members, ja.changed,
-		ix[2]}, entries...)
+		ix[2], strconv.FormatInt(maxUsers, 10)}, entries...)
 	var res []any
 	err = resend(ctx, func() error {
 		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()
@@ -231,6 +243,8 @@ func scriptErr(err error) error {
 		return &InvalidMemberError{ID: strings.TrimPrefix(msg, "NOMEMBER ")}
 	case strings.HasPrefix(msg, "NOTARGET "):
 		return &NoTargetError{ID: strings.TrimPrefix(msg, "NOTARGET ")}
+	case msg == "QUOTA":
+		return &QuotaError{}
 	case msg == "EXISTS":
 		return errors.New("store: generated id collides with an existing resource")
 	}

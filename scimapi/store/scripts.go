@@ -99,7 +99,7 @@ end
 //	        first key layout's indexes ("" = indexes unchanged)
 //	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
 //	ARGV[23] the "ix3" field, the same for the backfilled indexes ("" = none)
-//	ARGV[24..] the new index entries, four ARGV each: keyIndex, value,
+//	ARGV[25..] the new index entries, four ARGV each: keyIndex, value,
 //	        unique "1"|"0", attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
@@ -117,10 +117,12 @@ end
 //	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
 //	         see writeGuard
 //	ARGV[15] reply with members "1"|"0"  ARGV[16] reply with groups "1"|"0"
+//	ARGV[24] creating a User: the most Users KEYS[2] may hold ("0" = no cap),
+//	         checked here so concurrent creations cannot pass it (QUOTA)
 //
 // Returns {version, changed(0|1), audit entry id or "", resource as readScript
 // returns it} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
-// NOMEMBER <id>, NOTARGET <id>, DEADLINE.
+// NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
@@ -132,6 +134,9 @@ if done then
 end
 if mode == 'create' then
   if redis.call('EXISTS', res) == 1 then return redis.error_reply('EXISTS') end
+  if typ == 'User' and ARGV[24] ~= '0' and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[24]) then
+    return redis.error_reply('QUOTA')
+  end
 else
   local cur = redis.call('HMGET', res, 't', 'v', 'dv')
   if cur[1] ~= typ then return redis.error_reply('NOTFOUND') end
@@ -143,7 +148,7 @@ else
   end
 end
 
-local ixFrom = 24
+local ixFrom = 25
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
     if ARGV[i + 2] == '1' then
