@@ -41,6 +41,11 @@ func (h *Handler) List(ctx context.Context, dir, rtName, filter string, startInd
 	}
 	out := Page{Total: pg.total, Resources: make([]*store.Resource, 0, len(pg.hits))}
 	for _, ht := range pg.hits {
+		// A page may be read raw (only the stored JSON, for rendering);
+		// the viewer needs the attributes.
+		if err := ht.res.DecodeAttrs(); err != nil {
+			return Page{}, err
+		}
 		out.Resources = append(out.Resources, ht.res)
 	}
 	return out, nil
