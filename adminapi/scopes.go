@@ -58,6 +58,13 @@ func (s *Service) applyAllowedScopes(p ClientPatch, c *tokenstore.Client) error 
 	if err != nil {
 		return err
 	}
+	// An empty list means the default scope, which must be on offer too
+	// unless the client already has it.
+	if len(*p.AllowedScopes) == 0 && !slices.Contains(c.AllowedScopes, auth.ScopeSCIM) {
+		if err := s.checkOffered("allowed_scopes", scopes); err != nil {
+			return err
+		}
+	}
 	c.AllowedScopes = scopes
 	return nil
 }

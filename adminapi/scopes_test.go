@@ -50,5 +50,11 @@ func TestOfferedScopes(t *testing.T) {
 		if cl, _ := ev.svc.Client(t.Context(), "m2m"); !slices.Equal(cl.AllowedScopes, []string{"scim_v2"}) {
 			t.Fatalf("allowed scopes after [] = %v", cl.AllowedScopes)
 		}
+		// The default scope (scim_v2, for no scopes given) must be on offer
+		// too: an empty list is not a way around scopes.offered.
+		ev.svc.SetOfferedScopes([]string{"scim_v2:read"})
+		expect(t, "m2m default not offered", ev.call("POST", base, `{"name":"m2m2","method":"client_credentials"}`), 400, `"scim_v2\" is not an offered scope`)
+		expect(t, "read-only m2m", ev.call("POST", base, `{"name":"m2m3","method":"client_credentials","scopes":["scim_v2:read"]}`), 201, "client_secret")
+		expect(t, "[] to a default not offered", ev.call("PATCH", base+"/m2m3", `{"allowed_scopes":[]}`), 400, `"scim_v2\" is not an offered scope`)
 	})
 }

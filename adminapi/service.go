@@ -209,10 +209,12 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (tokenstore
 	if err := spec.ClientCredentialsSpec.validate(auth.Method(spec.Method)); err != nil {
 		return tokenstore.Client{}, err
 	}
-	if err := s.checkOffered("scopes", spec.Scopes); err != nil {
+	spec.ClientCredentialsSpec.apply(&c)
+	// The scopes the client gets, the default (scim_v2) included, must be
+	// on offer.
+	if err := s.checkOffered("scopes", c.AllowedScopes); err != nil {
 		return tokenstore.Client{}, err
 	}
-	spec.ClientCredentialsSpec.apply(&c)
 	dir, err := s.clientDirectory(ctx, spec.Directory)
 	if err != nil {
 		return tokenstore.Client{}, err

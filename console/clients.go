@@ -145,7 +145,7 @@ func (c *Console) createClient(ctx *gin.Context) {
 	}
 	page := createdPage{Client: cl, Heading: "SCIM client " + cl.Name + " created", Secret: secret}
 	if cl.Method == string(auth.MethodStaticToken) {
-		plain, t, err := c.svc.CreateToken(rctx, cl.ID, newTokenSpec())
+		plain, t, err := c.svc.CreateToken(rctx, cl.ID, newTokenSpec(c.svc.OfferedScopes()))
 		if err != nil {
 			c.fail(ctx, err)
 			return

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,10 +23,15 @@ func toTokenRow(t tokenstore.Token, now time.Time) tokenRow {
 	return tokenRow{Token: t, Status: string(t.Status(now))}
 }
 
-// newTokenSpec is the first token of a new static_token client: scim_v2,
-// the default validity.
-func newTokenSpec() adminapi.TokenSpec {
-	return adminapi.TokenSpec{Name: "initial", Scopes: []string{auth.ScopeSCIM}}
+// newTokenSpec is the first token of a new static_token client, with the
+// default validity: scim_v2 when it is on offer, else every offered scope
+// (scopes.offered), so the token is never refused after its client exists.
+func newTokenSpec(offered []string) adminapi.TokenSpec {
+	scopes := []string{auth.ScopeSCIM}
+	if !slices.Contains(offered, auth.ScopeSCIM) {
+		scopes = slices.Clone(offered)
+	}
+	return adminapi.TokenSpec{Name: "initial", Scopes: scopes}
 }
 
 // tokenFormPage is the data of the "+ Token" page.

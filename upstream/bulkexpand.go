@@ -225,6 +225,7 @@ func (f *Forwarder) forwardOne(c *gin.Context, prefix string, op *bulkOp, ids ma
 		if doc == nil {
 			return f.bulkError(c, op, scimerr.New(a.status, "", "the upstream SCIM service refused the request"))
 		}
+		rewriteLocations(doc, from, to) // as relay does: no upstream URL reaches the caller
 		r := op.result()
 		r["status"] = strconv.Itoa(a.status)
 		r["response"] = doc

@@ -183,7 +183,7 @@ func (h *upstreamHealth) directoriesErr() error {
 		}
 		total++
 		if r.err != "" {
-			bad = append(bad, r.name+": "+r.err)
+			bad = append(bad, id+": "+r.err) // ids, not names: /readyz is unauthenticated
 		}
 	}
 	h.mu.Unlock()

@@ -60,7 +60,7 @@ func TestUpstreamHealthInReadyz(t *testing.T) {
 	for {
 		code, b := readyzBody(t, base)
 		deg, _ := b["degraded"].(map[string]any)
-		if s, _ := deg["upstreams"].(string); strings.Contains(s, "gone:") {
+		if s, _ := deg["upstreams"].(string); strings.Contains(s, ids["gone"]+":") {
 			if code != 200 || b["status"] != "degraded" {
 				t.Fatalf("readyz: %d %v", code, b)
 			}
@@ -73,7 +73,7 @@ func TestUpstreamHealthInReadyz(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	deg := body["degraded"].(map[string]any)
-	if s := deg["upstreams"].(string); !strings.HasPrefix(s, "1 of 2 upstream directories unreachable") || strings.Contains(s, "live:") || strings.Contains(s, "127.0.0.1") {
+	if s := deg["upstreams"].(string); !strings.HasPrefix(s, "1 of 2 upstream directories unreachable") || strings.Contains(s, ids["live"]) || strings.Contains(s, "gone") || strings.Contains(s, "127.0.0.1") {
 		t.Fatalf("upstreams: %q", s)
 	}
 	if _, bad := deg["upstream"]; bad {

@@ -7,7 +7,8 @@ import (
 )
 
 // TestUpstreamHealthSummaryBounded: with many unreachable upstream
-// directories /readyz names the first ten (sorted) and counts the rest;
+// directories /readyz names the first ten by id (sorted; not by name: the
+// probe is unauthenticated) and counts the rest;
 // the default directory's upstream has its own entry.
 func TestUpstreamHealthSummaryBounded(t *testing.T) {
 	h := &upstreamHealth{results: map[string]upstreamResult{"default": {name: "default", err: "down"}}}
@@ -15,15 +16,15 @@ func TestUpstreamHealthSummaryBounded(t *testing.T) {
 		t.Fatalf("no directories, yet: %v", err)
 	}
 	for i := range 100 {
-		r := upstreamResult{name: fmt.Sprintf("d%03d", i)}
+		r := upstreamResult{name: fmt.Sprintf("name%03d", i)}
 		if i%4 == 0 {
 			r.err = "the upstream SCIM service is unreachable"
 		}
-		h.results[fmt.Sprint("id", i)] = r
+		h.results[fmt.Sprintf("id%03d", i)] = r
 	}
 	s := h.directoriesErr().Error()
-	if !strings.HasPrefix(s, "25 of 100 upstream directories unreachable: d000: ") || !strings.HasSuffix(s, "; and 15 more") ||
-		strings.Count(s, ": the upstream") != 10 || strings.Contains(s, "d001") || strings.Contains(s, "d040") {
+	if !strings.HasPrefix(s, "25 of 100 upstream directories unreachable: id000: ") || !strings.HasSuffix(s, "; and 15 more") ||
+		strings.Count(s, ": the upstream") != 10 || strings.Contains(s, "id001") || strings.Contains(s, "id040") || strings.Contains(s, "name") {
 		t.Fatalf("summary: %q", s)
 	}
 	if err := h.readyChecks()["upstreams"](t.Context()); err == nil || err.Error() != s {
