@@ -20,8 +20,8 @@ import (
 // comparison (RFC 7643 §2.4, caseExact false) is exercised.
 var indexedPools = map[string][]string{
 	"email":  {"ann@example.com", "ANN@example.com", "bob@Example.org", "zoë@example.com", "İrem@example.com", "shared@example.com", "x@y"},
-	"family": {"Smith", "smith", "Müller", "MÜLLER", "O'Brien", "Straße", ""},
-	"dn":     {"Ann Smith", "ann smith", "Bob", "Zoë Müller", "Dr. No", ""},
+	"family": {"Smith", "smith", "Müller", "MÜLLER", "O'Brien", "Straße", "Odysseus", "ΟΔΥΣΣΕΥΣ", "οδυσσευς", "ſmith", ""},
+	"dn":     {"Ann Smith", "ann smith", "Bob", "Zoë Müller", "Dr. No", "\u212aim", "kim", ""},
 }
 
 func pick(r *rand.Rand, pool string) string {

@@ -47,9 +47,7 @@ func (ix index) values(attrs map[string]any) []string {
 		if !ok || s == "" {
 			continue
 		}
-		if ix.fold {
-			s = strings.ToLower(s)
-		}
+		s = ix.norm(s)
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}

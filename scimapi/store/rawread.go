@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -87,9 +86,7 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 	if !ok {
 		return nil, false, nil
 	}
-	if ix.fold {
-		value = strings.ToLower(value)
-	}
+	value = ix.norm(value)
 	raw, err := lookupReadScript.Run(ctx, s.c, []string{s.ixKey(typ, ix)}, s.p, value, flag(ro.Members), flag(ro.Groups)).Slice()
 	if err != nil {
 		return nil, true, fmt.Errorf("store: lookup %s: %w", attr, err)

@@ -392,9 +392,7 @@ func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, 
 
 // lookupIndex returns the ids that index ix maps value to.
 func (s *Redis) lookupIndex(ctx context.Context, typ string, ix index, value string) ([]string, error) {
-	if ix.fold {
-		value = strings.ToLower(value)
-	}
+	value = ix.norm(value)
 	key := s.ixKey(typ, ix)
 	if ix.unique {
 		id, err := s.c.HGet(ctx, key, value).Result()
