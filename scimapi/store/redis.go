@@ -280,14 +280,14 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 
 // Get implements Store.
 func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error) {
-	rs, err := s.GetMany(ctx, typ, []string{id}, ro)
+	r, err := s.getOne(ctx, typ, id, ro)
 	if err != nil {
 		return nil, err
 	}
-	if len(rs) == 0 {
+	if r == nil {
 		return nil, ErrNotFound
 	}
-	return rs[0], nil
+	return r, nil
 }
 
 // ReadBatch is the most resources one read script loads. The script holds
@@ -296,8 +296,21 @@ func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resou
 // round trip, letting other clients in between.
 const ReadBatch = 100
 
-// GetMany implements Store; it reads in steps of at most ReadBatch.
+// GetMany implements Store; it reads in steps of at most ReadBatch, one
+// resource with plain commands (see getOne), more with the read script.
 func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
+	if len(ids) == 1 {
+		r, err := s.getOne(ctx, typ, ids[0], ro)
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return []*Resource{r}, nil
+	}
+	return s.getManyScript(ctx, typ, ids, ro)
+}
+
+// getManyScript reads ids with the read script, ReadBatch at a time.
+func (s *Redis) getManyScript(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
