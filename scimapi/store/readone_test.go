@@ -83,3 +83,31 @@ func TestGetEqualsReadScript(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateAnswersWithWrittenAttrs: a creation answers with the
+// attributes it was given when they are what decoding the stored document
+// gives, and decodes the stored document otherwise (an int is stored as a
+// JSON number and read back as float64); either way the answer equals a
+// later read.
+func TestCreateAnswersWithWrittenAttrs(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		st := store.NewRedis(r.Client, r.Prefix)
+		for _, attrs := range []map[string]any{
+			{"userName": "native", "active": true, "emails": []any{map[string]any{"value": "a<b>&c@example.com", "primary": true}}, "x": 1.5, "n": nil},
+			{"userName": "typed", "count": 3, "tags": []string{"a"}},
+		} {
+			c, err := st.Create(ctx, store.TypeUser, attrs, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := st.Get(ctx, store.TypeUser, c.ID, store.ReadOptions{Groups: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.Attrs, g.Attrs) || c.Doc != g.Doc || c.Version != g.Version || !c.Created.Equal(g.Created) {
+				t.Fatalf("create answered\n%+v\nread\n%+v", c, g)
+			}
+		}
+	})
+}

@@ -173,7 +173,8 @@ func resend(ctx context.Context, send func() error) error {
 
 // write runs the write script and returns the resource as the script left
 // it: the response is built from what the write returned, so a committed
-// write is never reported as failed by a later read.
+// write is never reported as failed by a later read. A creation's resource
+// may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
 	var doc []byte
@@ -222,9 +223,16 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
-	r, err := decode(id, fields)
+	// A creation stored exactly the document encoded from attrs: answer
+	// with attrs itself rather than decoding that document again, when
+	// attrs is what decoding would give (jsonNative).
+	reuse := mode == "create" && fields[1] == string(doc) && jsonNative(attrs)
+	r, err := decodeFields(id, fields, reuse)
 	if err != nil {
 		return nil, false, err
+	}
+	if reuse {
+		r.Attrs = attrs
 	}
 	return r, ch == 1, nil
 }
@@ -355,7 +363,6 @@ func flag(b bool) string {
 	return "0"
 }
 
-func decode(id string, f []any) (*Resource, error) { return decodeFields(id, f, false) }
 
 // Lookup implements Store.
 func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, error) {
