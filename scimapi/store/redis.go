@@ -363,7 +363,6 @@ func flag(b bool) string {
 	return "0"
 }
 
-
 // Lookup implements Store.
 func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, error) {
 	if attr == "id" {
