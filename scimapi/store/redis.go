@@ -28,6 +28,9 @@ type Redis struct {
 	// ready caches the backfilled indexes seen complete and the types whose
 	// Backfill this value started (see indexReady).
 	ready sync.Map
+	// keyTails caches, per type, the KEYS of the write and delete scripts
+	// after the resource's own key (see keys): they depend only on the type.
+	keyTails sync.Map
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
@@ -70,11 +73,21 @@ func (s *Redis) ixKey(typ string, ix index) string {
 // the resource, the type's id set, its index keys, then the audit and
 // change-event streams.
 func (s *Redis) keys(typ, id string) []string {
-	k := []string{s.resKey(id), s.allKey(typ)}
-	for _, ix := range indexesOf(typ) {
-		k = append(k, s.ixKey(typ, ix))
+	tail, ok := s.keyTails.Load(typ)
+	if !ok {
+		t := []string{s.allKey(typ)}
+		for _, ix := range indexesOf(typ) {
+			t = append(t, s.ixKey(typ, ix))
+		}
+		tail = append(t, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
+		if typ == TypeUser || typ == TypeGroup { // bounded: only the known types
+			tail, _ = s.keyTails.LoadOrStore(typ, tail)
+		}
 	}
-	return append(k, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
+	t := tail.([]string)
+	k := make([]string, 1, 1+len(t))
+	k[0] = s.resKey(id)
+	return append(k, t...)
 }
 
 func encodeMembers(mc *MemberChange) (string, error) {
