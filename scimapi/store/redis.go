@@ -28,6 +28,9 @@ type Redis struct {
 	// ready caches the backfilled indexes seen complete and the types whose
 	// Backfill this value started (see indexReady).
 	ready sync.Map
+	// keyTails caches, per type, the KEYS of the write and delete scripts
+	// after the resource's own key (see keys): they depend only on the type.
+	keyTails sync.Map
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
@@ -70,11 +73,21 @@ func (s *Redis) ixKey(typ string, ix index) string {
 // the resource, the type's id set, its index keys, then the audit and
 // change-event streams.
 func (s *Redis) keys(typ, id string) []string {
-	k := []string{s.resKey(id), s.allKey(typ)}
-	for _, ix := range indexesOf(typ) {
-		k = append(k, s.ixKey(typ, ix))
+	tail, ok := s.keyTails.Load(typ)
+	if !ok {
+		t := []string{s.allKey(typ)}
+		for _, ix := range indexesOf(typ) {
+			t = append(t, s.ixKey(typ, ix))
+		}
+		tail = append(t, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
+		if typ == TypeUser || typ == TypeGroup { // bounded: only the known types
+			tail, _ = s.keyTails.LoadOrStore(typ, tail)
+		}
 	}
-	return append(k, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
+	t := tail.([]string)
+	k := make([]string, 1, 1+len(t))
+	k[0] = s.resKey(id)
+	return append(k, t...)
 }
 
 func encodeMembers(mc *MemberChange) (string, error) {
@@ -173,7 +186,8 @@ func resend(ctx context.Context, send func() error) error {
 
 // write runs the write script and returns the resource as the script left
 // it: the response is built from what the write returned, so a committed
-// write is never reported as failed by a later read.
+// write is never reported as failed by a later read. A creation's resource
+// may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
 	var doc []byte
@@ -222,9 +236,16 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
-	r, err := decode(id, fields)
+	// A creation stored exactly the document encoded from attrs: answer
+	// with attrs itself rather than decoding that document again, when
+	// attrs is what decoding would give (jsonNative).
+	reuse := mode == "create" && fields[1] == string(doc) && jsonNative(attrs)
+	r, err := decodeFields(id, fields, reuse)
 	if err != nil {
 		return nil, false, err
+	}
+	if reuse {
+		r.Attrs = attrs
 	}
 	return r, ch == 1, nil
 }
@@ -280,14 +301,14 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 
 // Get implements Store.
 func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error) {
-	rs, err := s.GetMany(ctx, typ, []string{id}, ro)
+	r, err := s.getOne(ctx, typ, id, ro)
 	if err != nil {
 		return nil, err
 	}
-	if len(rs) == 0 {
+	if r == nil {
 		return nil, ErrNotFound
 	}
-	return rs[0], nil
+	return r, nil
 }
 
 // ReadBatch is the most resources one read script loads. The script holds
@@ -296,8 +317,21 @@ func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resou
 // round trip, letting other clients in between.
 const ReadBatch = 100
 
-// GetMany implements Store; it reads in steps of at most ReadBatch.
+// GetMany implements Store; it reads in steps of at most ReadBatch, one
+// resource with plain commands (see getOne), more with the read script.
 func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
+	if len(ids) == 1 {
+		r, err := s.getOne(ctx, typ, ids[0], ro)
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return []*Resource{r}, nil
+	}
+	return s.getManyScript(ctx, typ, ids, ro)
+}
+
+// getManyScript reads ids with the read script, ReadBatch at a time.
+func (s *Redis) getManyScript(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -341,8 +375,6 @@ func flag(b bool) string {
 	}
 	return "0"
 }
-
-func decode(id string, f []any) (*Resource, error) { return decodeFields(id, f, false) }
 
 // Lookup implements Store.
 func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, error) {

@@ -67,12 +67,14 @@ local function writeDone(p, token, reply)
 end
 `
 
-// luaWriteReply defines writeReply(p, res, id, head, members, groups): the
-// write script's reply, head (version, changed, audit id) followed by the
-// resource as readScript returns it, so a write needs no second read.
+// luaWriteReply defines writeReply(p, res, id, head, members, groups,
+// known): the write script's reply, head (version, changed, audit id)
+// followed by the resource as readScript returns it, so a write needs no
+// second read. known, when not nil, is what HMGET of the resource's fields
+// would return (a creation knows them all), saving that call.
 const luaWriteReply = `
-local function writeReply(p, res, id, head, members, groups)
-  local r = redis.call('HMGET', res, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
+local function writeReply(p, res, id, head, members, groups, known)
+  local r = known or redis.call('HMGET', res, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
   local gs = {}
   if groups == '1' then
     for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do
@@ -292,7 +294,12 @@ end
 if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
 local ch = changed and 1 or 0
 writeDone(p, ARGV[13], v .. ' ' .. ch .. ' ' .. auditID)
-return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16])
+local known = nil
+if mode == 'create' and ARGV[7] ~= '' then
+  -- the fields just set by the HSET above (no role yet)
+  known = {typ, ARGV[7], '1', ARGV[6], ARGV[6], nil, '1'}
+end
+return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16], known)
 `)
 
 // deleteScript removes one resource and every reference to it.

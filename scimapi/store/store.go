@@ -171,7 +171,9 @@ type Store interface {
 	//
 	// Create stores a new resource with a server-assigned id. It fails
 	// with *UniquenessError when a unique attribute is taken and with
-	// *InvalidMemberError when a member does not exist.
+	// *InvalidMemberError when a member does not exist. The returned
+	// resource's Attrs may be attrs itself (not a copy): the caller must
+	// not change attrs afterwards.
 	Create(ctx context.Context, typ string, attrs map[string]any, members []Member, j *Journal) (*Resource, error)
 	// Get returns one resource or ErrNotFound.
 	Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error)

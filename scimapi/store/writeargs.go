@@ -76,8 +76,26 @@ type ixEntry struct {
 	unique bool
 }
 
-func (e ixEntry) MarshalJSON() ([]byte, error) {
-	return json.Marshal([]any{e.key, e.value, flagInt(e.unique)})
+// appendIxEntries appends es as the JSON array the scripts record,
+// byte for byte what encoding/json renders for [[key, value, unique], ...],
+// without its reflection over one []any per entry.
+func appendIxEntries(b []byte, es []ixEntry) ([]byte, error) {
+	b = append(b, '[')
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(e.key), 10)
+		b = append(b, ',')
+		v, err := json.Marshal(e.value)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, v...)
+		b = append(b, ',', byte('0'+flagInt(e.unique)), ']')
+	}
+	return append(b, ']'), nil
 }
 
 // ixField returns the resource field recording ix's entries: "ix" for
@@ -114,7 +132,7 @@ func indexArgs(typ string, attrs map[string]any) (fields [3]string, flat []any, 
 		if es == nil {
 			continue
 		}
-		b, err := json.Marshal(es)
+		b, err := appendIxEntries(make([]byte, 0, 64), es)
 		if err != nil {
 			return fields, nil, err
 		}
