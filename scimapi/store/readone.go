@@ -12,13 +12,17 @@ import (
 var resFields = []string{"t", "doc", "v", "c", "m", "role", "dv"}
 
 // getOne reads one resource with plain commands instead of the read script:
-// one MULTI/EXEC round trip of HMGET of the resource hash and SMEMBERS of
+// one pipelined round trip of HMGET of the resource hash and SMEMBERS of
 // its groups (ro.Groups). A Group read with its members keeps the script:
 // the members come in the hash's order, which HGETALL's map reply (RESP3)
 // loses and HKEYS/HVALS do not pair on miniredis.
 // A script costs Redis about ten times the CPU of these commands, and a
-// read by id is the most frequent request. The transaction makes the
-// replies one snapshot, as the script's are.
+// read by id is the most frequent request. It is a plain pipeline, not
+// MULTI/EXEC: Redis refuses every command queued in a transaction once
+// maxmemory is reached, and reads must go on working on a full Redis. The
+// two replies are therefore not one snapshot: a membership change between
+// them shows as if the groups were read a moment later, which a read can
+// never tell apart (a user's groups are derived, not part of its version).
 //
 // Group display names need the group ids first: when the resource is in
 // groups, a second round trip reads them with one HMGET of the gname hash.
@@ -35,7 +39,7 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 		h  *redis.SliceCmd
 		of *redis.StringSliceCmd
 	)
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		h = p.HMGet(ctx, key, resFields...)
 		if ro.Groups {
 			of = p.SMembers(ctx, s.p+"of:"+id)
