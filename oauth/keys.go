@@ -21,6 +21,8 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/scimgate/scimgate/redisfault"
+
 	"github.com/scimgate/scimgate/sealbox"
 )
 
@@ -207,12 +209,13 @@ func (s *KeyStore) Rotate(ctx context.Context, now time.Time) (SigningKey, error
 func (s *KeyStore) List(ctx context.Context) ([]SigningKey, error) {
 	var recsCmd, retiredCmd *redis.MapStringStringCmd
 	var curCmd *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		recsCmd = p.HGetAll(ctx, s.keysKey())
 		retiredCmd = p.HGetAll(ctx, s.retiredKey())
 		curCmd = p.Get(ctx, s.currentKey())
 		return nil
 	})
+	err = redisfault.TxError(cmds, err)
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}

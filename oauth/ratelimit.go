@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/redisfault"
 )
 
 // FailureLimiter counts failed client authentications in fixed windows in
@@ -138,13 +140,14 @@ func (l *FailureLimiter) Fail(ctx context.Context, clientID, ip string, now time
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range keys {
 			p.Incr(ctx, k)
 			p.PExpire(ctx, k, left+time.Second)
 		}
 		return nil
 	})
+	err = redisfault.TxError(cmds, err)
 	if err != nil {
 		return fmt.Errorf("count authentication failure: %w", err)
 	}

@@ -10,6 +10,7 @@ package redisfault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -157,4 +158,21 @@ func Detail(k Kind) string {
 		return "storage refused the gateway's credentials"
 	}
 	return "storage temporarily unavailable; retry shortly"
+}
+
+// TxError returns the cause of a MULTI/EXEC that Redis aborted: for
+// EXECABORT, the first error of the queued commands (at maxmemory every
+// command queued in a transaction is refused with OOM, on a replica a
+// write with READONLY), which Classify knows; otherwise err unchanged.
+func TxError(cmds []redis.Cmder, err error) error {
+	var re redis.Error
+	if err == nil || !errors.As(err, &re) || !strings.HasPrefix(re.Error(), "EXECABORT") {
+		return err
+	}
+	for _, c := range cmds {
+		if cerr := c.Err(); cerr != nil && !errors.Is(cerr, redis.Nil) {
+			return fmt.Errorf("%w (%w)", cerr, err)
+		}
+	}
+	return err
 }
