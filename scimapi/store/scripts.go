@@ -69,22 +69,12 @@ end
 
 // luaWriteReply defines writeReply(p, res, id, head, members, groups,
 // known): the write script's reply, head (version, changed, audit id)
-// followed by the resource as readScript returns it, so a write needs no
+// followed by the resource as readOne returns it, so a write needs no
 // second read. known, when not nil, is what HMGET of the resource's fields
 // would return (a creation knows them all), saving that call.
-const luaWriteReply = `
+const luaWriteReply = luaReadOne + `
 local function writeReply(p, res, id, head, members, groups, known)
-  local r = known or redis.call('HMGET', res, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
-  local gs = {}
-  if groups == '1' then
-    for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do
-      gs[#gs + 1] = gid
-      gs[#gs + 1] = redis.call('HGET', p .. 'gname', gid) or ''
-    end
-  end
-  local ms = {}
-  if members == '1' and r[1] == 'Group' then ms = redis.call('HGETALL', p .. 'm:' .. id) end
-  return {head[1], head[2], head[3], {r[1], r[2], r[3], r[4], r[5], gs, ms, r[6] or '', r[7] or '1'}}
+  return {head[1], head[2], head[3], readOne(p, res, id, members, groups, known)}
 end
 `
 
@@ -384,13 +374,14 @@ end
 return #ids
 `)
 
-// luaReadOne defines readOne(p, key, id, members, groups), shared by the read
-// scripts: the resource at key as
+// luaReadOne defines readOne(p, key, id, members, groups, known), shared by
+// the read scripts and the write reply: the resource at key as
 // {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
-// when it does not exist.
+// when it does not exist. known, when not nil, stands for the HMGET of the
+// resource's fields (a creation knows them all).
 const luaReadOne = `
-local function readOne(p, key, id, members, groups)
-  local r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
+local function readOne(p, key, id, members, groups, known)
+  local r = known or redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
   if not r[1] then return {} end
   local gs = {}
   if groups == '1' then
