@@ -89,7 +89,7 @@ func (c *Cluster) notOK() string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	for _, n := range c.Nodes {
-		cl := redis.NewClient(&redis.Options{Addr: n.Addr(), MaxRetries: -1})
+		cl := redis.NewClient(&redis.Options{Protocol: 2, Addr: n.Addr(), MaxRetries: -1})
 		info, err := cl.ClusterInfo(ctx).Result()
 		if err == nil && !strings.Contains(info, "cluster_state:ok") {
 			err = fmt.Errorf("cluster_state not ok")
@@ -130,7 +130,7 @@ func (c *Cluster) notOK() string {
 // as the cluster reports them (CLUSTER SLOTS).
 func (c *Cluster) MasterOf(key string) (master, replica *Server) {
 	c.t.Helper()
-	cl := redis.NewClient(&redis.Options{Addr: c.Nodes[0].Addr()})
+	cl := redis.NewClient(&redis.Options{Protocol: 2, Addr: c.Nodes[0].Addr()})
 	defer cl.Close()
 	ctx := context.Background()
 	slot, err := cl.ClusterKeySlot(ctx, key).Result()
@@ -153,7 +153,7 @@ func (c *Cluster) MasterOf(key string) (master, replica *Server) {
 // IsMaster reports whether s answers ROLE with master (false when it does
 // not answer within 200 ms).
 func IsMaster(s *Server) bool {
-	cl := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	cl := redis.NewClient(&redis.Options{Protocol: 2, Addr: s.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

@@ -41,7 +41,7 @@ func Run(t *testing.T, fn func(t *testing.T, r *Redis)) {
 func Mini(t testing.TB) *Redis {
 	t.Helper()
 	m := miniredis.RunT(t)
-	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	c := redis.NewClient(&redis.Options{Protocol: 2, Addr: m.Addr()})
 	t.Cleanup(func() { _ = c.Close() })
 	return &Redis{Client: c, Prefix: uniquePrefix(t), Mini: m}
 }
@@ -63,6 +63,7 @@ func Real(t testing.TB) *Redis {
 		t.Fatalf("%s: %v", EnvURL, err)
 	}
 	opts.PoolSize = 64
+	opts.Protocol = 2 // as redisconn
 	c := redis.NewClient(opts)
 	if err := c.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("real redis at %s does not answer: %v", EnvURL, err)

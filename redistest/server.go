@@ -120,7 +120,7 @@ func (s *Server) Start() {
 // WaitReady waits until the server answers PING.
 func (s *Server) WaitReady(within time.Duration) {
 	s.t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Protocol: 2, Addr: s.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
 	deadline := time.Now().Add(within)
 	for {
@@ -169,7 +169,7 @@ func (s *Server) Kill() {
 
 // Client returns a plain client of the server, closed when the test ends.
 func (s *Server) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	c := redis.NewClient(&redis.Options{Protocol: 2, Addr: s.Addr()})
 	s.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
