@@ -416,7 +416,7 @@ func TestCompose(t *testing.T) {
 		cmd = append(cmd, str(a))
 	}
 	joined := strings.Join(cmd, " ")
-	for _, want := range []string{"--appendonly yes", "--appendfsync everysec", "--requirepass"} {
+	for _, want := range []string{"--appendonly yes", "--appendfsync everysec", "--requirepass", "--hash-max-listpack-value 1024"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("redis command %q lacks %s", joined, want)
 		}
