@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
@@ -120,7 +121,7 @@ func (w *Worker) ack(ctx context.Context, s Subscriber, id string) error {
 func (w *Worker) deadLetter(ctx context.Context, s Subscriber, id string, body []byte, attempts int, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
 	defer cancel()
-	_, err := w.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := w.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAdd(ctx, &redis.XAddArgs{
 			Stream: TaggedDLQKey(w.opts.Prefix, w.tag, s.Name),
 			MaxLen: w.opts.DLQMaxLen,
@@ -138,7 +139,9 @@ func (w *Worker) deadLetter(ctx context.Context, s Subscriber, id string, body [
 		p.XAck(ctx, w.stream, GroupName(s.Name), id)
 		return nil
 	})
-	if err != nil {
+	// At maxmemory Redis aborts the transaction (EXECABORT); report the
+	// queued commands' OOM, which callers classify as Redis trouble.
+	if err := redisfault.TxError(cmds, err); err != nil {
 		return fmt.Errorf("dead-letter %s for %s: %w", id, s.Name, err)
 	}
 	w.opts.Log.Error("webhook delivery dead-lettered", "subscriber", s.Name, "delivery", id,
