@@ -1,8 +1,6 @@
 package redisfault_test
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -18,16 +16,7 @@ import (
 func TestTxErrorOnFullRedis(t *testing.T) {
 	srv := redistest.StartServer(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
 	c := srv.Client()
-	big := strings.Repeat("x", 64<<10)
-	for i := 0; ; i++ {
-		err := c.Set(t.Context(), fmt.Sprint("fill:", i), big, 0).Err()
-		if err != nil {
-			if !redis.IsOOMError(err) {
-				t.Fatalf("filling: %v", err)
-			}
-			break
-		}
-	}
+	srv.Fill()
 	cmds, err := c.TxPipelined(t.Context(), func(p redis.Pipeliner) error {
 		p.Get(t.Context(), "a")
 		p.HGetAll(t.Context(), "b")

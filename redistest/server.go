@@ -174,5 +174,34 @@ func (s *Server) Client() *redis.Client {
 	return c
 }
 
+// Fill writes values into the server until it refuses with OOM (start it
+// with --maxmemory and --maxmemory-policy noeviction): big values first,
+// then small ones, since a refused big value's query buffer is freed
+// afterwards and leaves room for small writes.
+func (s *Server) Fill() {
+	s.t.Helper()
+	// The client stays open until the test ends: closing it would free its
+	// buffers' memory and make room again.
+	c := s.Client()
+	prefix := time.Now().UnixNano()
+	i := 0
+	for _, size := range []int{64 << 10, 1 << 10, 64} {
+		val := strings.Repeat("x", size)
+		for ; ; i++ {
+			err := c.Set(context.Background(), fmt.Sprint("fill:", prefix, ":", i), val, 0).Err()
+			if err == nil {
+				if i > 100000 {
+					s.t.Fatal("redis never filled up")
+				}
+				continue
+			}
+			if !strings.HasPrefix(err.Error(), "OOM") {
+				s.t.Fatalf("filling %s: %v", s, err)
+			}
+			break
+		}
+	}
+}
+
 // String names the server for messages.
 func (s *Server) String() string { return fmt.Sprintf("redis-server %s", s.Addr()) }

@@ -2,11 +2,7 @@ package webhook
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/redistest"
@@ -18,15 +14,7 @@ import (
 func TestDeadLetterOnFullRedis(t *testing.T) {
 	srv := redistest.StartServer(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
 	c := srv.Client()
-	big := strings.Repeat("x", 64<<10)
-	for i := 0; ; i++ {
-		if err := c.Set(t.Context(), fmt.Sprint("fill:", i), big, 0).Err(); err != nil {
-			if !redis.IsOOMError(err) {
-				t.Fatalf("filling: %v", err)
-			}
-			break
-		}
-	}
+	srv.Fill()
 	sub, err := NewSubscriber("https://app.example.com/hooks")
 	if err != nil {
 		t.Fatal(err)
