@@ -61,14 +61,14 @@ func (s *Redis) readyKey() string { return s.p + "ixready" }
 func readyField(typ string, ix index) string { return typ + ":" + ix.attr }
 
 // lookupBackfilled is lookupIndex for a backfilled index: the entries of
-// value (between min and max) when the index is complete, checked in the
+// value (between lo and hi) when the index is complete, checked in the
 // same script, else ErrIndexBuilding, after starting Backfill in the
 // background (once at a time per store value; replicas and concurrent
 // calls share the work through a lock). The marker is read on every
 // lookup, not cached: a gateway with the index disabled clears it with
 // its writes.
-func (s *Redis) lookupBackfilled(ctx context.Context, typ string, ix index, key, value, min, max string) ([]string, error) {
-	members, err := lookupReadyScript.Run(ctx, s.c, []string{key, s.readyKey()}, readyField(typ, ix), min, max).StringSlice()
+func (s *Redis) lookupBackfilled(ctx context.Context, typ string, ix index, key, value, lo, hi string) ([]string, error) {
+	members, err := lookupReadyScript.Run(ctx, s.c, []string{key, s.readyKey()}, readyField(typ, ix), lo, hi).StringSlice()
 	if err == nil {
 		return entryIDs(members, value), nil
 	}

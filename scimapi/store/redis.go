@@ -32,7 +32,7 @@ type Redis struct {
 	offFields map[string]string
 	indexed   map[string][]string // Indexed, per type
 	// ready holds the types whose Backfill this value started (see
-	// indexReady).
+	// lookupBackfilled).
 	ready sync.Map
 	// keyTails caches, per type, the KEYS of the write and delete scripts
 	// after the resource's own key (see keys): they depend only on the type.
@@ -488,11 +488,11 @@ func (s *Redis) lookupIndex(ctx context.Context, typ string, ix index, value str
 		}
 		return []string{id}, nil
 	}
-	min, max := "["+value+"\x00", "["+value+"\x00\xff"
+	lo, hi := "["+value+"\x00", "["+value+"\x00\xff"
 	if ix.backfill {
-		return s.lookupBackfilled(ctx, typ, ix, key, value, min, max)
+		return s.lookupBackfilled(ctx, typ, ix, key, value, lo, hi)
 	}
-	members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: min, Max: max}).Result()
+	members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: lo, Max: hi}).Result()
 	if err != nil {
 		return nil, err
 	}

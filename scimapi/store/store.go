@@ -197,6 +197,7 @@ type Store interface {
 	Lookup(ctx context.Context, typ, attr, value string) ([]string, error)
 	// Indexed returns the attributes of typ that Lookup serves, including
 	// id: the fixed indexes and the optional ones enabled in this store.
+	// The caller must not change the slice.
 	Indexed(typ string) []string
 	// Scan visits every resource of typ in id order, after the id after
 	// ("" = from the start), in batches of at most batch, until fn returns
