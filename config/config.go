@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/scimgate/scimgate/scimapi/store"
 )
 
 // Config is the whole gateway configuration.
@@ -106,7 +108,12 @@ type SCIM struct {
 	// Limits bounds the work of one request (filters, PATCH, /Bulk).
 	Limits         SCIMLimits `yaml:"limits"`
 	RequestTimeout Duration   `yaml:"request_timeout" doc:"overall deadline of one SCIM request, Redis calls included (503 with Retry-After when it passes)"`
+	// Indexes names the optional User indexes to keep (store.OptionalIndexes).
+	Indexes string `yaml:"indexes" doc:"comma-separated optional User indexes to keep, any of emails.value, displayName, name.familyName (empty: none; eq filters on them then scan)"`
 }
+
+// IndexList splits Indexes into its entries.
+func (s SCIM) IndexList() []string { return splitList(s.Indexes) }
 
 // Admin configures the admin API credential.
 type Admin struct {
@@ -205,6 +212,7 @@ func (c *Config) Validate() error {
 		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
 		{"scim.delete_mode", checkOneOf(c.SCIM.DeleteMode, "hard", "soft")},
 		{"scim.soft_delete_retention", checkRange(time.Duration(c.SCIM.SoftDeleteRetention), time.Minute, 10*365*24*time.Hour)},
+		{"scim.indexes", store.CheckOptionalIndexes(c.SCIM.IndexList())},
 		{"admin.token", checkMinLen(c.Admin.Token, 16)},
 		{"admin.token_hash", checkHexHash(c.Admin.TokenHash)},
 		{"tokens.pepper", checkPepper(c.Tokens.Pepper)},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,27 @@ func TestRedactedHidesSecrets(t *testing.T) {
 	out := c.Redacted()
 	if strings.Contains(out, "super-secret-admin") || strings.Contains(out, "pw@") {
 		t.Fatalf("secret in %s", out)
+	}
+}
+
+// TestSCIMIndexes: scim.indexes names optional indexes only, each once;
+// another name is a KeyError naming the valid ones.
+func TestSCIMIndexes(t *testing.T) {
+	if l := Default().SCIM.IndexList(); len(l) != 0 {
+		t.Fatalf("default scim.indexes = %v, want none", l)
+	}
+	cfg, err := Load("", env(map[string]string{"SCIMGATE_SCIM_INDEXES": "emails.value, name.familyName"}))
+	if err != nil || !slices.Equal(cfg.SCIM.IndexList(), []string{"emails.value", "name.familyName"}) {
+		t.Fatalf("got %v %v", cfg.SCIM.IndexList(), err)
+	}
+	for _, bad := range []string{"emails", "userName", "displayName,displayName"} {
+		_, err := Load("", env(map[string]string{"SCIMGATE_SCIM_INDEXES": bad}))
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Key != "scim.indexes" {
+			t.Fatalf("%q: got %v", bad, err)
+		}
+		if !strings.Contains(bad, ",") && !strings.Contains(err.Error(), "emails.value, displayName, name.familyName") {
+			t.Errorf("%q: the error does not name the valid indexes: %v", bad, err)
+		}
 	}
 }

@@ -307,7 +307,7 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 		return nil
 	}
 	if f != nil {
-		attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...)
+		attr, values, ok := f.IndexCandidateSet(h.store(ctx).Indexed(rt.Name)...)
 		var ids []string
 		for _, v := range values {
 			if !ok {

@@ -23,7 +23,7 @@ func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *fil
 	if !isLG || f == nil {
 		return nil, false, nil
 	}
-	attr, values, ok := f.IndexCandidateSet(store.Indexed(rt.Name)...)
+	attr, values, ok := f.IndexCandidateSet(h.store(ctx).Indexed(rt.Name)...)
 	if !ok || len(values) != 1 || attr == "id" {
 		return nil, false, nil
 	}

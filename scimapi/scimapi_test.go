@@ -45,6 +45,11 @@ func newEnv(t *testing.T, r *redistest.Redis, strict bool) *env {
 }
 
 func newEnvWith(t *testing.T, r *redistest.Redis, configure func(*scimapi.Options)) *env {
+	return newEnvStore(t, r, store.NewRedis(r.Client, r.Prefix), configure)
+}
+
+// newEnvStore is newEnvWith serving from st (on r).
+func newEnvStore(t *testing.T, r *redistest.Redis, st store.Store, configure func(*scimapi.Options)) *env {
 	gin.SetMode(gin.TestMode)
 	e := &env{t: t, engine: gin.New(), compat: map[string]int{}, token: auth.ScopeSCIM, redis: r}
 	e.engine.RedirectTrailingSlash = false
@@ -59,7 +64,7 @@ func newEnvWith(t *testing.T, r *redistest.Redis, configure func(*scimapi.Option
 	if opts.Roles.Enabled() {
 		reg.AddUserExtension(schema.RoleExtension(), false)
 	}
-	h := scimapi.New(reg, scimapi.Single(store.NewRedis(r.Client, r.Prefix)), opts)
+	h := scimapi.New(reg, scimapi.Single(st), opts)
 	mw := auth.Middleware(testAuth{}, slog.New(slog.DiscardHandler), nil)
 	h.Register(e.engine.Group("/scim/v2", mw))
 	h.Register(e.engine.Group("/scim_v2", mw))

@@ -47,6 +47,27 @@ func indexedUser(r *rand.Rand, i int) map[string]any {
 	return u
 }
 
+// createIndexed creates n generated users through e and returns their ids.
+func createIndexed(e *env, rng *rand.Rand, n int) []string {
+	var ids []string
+	for i := range n {
+		ids = append(ids, str(e.must(e.do("POST", "/scim/v2/Users", indexedUser(rng, i)), 201).body["id"]))
+	}
+	return ids
+}
+
+// indexedFilters are `eq` filters on the optional indexes' attributes,
+// one per pool value, plus one matching nothing and an upper-cased value.
+func indexedFilters() []string {
+	var out []string
+	for _, q := range []struct{ attr, pool string }{{"emails.value", "email"}, {"displayName", "dn"}, {"name.familyName", "family"}} {
+		for _, v := range append(slices.Clone(indexedPools[q.pool]), "nobody", strings.ToUpper(indexedPools[q.pool][0])) {
+			out = append(out, fmt.Sprintf(`%s eq %q`, q.attr, v))
+		}
+	}
+	return out
+}
+
 // filterIDs returns the ids GET /Users?filter=f finds, sorted.
 func filterIDs(t *testing.T, e *env, f string) []string {
 	t.Helper()
@@ -71,13 +92,10 @@ func filterIDs(t *testing.T, e *env, f string) []string {
 func TestSecondaryIndexesEqualScan(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
-		e := newEnvWith(t, r, func(o *scimapi.Options) { o.MaxResults = 1000 })
-		st := store.NewRedis(r.Client, r.Prefix)
+		st := withAllIndexes(t, store.NewRedis(r.Client, r.Prefix))
+		e := newEnvStore(t, r, st, func(o *scimapi.Options) { o.MaxResults = 1000 })
 		rng := rand.New(rand.NewPCG(14, 3))
-		var ids []string
-		for i := range 150 {
-			ids = append(ids, str(e.must(e.do("POST", "/scim/v2/Users", indexedUser(rng, i)), 201).body["id"]))
-		}
+		ids := createIndexed(e, rng, 150)
 		check := func(stage string) {
 			t.Helper()
 			for _, attr := range []string{"emails.value", "displayName", "name.familyName"} {
@@ -85,13 +103,10 @@ func TestSecondaryIndexesEqualScan(t *testing.T) {
 					t.Fatalf("%s: %s not served by its index: %v", stage, attr, err)
 				}
 			}
-			for _, q := range []struct{ attr, pool string }{{"emails.value", "email"}, {"displayName", "dn"}, {"name.familyName", "family"}} {
-				for _, v := range append(slices.Clone(indexedPools[q.pool]), "nobody", strings.ToUpper(indexedPools[q.pool][0])) {
-					f := fmt.Sprintf(`%s eq %q`, q.attr, v)
-					got, want := filterIDs(t, e, f), filterIDs(t, e, "not (not ("+f+"))")
-					if !slices.Equal(got, want) {
-						t.Errorf("%s: %s: indexed %d ids, scan %d", stage, f, len(got), len(want))
-					}
+			for _, f := range indexedFilters() {
+				got, want := filterIDs(t, e, f), filterIDs(t, e, "not (not ("+f+"))")
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %s: indexed %d ids, scan %d", stage, f, len(got), len(want))
 				}
 			}
 		}
@@ -129,9 +144,9 @@ func TestSecondaryIndexesEqualScan(t *testing.T) {
 		for _, id := range ids {
 			r.Client.HDel(ctx, r.Prefix+"{scim}:r:"+id, "ix3")
 		}
-		// A new gateway (the handler's store caches the marker once seen).
-		e = newEnvWith(t, r, func(o *scimapi.Options) { o.MaxResults = 1000 })
-		fresh := store.NewRedis(r.Client, r.Prefix)
+		// A new gateway.
+		fresh := withAllIndexes(t, store.NewRedis(r.Client, r.Prefix))
+		e = newEnvStore(t, r, fresh, func(o *scimapi.Options) { o.MaxResults = 1000 })
 		if _, err := fresh.Lookup(ctx, store.TypeUser, "emails.value", "x"); !errors.Is(err, store.ErrIndexBuilding) {
 			t.Fatalf("lookup on an incomplete index: %v, want ErrIndexBuilding", err)
 		}
@@ -159,5 +174,71 @@ func TestSecondaryIndexesEqualScan(t *testing.T) {
 		}
 		st = fresh
 		check("backfilled")
+	})
+}
+
+// withAllIndexes enables every optional index of st.
+func withAllIndexes(t *testing.T, st *store.Redis) *store.Redis {
+	t.Helper()
+	if err := st.EnableIndexes(store.OptionalIndexes()...); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestOptionalIndexesSameResults: `eq` filters on emails.value,
+// displayName and name.familyName find the same users whether a gateway
+// has their indexes on (index lookups) or off (the default: scans), over
+// generated users with case-folding variants, before and after a gateway
+// with them off changes users (the one with them on then scans until its
+// backfill completes).
+func TestOptionalIndexesSameResults(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		onStore := withAllIndexes(t, store.NewRedis(r.Client, r.Prefix))
+		on := newEnvStore(t, r, onStore, func(o *scimapi.Options) { o.MaxResults = 1000 })
+		off := newEnvWith(t, r, func(o *scimapi.Options) { o.MaxResults = 1000 })
+		rng := rand.New(rand.NewPCG(14, 4))
+		ids := createIndexed(on, rng, 120)
+		compare := func(stage string) {
+			t.Helper()
+			for _, f := range indexedFilters() {
+				if got, want := filterIDs(t, on, f), filterIDs(t, off, f); !slices.Equal(got, want) {
+					t.Errorf("%s: %s: indexes on %d ids, off %d", stage, f, len(got), len(want))
+				}
+			}
+		}
+		if err := onStore.Backfill(ctx, store.TypeUser); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := onStore.Lookup(ctx, store.TypeUser, "emails.value", "x"); err != nil {
+			t.Fatalf("the index is not served: %v", err)
+		}
+		compare("created with indexes on")
+		for i, id := range ids {
+			switch i % 4 {
+			case 0:
+				off.must(off.do("PUT", "/scim/v2/Users/"+id, indexedUser(rng, i)), 200)
+			case 1:
+				off.must(off.do("DELETE", "/scim/v2/Users/"+id, nil), 204)
+			}
+		}
+		for i := range 30 {
+			off.must(off.do("POST", "/scim/v2/Users", indexedUser(rng, 1000+i)), 201)
+		}
+		compare("changed with indexes off")
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if err := onStore.Backfill(ctx, store.TypeUser); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := onStore.Lookup(ctx, store.TypeUser, "emails.value", "x"); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("backfill did not complete")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		compare("backfilled")
 	})
 }

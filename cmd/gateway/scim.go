@@ -86,11 +86,15 @@ func scimLimits(l config.SCIMLimits) scimapi.Limits {
 }
 
 // newDirectoryStore opens directory id's SCIM resource store in the
-// configured delete mode.
+// configured delete mode, with the configured optional indexes (the same
+// for every directory).
 func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *store.Redis {
 	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id))
 	if cfg.SCIM.DeleteMode == "soft" {
 		st.SoftDelete()
+	}
+	if err := st.EnableIndexes(cfg.SCIM.IndexList()...); err != nil {
+		panic(err) // config.Validate checked scim.indexes
 	}
 	return st
 }

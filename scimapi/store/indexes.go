@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -59,21 +60,20 @@ func (s *Redis) readyKey() string { return s.p + "ixready" }
 
 func readyField(typ string, ix index) string { return typ + ":" + ix.attr }
 
-// indexReady reports whether the backfilled index ix of typ is complete;
-// when it is not, it starts Backfill in the background (once per store
-// value; replicas and concurrent calls share the work through a lock).
-func (s *Redis) indexReady(ctx context.Context, typ string, ix index) (bool, error) {
-	f := readyField(typ, ix)
-	if _, ok := s.ready.Load(f); ok {
-		return true, nil
+// lookupBackfilled is lookupIndex for a backfilled index: the entries of
+// value (between lo and hi) when the index is complete, checked in the
+// same script, else ErrIndexBuilding, after starting Backfill in the
+// background (once at a time per store value; replicas and concurrent
+// calls share the work through a lock). The marker is read on every
+// lookup, not cached: a gateway with the index disabled clears it with
+// its writes.
+func (s *Redis) lookupBackfilled(ctx context.Context, typ string, ix index, key, value, lo, hi string) ([]string, error) {
+	members, err := lookupReadyScript.Run(ctx, s.c, []string{key, s.readyKey()}, readyField(typ, ix), lo, hi).StringSlice()
+	if err == nil {
+		return entryIDs(members, value), nil
 	}
-	v, err := s.c.HGet(ctx, s.readyKey(), f).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return false, err
-	}
-	if v == "1" {
-		s.ready.Store(f, true)
-		return true, nil
+	if !errors.Is(err, redis.Nil) {
+		return nil, err
 	}
 	if _, started := s.ready.LoadOrStore("backfill:"+typ, true); !started {
 		go func() {
@@ -85,8 +85,20 @@ func (s *Redis) indexReady(ctx context.Context, typ string, ix index) (bool, err
 			s.ready.Delete("backfill:" + typ)
 		}()
 	}
-	return false, nil
+	return nil, ErrIndexBuilding
 }
+
+// lookupReadyScript reads a backfilled index's entries of one value when
+// its ready marker is set.
+//
+//	KEYS[1] the index zset  KEYS[2] ixready
+//	ARGV[1] the index's ready field  ARGV[2], ARGV[3] ZRANGEBYLEX min, max
+//
+// Returns the entries, or nil when the index is not complete.
+var lookupReadyScript = redis.NewScript(`
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= '1' then return false end
+return redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[3])
+`)
 
 // BackfillTimeout bounds one background Backfill run; an interrupted run
 // starts over on the next Lookup that finds the index incomplete.
@@ -99,17 +111,20 @@ const backfillBatch = 100
 // backfillLockTTL is how long the backfill lock outlives its last step.
 const backfillLockTTL = 30 * time.Second
 
-// Backfill adds the entries of typ's backfilled indexes (index.backfill)
-// for every stored resource, in steps of backfillBatch resources in id
-// order, then marks those indexes ready (P{tag}:ixready) so Lookup serves
-// them. Resources written meanwhile carry their own entries (every write
-// maintains the indexes); a step skips a resource whose attributes changed
-// since it was read. One replica runs it at a time (a lock key); others
-// return nil at once. It does nothing when the indexes are ready.
+// Backfill adds the entries of typ's enabled backfilled indexes
+// (index.backfill) for every stored resource, in steps of backfillBatch
+// resources in id order, then marks those indexes ready (P{tag}:ixready)
+// so Lookup serves them. Resources written meanwhile carry their own
+// entries (every write maintains the enabled indexes); a step skips a
+// resource whose attributes changed since it was read. One replica runs it
+// at a time (a lock key); others return nil at once. It does nothing when
+// the indexes are ready. The markers are set only if no write by a gateway
+// with the index disabled came in between (such a write clears the
+// marker, which Backfill set to a token of its own when it began).
 func (s *Redis) Backfill(ctx context.Context, typ string) error {
 	var fields []string
 	for _, ix := range indexesOf(typ) {
-		if ix.backfill {
+		if ix.backfill && s.enabled(typ, ix) {
 			fields = append(fields, readyField(typ, ix))
 		}
 	}
@@ -120,7 +135,13 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 	if err != nil {
 		return fmt.Errorf("store: backfill %s: %w", typ, err)
 	}
-	if !slices.ContainsFunc(ready, func(v any) bool { return v != "1" }) {
+	var building []any
+	for i, v := range ready {
+		if v != "1" {
+			building = append(building, fields[i])
+		}
+	}
+	if len(building) == 0 {
 		return nil
 	}
 	lock := s.p + "ixlock:" + typ
@@ -129,6 +150,14 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 		return err
 	}
 	defer s.c.Del(context.WithoutCancel(ctx), lock)
+	token := "building " + uuid.NewString()
+	args := make([]any, 0, 2*len(building))
+	for _, f := range building {
+		args = append(args, f, token)
+	}
+	if err := s.c.HSet(ctx, s.readyKey(), args...).Err(); err != nil {
+		return fmt.Errorf("store: backfill %s: %w", typ, err)
+	}
 	after := "-"
 	for {
 		ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: after, Max: "+", Count: backfillBatch}).Result()
@@ -146,28 +175,45 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 		}
 		after = "(" + ids[len(ids)-1]
 	}
-	args := make([]any, 0, 2*len(fields))
-	for _, f := range fields {
-		args = append(args, f, "1")
-	}
-	if err := s.c.HSet(ctx, s.readyKey(), args...).Err(); err != nil {
+	n, err := markReadyScript.Run(ctx, s.c, []string{s.readyKey()}, append([]any{token}, building...)...).Int()
+	if err != nil {
 		return fmt.Errorf("store: backfill %s: %w", typ, err)
+	}
+	if n < len(building) {
+		return fmt.Errorf("store: backfill %s: a gateway with an index disabled wrote meanwhile; not marked complete", typ)
 	}
 	return nil
 }
+
+// markReadyScript sets ready markers still holding a Backfill's token.
+//
+//	KEYS[1] ixready  ARGV[1] the token  ARGV[2..] the ready fields
+//
+// Returns how many it set.
+var markReadyScript = redis.NewScript(`
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    redis.call('HSET', KEYS[1], ARGV[i], '1')
+    n = n + 1
+  end
+end
+return n
+`)
 
 // backfillStep indexes the resources ids of typ.
 func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) error {
 	cmds := make([]*redis.SliceCmd, len(ids))
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.HMGet(ctx, s.resKey(id), "doc", "dv")
+			cmds[i] = p.HMGet(ctx, s.resKey(id), "doc", "dv", "ix3")
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: backfill %s: %w", typ, err)
 	}
+	indexes := indexesOf(typ)
 	args := []any{s.p}
 	for i, id := range ids {
 		f := cmds[i].Val()
@@ -183,18 +229,34 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 		if err := json.Unmarshal([]byte(doc), &attrs); err != nil {
 			return fmt.Errorf("store: backfill %s %s: %w", typ, id, err)
 		}
-		ix, flat, err := indexArgs(typ, attrs)
+		_, flat, err := indexArgs(typ, attrs, s.enabled)
 		if err != nil {
 			return err
 		}
-		// the entries of the backfilled indexes: those in "ix3"
+		// the entries of the enabled backfilled indexes, and "ix3" naming
+		// them and those of disabled ones that the resource still has
+		// (written while they were enabled: its next write drops them)
+		old, _ := f[2].(string)
+		kept, err := keptEntries(old, func(key int) bool { return !s.enabled(typ, indexes[key-3]) })
+		if err != nil {
+			return fmt.Errorf("store: backfill %s %s: %w", typ, id, err)
+		}
 		var entries []any
 		for j := 0; j+3 < len(flat); j += 4 {
-			if indexesOf(typ)[flat[j].(int)-3].backfill {
-				entries = append(entries, flat[j], flat[j+1])
+			if k := flat[j].(int); indexes[k-3].backfill {
+				entries = append(entries, k, flat[j+1])
+				kept = append(kept, ixEntry{key: k, value: flat[j+1].(string)})
 			}
 		}
-		args = append(args, id, dv, ix[2], len(entries)/2)
+		ix3 := ""
+		if len(kept) > 0 {
+			b, err := appendIxEntries(nil, kept)
+			if err != nil {
+				return err
+			}
+			ix3 = string(b)
+		}
+		args = append(args, id, dv, ix3, len(entries)/2)
 		args = append(args, entries...)
 	}
 	if len(args) == 1 {
@@ -204,6 +266,28 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 		return fmt.Errorf("store: backfill %s: %w", typ, err)
 	}
 	return nil
+}
+
+// keptEntries returns the entries of the recorded index field old (JSON
+// [[keyIndex, value, unique], ...], "" = none) whose keyIndex keep accepts.
+func keptEntries(old string, keep func(key int) bool) ([]ixEntry, error) {
+	if old == "" {
+		return nil, nil
+	}
+	var raw [][3]any
+	if err := json.Unmarshal([]byte(old), &raw); err != nil {
+		return nil, err
+	}
+	var out []ixEntry
+	for _, e := range raw {
+		k, _ := e[0].(float64)
+		v, _ := e[1].(string)
+		u, _ := e[2].(float64)
+		if keep(int(k)) {
+			out = append(out, ixEntry{key: int(k), value: v, unique: u == 1})
+		}
+	}
+	return out, nil
 }
 
 // backfillScript adds index entries of resources unchanged since read.

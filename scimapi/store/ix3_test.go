@@ -8,6 +8,15 @@ import (
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
+// allIndexes enables every optional index of st.
+func allIndexes(t testing.TB, st *store.Redis) *store.Redis {
+	t.Helper()
+	if err := st.EnableIndexes(store.OptionalIndexes()...); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestBackfilledIndexesInIx3: the entries of the backfilled indexes
 // (emails.value, displayName, name.familyName) live in "ix3", which the
 // versions before them never read: "ix" and "ix2" keep naming only the
@@ -15,7 +24,7 @@ import (
 func TestBackfilledIndexesInIx3(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
-		st := store.NewRedis(r.Client, r.Prefix)
+		st := allIndexes(t, store.NewRedis(r.Client, r.Prefix))
 		u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "Ann", "externalId": "e", "displayName": "Ann S",
 			"name":   map[string]any{"familyName": "S"},
 			"emails": []any{map[string]any{"value": "A@x"}, map[string]any{"value": "a@X"}, map[string]any{"value": "b@x"}}}, nil, nil)

@@ -62,24 +62,30 @@ func entraJournal(attrs map[string]any) *store.Journal {
 // write tokens, which expire after 2 minutes, are gone), and the part of
 // it held by the audit and change-event streams. It needs redis-server.
 //
-// The sub-benchmark listpack-1024 runs redis-server with
-// hash-max-listpack-value 1024: a resource hash, whose document is longer
-// than the default 64 bytes, is then kept as a compact listpack instead of
-// a hash table. With -v it also logs the memory of each key family.
+// The sub-benchmark default has the optional indexes off (the default),
+// all-indexes has every one on (scim.indexes). listpack-1024 runs
+// redis-server with hash-max-listpack-value 1024: a resource hash, whose
+// document is longer than the default 64 bytes, is then kept as a compact
+// listpack instead of a hash table. With -v it also logs the memory of
+// each key family.
 //
 //	go test -run '^$' -bench MemoryPerUser -benchtime 1x ./scimapi/store/
 func BenchmarkMemoryPerUser(b *testing.B) {
-	b.Run("default", func(b *testing.B) { benchMemory(b) })
-	b.Run("listpack-1024", func(b *testing.B) { benchMemory(b, "--hash-max-listpack-value", "1024") })
+	b.Run("default", func(b *testing.B) { benchMemory(b, nil) })
+	b.Run("all-indexes", func(b *testing.B) { benchMemory(b, store.OptionalIndexes()) })
+	b.Run("listpack-1024", func(b *testing.B) { benchMemory(b, nil, "--hash-max-listpack-value", "1024") })
 }
 
-func benchMemory(b *testing.B, serverArgs ...string) {
+func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 	const n = 10000
 	for b.Loop() {
 		srv := redistest.StartServer(b, serverArgs...)
 		c := srv.Client()
 		ctx := context.Background()
 		st := store.NewRedis(c, "scimgate:")
+		if err := st.EnableIndexes(indexes...); err != nil {
+			b.Fatal(err)
+		}
 		// One create first, so the scripts are loaded and the streams exist.
 		if _, err := st.Create(ctx, store.TypeUser, entraUser(-1), nil, entraJournal(entraUser(-1))); err != nil {
 			b.Fatal(err)

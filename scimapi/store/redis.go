@@ -25,8 +25,14 @@ type Redis struct {
 	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
 	now    func() time.Time
 	soft   bool
-	// ready caches the backfilled indexes seen complete and the types whose
-	// Backfill this value started (see indexReady).
+	// optional holds the ready fields ("<Type>:<attr>") of the optional
+	// indexes enabled (EnableIndexes); offFields, per type, those of the
+	// disabled ones, comma-separated (the write script clears them).
+	optional  map[string]bool
+	offFields map[string]string
+	indexed   map[string][]string // Indexed, per type
+	// ready holds the types whose Backfill this value started (see
+	// lookupBackfilled).
 	ready sync.Map
 	// keyTails caches, per type, the KEYS of the write and delete scripts
 	// after the resource's own key (see keys): they depend only on the type.
@@ -40,6 +46,53 @@ func (s *Redis) SoftDelete() *Redis {
 	return s
 }
 
+// EnableIndexes turns on the optional indexes of Users named by attrs
+// (see OptionalIndexes; the others stay off, as in a new store). Call it
+// before the store is used. An enabled index is written by every write and
+// served by Lookup once complete (Backfill); a disabled one is neither, and
+// every write of attributes clears its ready marker, so enabling it later
+// backfills it again. Every gateway sharing the directory must use the
+// same setting.
+func (s *Redis) EnableIndexes(attrs ...string) error {
+	if err := CheckOptionalIndexes(attrs); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	s.optional = map[string]bool{}
+	for _, a := range attrs {
+		s.optional[TypeUser+":"+a] = true
+	}
+	s.offFields = map[string]string{}
+	s.indexed = map[string][]string{}
+	for _, typ := range []string{TypeUser, TypeGroup} {
+		var off []string
+		on := []string{"id"}
+		for _, ix := range indexesOf(typ) {
+			switch {
+			case ix.backfill && !s.optional[readyField(typ, ix)]:
+				off = append(off, readyField(typ, ix))
+			case !ix.legacy:
+				on = append(on, ix.attr)
+			}
+		}
+		s.offFields[typ] = strings.Join(off, ",")
+		s.indexed[typ] = on
+	}
+	return nil
+}
+
+// enabled reports whether the store maintains index ix of typ.
+func (s *Redis) enabled(typ string, ix index) bool {
+	return !ix.backfill || s.optional[readyField(typ, ix)]
+}
+
+// Indexed implements Store. The caller must not change the slice.
+func (s *Redis) Indexed(typ string) []string {
+	if out, ok := s.indexed[typ]; ok {
+		return out
+	}
+	return []string{"id"}
+}
+
 // NewRedis returns the Store of the default directory on c: its keys start
 // with prefix and the hash tag DefaultTag, today's layout.
 func NewRedis(c redis.UniversalClient, prefix string) *Redis {
@@ -51,7 +104,9 @@ func NewRedis(c redis.UniversalClient, prefix string) *Redis {
 // Each directory has its own tag, so its keys share one Redis Cluster slot
 // and different directories spread over the cluster.
 func NewRedisTagged(c redis.UniversalClient, prefix, tag string) *Redis {
-	return &Redis{c: c, prefix: prefix, tag: tag, p: prefix + "{" + tag + "}:", now: time.Now}
+	s := &Redis{c: c, prefix: prefix, tag: tag, p: prefix + "{" + tag + "}:", now: time.Now}
+	_ = s.EnableIndexes() // none: cannot fail
+	return s
 }
 
 // KeyBase returns the common start of every key of the store, e.g.
@@ -199,7 +254,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		if doc, err = json.Marshal(attrs); err != nil {
 			return nil, false, fmt.Errorf("encode attributes: %w", err)
 		}
-		if ix, entries, err = indexArgs(typ, attrs); err != nil {
+		if ix, entries, err = indexArgs(typ, attrs, s.enabled); err != nil {
 			return nil, false, fmt.Errorf("encode index entries: %w", err)
 		}
 		if typ == TypeGroup {
@@ -219,7 +274,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	args := append([]any{s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
 		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
 		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, ja.doc, ja.docMembers, ja.members, ja.changed,
-		ix[2], strconv.FormatInt(maxUsers, 10)}, entries...)
+		ix[2], strconv.FormatInt(maxUsers, 10), s.offFields[typ]}, entries...)
 	var res []any
 	err = resend(ctx, func() error {
 		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()
@@ -395,17 +450,14 @@ func (s *Redis) Lookup(ctx context.Context, typ, attr, value string) ([]string, 
 		if ix.attr != attr {
 			continue
 		}
-		found = true
-		if ix.backfill {
-			ok, err := s.indexReady(ctx, typ, ix)
-			if err != nil {
-				return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
-			}
-			if !ok {
-				return nil, ErrIndexBuilding
-			}
+		if !s.enabled(typ, ix) {
+			continue
 		}
+		found = true
 		got, err := s.lookupIndex(ctx, typ, ix, value)
+		if errors.Is(err, ErrIndexBuilding) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store: lookup %s: %w", attr, err)
 		}
@@ -436,15 +488,24 @@ func (s *Redis) lookupIndex(ctx context.Context, typ string, ix index, value str
 		}
 		return []string{id}, nil
 	}
-	members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: "[" + value + "\x00", Max: "[" + value + "\x00\xff"}).Result()
+	lo, hi := "["+value+"\x00", "["+value+"\x00\xff"
+	if ix.backfill {
+		return s.lookupBackfilled(ctx, typ, ix, key, value, lo, hi)
+	}
+	members, err := s.c.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: lo, Max: hi}).Result()
 	if err != nil {
 		return nil, err
 	}
+	return entryIDs(members, value), nil
+}
+
+// entryIDs returns the ids of the non-unique index entries members of value.
+func entryIDs(members []string, value string) []string {
 	ids := make([]string, 0, len(members))
 	for _, m := range members {
 		ids = append(ids, m[len(value)+1:])
 	}
-	return ids, nil
+	return ids
 }
 
 // Scan implements Store.

@@ -18,14 +18,23 @@ import (
 )
 
 // TestRedisConformance runs the conformance suite on miniredis and on the
-// real Redis at SCIMGATE_TEST_REDIS_URL.
+// real Redis at SCIMGATE_TEST_REDIS_URL, with the optional indexes off (the
+// default) and on.
 func TestRedisConformance(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
-		storetest.Run(t, func(t *testing.T) store.Store {
-			sub := *r
-			sub.Prefix = r.Prefix + t.Name() + ":"
-			return store.NewRedis(sub.Client, sub.Prefix)
-		})
+		for _, indexes := range [][]string{nil, store.OptionalIndexes()} {
+			t.Run(fmt.Sprintf("indexes=%d", len(indexes)), func(t *testing.T) {
+				storetest.Run(t, func(t *testing.T) store.Store {
+					sub := *r
+					sub.Prefix = r.Prefix + t.Name() + ":"
+					st := store.NewRedis(sub.Client, sub.Prefix)
+					if err := st.EnableIndexes(indexes...); err != nil {
+						t.Fatal(err)
+					}
+					return st
+				})
+			})
+		}
 	})
 }
 

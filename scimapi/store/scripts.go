@@ -91,7 +91,11 @@ end
 //	        first key layout's indexes ("" = indexes unchanged)
 //	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
 //	ARGV[23] the "ix3" field, the same for the backfilled indexes ("" = none)
-//	ARGV[25..] the new index entries, four ARGV each: keyIndex, value,
+//	ARGV[25] the ready fields ("<Type>:<attr>", comma-separated) of the
+//	        type's optional indexes that are disabled: a write of attributes
+//	        leaves the resource without their entries, so it clears their
+//	        markers in P{tag}:ixready (enabling them later backfills)
+//	ARGV[26..] the new index entries, four ARGV each: keyIndex, value,
 //	        unique "1"|"0", attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
@@ -140,7 +144,7 @@ else
   end
 end
 
-local ixFrom = 25
+local ixFrom = 26
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
     if ARGV[i + 2] == '1' then
@@ -191,6 +195,7 @@ if ARGV[8] ~= '' then
   end
   hs[#hs + 1] = 'ix'
   hs[#hs + 1] = ARGV[8]
+  for f in string.gmatch(ARGV[25], '[^,]+') do redis.call('HDEL', p .. 'ixready', f) end
   for _, f in ipairs({{'ix2', ARGV[17]}, {'ix3', ARGV[23]}}) do
     if f[2] ~= '' then
       hs[#hs + 1] = f[1]

@@ -26,9 +26,11 @@
 //	                                  (User and Group externalId; Group
 //	                                  displayName, lower-cased; User
 //	                                  emails.value, displayName and
-//	                                  name.familyName, lower-cased)
+//	                                  name.familyName, case-folded, each
+//	                                  only when enabled: EnableIndexes)
 //	P{scim}:ixready             hash  "<Type>:<attr>" -> 1 once Backfill indexed
-//	                                  every resource written before the index
+//	                                  every resource written before the index;
+//	                                  cleared by each write while it is off
 //	P{scim}:u:<Type>:externalId hash  legacy: externalId was a unique index
 //	                                  before; see index.legacy
 //	P{scim}:m:<groupId>         hash  member id -> {"type","display"} JSON
@@ -47,6 +49,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimgate/scimgate/audit"
@@ -191,6 +195,10 @@ type Store interface {
 	// Lookup returns the ids whose indexed attribute equals value (compared
 	// as the index normalises it). attr must be one of Indexed(typ).
 	Lookup(ctx context.Context, typ, attr, value string) ([]string, error)
+	// Indexed returns the attributes of typ that Lookup serves, including
+	// id: the fixed indexes and the optional ones enabled in this store.
+	// The caller must not change the slice.
+	Indexed(typ string) []string
 	// Scan visits every resource of typ in id order, after the id after
 	// ("" = from the start), in batches of at most batch, until fn returns
 	// false or an error.
@@ -263,6 +271,9 @@ type index struct {
 	// Resources written before it have no entries, so Lookup serves it only
 	// once Backfill has indexed them all and set its ready marker (see
 	// indexes.go); until then it answers ErrIndexBuilding and callers scan.
+	// The backfilled indexes are also the optional ones: a store maintains
+	// and serves one only when enabled (Redis.EnableIndexes); while it is
+	// off, every write of attributes clears its ready marker.
 	backfill bool
 }
 
@@ -288,15 +299,31 @@ func indexesOf(typ string) []index {
 	return nil
 }
 
-// Indexed returns the attributes of typ that Lookup serves, including id.
-func Indexed(typ string) []string {
-	out := []string{"id"}
-	for _, ix := range indexesOf(typ) {
-		if !ix.legacy {
+// OptionalIndexes lists the User attributes whose indexes a store keeps
+// only when enabled (Redis.EnableIndexes).
+func OptionalIndexes() []string {
+	var out []string
+	for _, ix := range indexesOf(TypeUser) {
+		if ix.backfill {
 			out = append(out, ix.attr)
 		}
 	}
 	return out
+}
+
+// CheckOptionalIndexes reports the first of attrs that is not one of
+// OptionalIndexes, or one named twice.
+func CheckOptionalIndexes(attrs []string) error {
+	valid := OptionalIndexes()
+	for i, a := range attrs {
+		if !slices.Contains(valid, a) {
+			return fmt.Errorf("%q is not an optional index (valid: %s)", a, strings.Join(valid, ", "))
+		}
+		if slices.Contains(attrs[:i], a) {
+			return fmt.Errorf("%q is listed twice", a)
+		}
+	}
+	return nil
 }
 
 // Unique returns the attributes of typ whose values the store keeps unique

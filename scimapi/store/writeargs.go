@@ -114,12 +114,13 @@ func (ix index) ixField() int {
 
 // indexArgs returns the "ix", "ix2" and "ix3" field values of attrs ("" for
 // an empty "ix2" or "ix3") and the index entries as the write script's
-// trailing ARGV (keyIndex, value, unique, attribute; see writeScript).
-func indexArgs(typ string, attrs map[string]any) (fields [3]string, flat []any, err error) {
+// trailing ARGV (keyIndex, value, unique, attribute; see writeScript), of
+// the indexes enabled accepts.
+func indexArgs(typ string, attrs map[string]any, enabled func(string, index) bool) (fields [3]string, flat []any, err error) {
 	var byField [3][]ixEntry
 	byField[0] = []ixEntry{}
 	for i, x := range indexesOf(typ) {
-		if x.legacy {
+		if x.legacy || !enabled(typ, x) {
 			continue
 		}
 		for _, v := range x.values(attrs) {

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/scimgate/scimgate/config"
+	"github.com/scimgate/scimgate/directory"
+	"github.com/scimgate/scimgate/redisconn"
+	"github.com/scimgate/scimgate/redistest"
+	"github.com/scimgate/scimgate/scimapi/store"
+)
+
+// TestDirectoryStoresGetSCIMIndexes: every directory's store serves the
+// optional indexes scim.indexes names, and only those.
+func TestDirectoryStoresGetSCIMIndexes(t *testing.T) {
+	conn := &redisconn.Conn{Client: redistest.Mini(t).Client}
+	for _, c := range []struct {
+		indexes string
+		want    []string
+	}{
+		{"", []string{"id", "userName", "externalId"}},
+		{"name.familyName, emails.value", []string{"id", "userName", "externalId", "emails.value", "name.familyName"}},
+	} {
+		cfg := config.Default()
+		cfg.SCIM.Indexes = c.indexes
+		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
+			if got := newDirectoryStore(conn, cfg, id).Indexed(store.TypeUser); !slices.Equal(got, c.want) {
+				t.Errorf("scim.indexes %q, directory %s: Indexed(User) = %v, want %v", c.indexes, id, got, c.want)
+			}
+		}
+	}
+}
