@@ -91,19 +91,22 @@ end
 //	        first key layout's indexes ("" = indexes unchanged)
 //	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
 //	ARGV[23] the "ix3" field, the same for the backfilled indexes ("" = none)
-//	ARGV[25..] the new index entries, four ARGV each: keyIndex, value,
-//	        unique "1"|"0", attribute name (for UNIQUENESS)
+//	ARGV[25..] the audit records' fields (see ARGV[11]), then the new index
+//	        entries, four ARGV each: keyIndex, value, unique "1"|"0",
+//	        attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
 //	ARGV[11] journal: the streams' approximate MAXLEN ("" = no journal);
 //	         KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
 //	         stream. Records are appended only when something changed, in
 //	         the same atomic step as the change. The audit record is built
-//	         by the caller, one per outcome: ARGV[19] attributes changed (or
-//	         nothing visible), ARGV[20] attributes and members changed,
-//	         ARGV[21] members only. ARGV[18] is the change-event type of an
-//	         attribute change ("" = none), ARGV[22] its "changed" field (the
-//	         changed attribute names, comma-separated; "" for creations).
+//	         by the caller as stream entry fields (audit.AppendFields), one
+//	         per outcome, each a run of ARGV from ARGV[25] on: attributes
+//	         changed (or nothing visible; ARGV[19] of them), attributes and
+//	         members changed (ARGV[20]), members only (ARGV[21]). ARGV[18]
+//	         is the change-event type of an attribute change ("" = none),
+//	         ARGV[22] its "changed" field (the changed attribute names,
+//	         comma-separated; "" for creations).
 //	         Change events carry the new version, not the document: a
 //	         consumer reads the resource (the webhook worker does).
 //	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
@@ -140,7 +143,10 @@ else
   end
 end
 
-local ixFrom = 25
+-- the audit records' field lists, then the index entries
+local nAudit = {tonumber(ARGV[19] or '0'), tonumber(ARGV[20] or '0'), tonumber(ARGV[21] or '0')}
+local auditFrom = {25, 25 + nAudit[1], 25 + nAudit[1] + nAudit[2]}
+local ixFrom = auditFrom[3] + nAudit[3]
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
     if ARGV[i + 2] == '1' then
@@ -261,11 +267,13 @@ end
 local auditID = ''
 if changed and ARGV[11] ~= '' then
   local maxlen = ARGV[11]
-  local a = ARGV[19]
+  local a = 1
   if next(added) ~= nil or next(removed) ~= nil then
-    if docChanged then a = ARGV[20] else a = ARGV[21] end
+    if docChanged then a = 2 else a = 3 end
   end
-  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', a)
+  local afrom = auditFrom[a]
+  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*',
+    unpack(ARGV, afrom, afrom + nAudit[a] - 1))
   local ev = KEYS[#KEYS]
   if docChanged and ARGV[18] ~= '' then
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
@@ -300,7 +308,8 @@ return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16], known)
 //	ARGV[5] type
 //	ARGV[6] journal: the streams' approximate MAXLEN ("" = no journal);
 //	        KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
-//	        stream; ARGV[10] the audit record, ARGV[11] the change-event type
+//	        stream; ARGV[10] the change-event type, ARGV[11..] the audit
+//	        record as stream entry fields (audit.AppendFields)
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //	ARGV[8] write token ("" = none)  ARGV[9] deadline, unix ms ("0" = none):
 //	        see writeGuard
@@ -321,8 +330,8 @@ dropIndexEntries(res, id)
 local maxlen, aid = nil, nil
 if ARGV[6] ~= '' then
   maxlen = ARGV[6]
-  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[10])
-  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[11], 'resource_type', ARGV[5], 'id', id,
+  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, 11))
+  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[10], 'resource_type', ARGV[5], 'id', id,
     'audit_id', aid, 'time', ARGV[4])
 end
 -- groups that contain this resource lose it
