@@ -233,3 +233,40 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEncode compares the stream entry fields of a SCIM write's event
+// with the JSON earlier versions stored (run with -benchmem).
+func BenchmarkEncode(b *testing.B) {
+	e := sampleEvents()[0]
+	b.Run("fields", func(b *testing.B) {
+		dst := make([]any, 0, 32)
+		for b.Loop() {
+			dst = audit.AppendFields(dst[:0], e)
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDecode compares reading an entry in either layout.
+func BenchmarkDecode(b *testing.B) {
+	e := sampleEvents()[0]
+	raw, _ := json.Marshal(e)
+	for name, m := range map[string]redis.XMessage{
+		"fields": message("1-1", audit.AppendFields(nil, e)),
+		"json":   {ID: "1-1", Values: map[string]any{"e": string(raw)}},
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := audit.Decode(m); !ok {
+					b.Fatal("no event")
+				}
+			}
+		})
+	}
+}
