@@ -1,6 +1,6 @@
-// Package audit keeps scimgate's audit trail: one Redis Stream of events,
-// each a JSON document, for every SCIM write and every credential and admin
-// action. SCIM writes append their event inside the same Lua script as the
+// Package audit keeps scimgate's audit trail: one Redis Stream of events
+// (one short stream field per event field, see AppendFields and Decode)
+// for every SCIM write and every credential and admin action. SCIM writes append their event inside the same Lua script as the
 // change (package scimapi/store), so no change exists without its record;
 // other events are appended with Log.Append.
 //
@@ -12,7 +12,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -46,7 +45,6 @@ const (
 	AuthFailed                   = "AUTH_FAILED"
 	OutcomeSuccess               = "success"
 	OutcomeFailure               = "failure"
-	streamField                  = "e"
 	defaultMaxLen          int64 = 1_000_000
 )
 
@@ -132,11 +130,7 @@ func (l *Log) Append(ctx context.Context, e Event) error {
 	if e.Outcome == "" {
 		e.Outcome = OutcomeSuccess
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("audit: encode: %w", err)
-	}
-	err = l.c.XAdd(ctx, &redis.XAddArgs{Stream: l.key, MaxLen: l.maxLen, Approx: true, Values: []any{streamField, b}}).Err()
+	err := l.c.XAdd(ctx, &redis.XAddArgs{Stream: l.key, MaxLen: l.maxLen, Approx: true, Values: AppendFields(nil, e)}).Err()
 	if err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
@@ -215,7 +209,7 @@ func (l *Log) Query(ctx context.Context, q Query) (Page, error) {
 			return Page{}, fmt.Errorf("audit: read: %w", err)
 		}
 		for _, m := range msgs {
-			e, ok := decode(m)
+			e, ok := Decode(m)
 			if !ok || !q.Matches(e) {
 				continue
 			}
@@ -253,7 +247,7 @@ func (l *Log) Tail(ctx context.Context, from string, q Query, fn func(Event) err
 		for _, s := range res {
 			for _, m := range s.Messages {
 				last = m.ID
-				if e, ok := decode(m); ok && q.Matches(e) {
+				if e, ok := Decode(m); ok && q.Matches(e) {
 					if err := fn(e); err != nil {
 						return err
 					}
@@ -261,16 +255,6 @@ func (l *Log) Tail(ctx context.Context, from string, q Query, fn func(Event) err
 			}
 		}
 	}
-}
-
-func decode(m redis.XMessage) (Event, bool) {
-	raw, _ := m.Values[streamField].(string)
-	var e Event
-	if err := json.Unmarshal([]byte(raw), &e); err != nil {
-		return e, false
-	}
-	e.ID = m.ID
-	return e, true
 }
 
 func validID(s string) bool {

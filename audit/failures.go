@@ -173,11 +173,7 @@ func (f *Failures) append(ctx context.Context, evs []Event) error {
 	}
 	cmds, err := f.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, e := range evs {
-			b, err := json.Marshal(e)
-			if err != nil {
-				return fmt.Errorf("audit: encode: %w", err)
-			}
-			p.XAdd(ctx, &redis.XAddArgs{Stream: f.log.key, MaxLen: f.log.maxLen, Approx: true, Values: []any{streamField, b}})
+			p.XAdd(ctx, &redis.XAddArgs{Stream: f.log.key, MaxLen: f.log.maxLen, Approx: true, Values: AppendFields(nil, e)})
 		}
 		return nil
 	})

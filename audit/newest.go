@@ -48,7 +48,7 @@ func (l *Log) QueryNewest(ctx context.Context, q Query, scan int) (Page, error) 
 			return Page{}, fmt.Errorf("audit: read newest: %w", err)
 		}
 		for _, m := range msgs {
-			e, ok := decode(m)
+			e, ok := Decode(m)
 			if ok && q.Matches(e) {
 				if len(p.Events) == q.Limit {
 					p.Next = last

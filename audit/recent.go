@@ -23,7 +23,7 @@ func (l *Log) Last(ctx context.Context, n int, q Query) ([]Event, string, error)
 			last = msgs[0].ID
 		}
 		for _, m := range msgs {
-			if e, ok := decode(m); ok && q.Matches(e) && len(out) < n {
+			if e, ok := Decode(m); ok && q.Matches(e) && len(out) < n {
 				out = append(out, e)
 			}
 		}
@@ -50,7 +50,7 @@ func (l *Log) Newest(ctx context.Context, scan int, match func(Event) bool) (e E
 			return Event{}, false, fmt.Errorf("audit: read newest: %w", err)
 		}
 		for _, m := range msgs {
-			if e, ok := decode(m); ok && match(e) {
+			if e, ok := Decode(m); ok && match(e) {
 				return e, true, nil
 			}
 		}

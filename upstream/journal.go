@@ -70,26 +70,27 @@ func (r *RedisRecorder) ForTag(tag string) *RedisRecorder {
 }
 
 // recordScript: KEYS[1] audit stream, KEYS[2] event stream (same slot);
-// ARGV maxlen, audit JSON, event type ("" = none), resource type, id,
-// time, data ("" = none), member changes ({"a":[ids],"r":[ids]} or "").
+// ARGV maxlen, event type ("" = none), resource type, id,
+// time, data ("" = none), member changes ({"a":[ids],"r":[ids]} or ""),
+// then the audit event's stream entry fields (audit.AppendFields).
 // Returns the audit entry id.
 var recordScript = redis.NewScript(`
-local aid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
-if ARGV[3] ~= '' then
-  local args = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[3], 'resource_type', ARGV[4], 'id', ARGV[5],
-    'audit_id', aid, 'time', ARGV[6]}
-  if ARGV[7] ~= '' then
+local aid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 8))
+if ARGV[2] ~= '' then
+  local args = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[2], 'resource_type', ARGV[3], 'id', ARGV[4],
+    'audit_id', aid, 'time', ARGV[5]}
+  if ARGV[6] ~= '' then
     args[#args + 1] = 'data'
-    args[#args + 1] = ARGV[7]
+    args[#args + 1] = ARGV[6]
   end
   redis.call(unpack(args))
 end
-if ARGV[8] ~= '' then
-  local m = cjson.decode(ARGV[8])
+if ARGV[7] ~= '' then
+  local m = cjson.decode(ARGV[7])
   for _, pair in ipairs({{'a', 'group.member_added'}, {'r', 'group.member_removed'}}) do
     for _, mid in ipairs(m[pair[1]]) do
-      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', pair[2], 'resource_type', ARGV[4], 'id', ARGV[5],
-        'audit_id', aid, 'time', ARGV[6], 'member', mid)
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'type', pair[2], 'resource_type', ARGV[3], 'id', ARGV[4],
+        'audit_id', aid, 'time', ARGV[5], 'member', mid)
     end
   end
 end
@@ -104,10 +105,6 @@ func (r *RedisRecorder) Record(ctx context.Context, rec Record) error {
 	if rec.Audit.Outcome == "" {
 		rec.Audit.Outcome = audit.OutcomeSuccess
 	}
-	ev, err := json.Marshal(rec.Audit)
-	if err != nil {
-		return fmt.Errorf("upstream: encode audit event: %w", err)
-	}
 	members := ""
 	if len(rec.MembersAdded)+len(rec.MembersRemoved) > 0 {
 		raw, err := json.Marshal(map[string][]string{"a": nonNil(rec.MembersAdded), "r": nonNil(rec.MembersRemoved)})
@@ -117,9 +114,9 @@ func (r *RedisRecorder) Record(ctx context.Context, rec Record) error {
 		members = string(raw)
 	}
 	keys := []string{audit.TaggedKey(r.prefix, r.tag), store.TaggedEventsKey(r.prefix, r.tag)}
-	err = recordScript.Run(ctx, r.c, keys, r.maxLen, string(ev), rec.Event, rec.ResourceType, rec.ID,
-		rec.Audit.Time.UTC().Format(time.RFC3339Nano), string(rec.Data), members).Err()
-	if err != nil {
+	args := audit.AppendFields([]any{r.maxLen, rec.Event, rec.ResourceType, rec.ID,
+		rec.Audit.Time.UTC().Format(time.RFC3339Nano), string(rec.Data), members}, rec.Audit)
+	if err := recordScript.Run(ctx, r.c, keys, args...).Err(); err != nil {
 		return fmt.Errorf("upstream: record write: %w", err)
 	}
 	return nil

@@ -119,7 +119,7 @@ func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 		if testing.Verbose() {
 			for _, pat := range []string{"scimgate:{scim}:r:*", "scimgate:{scim}:u:*", "scimgate:{scim}:x:User:externalId",
 				"scimgate:{scim}:x:User:emails.value", "scimgate:{scim}:x:User:displayName", "scimgate:{scim}:x:User:name.familyName",
-				"scimgate:{scim}:all:*"} {
+				"scimgate:{scim}:all:*", "scimgate:{scim}:audit", "scimgate:{scim}:events"} {
 				keys, _ := c.Keys(ctx, pat).Result()
 				if len(keys) == 0 {
 					continue

@@ -266,15 +266,15 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		return nil, false, fmt.Errorf("encode members: %w", err)
 	}
 	now := s.now().UTC()
-	ja, err := encodeJournal(j, id, now, members != "")
-	if err != nil {
-		return nil, false, fmt.Errorf("encode journal: %w", err)
-	}
+	ja := encodeJournal(j, id, now, members != "")
 	token, deadline := guardArgs(ctx)
-	args := append([]any{s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
+	nDoc, nDocMembers, nMembers := ja.counts()
+	args := make([]any, 0, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
+	args = append(args, s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
 		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
-		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, ja.doc, ja.docMembers, ja.members, ja.changed,
-		ix[2], strconv.FormatInt(maxUsers, 10), s.offFields[typ]}, entries...)
+		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, nDoc, nDocMembers, nMembers, ja.changed,
+		ix[2], strconv.FormatInt(maxUsers, 10), s.offFields[typ])
+	args = append(append(append(append(args, ja.doc...), ja.docMembers...), ja.members...), entries...)
 	var res []any
 	err = resend(ctx, func() error {
 		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()
@@ -330,19 +330,18 @@ func scriptErr(err error) error {
 // Delete implements Store.
 func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Journal) error {
 	now := s.now().UTC()
-	ja, err := encodeJournal(j, id, now, false)
-	if err != nil {
-		return fmt.Errorf("encode journal: %w", err)
-	}
+	ja := encodeJournal(j, id, now, false)
 	soft := ""
 	if s.soft {
 		soft = strconv.FormatInt(now.UnixMilli(), 10)
 	}
 	token, deadline := guardArgs(ctx)
 	var aid string
-	err = resend(ctx, func() error {
-		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), s.p, id, strconv.FormatInt(version, 10),
-			now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.doc, ja.event).Text()
+	args := append([]any{s.p, id, strconv.FormatInt(version, 10),
+		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event}, ja.doc...)
+	err := resend(ctx, func() error {
+		var err error
+		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), args...).Text()
 		return err
 	})
 	if err != nil {

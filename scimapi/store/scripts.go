@@ -95,19 +95,22 @@ end
 //	        type's optional indexes that are disabled: a write of attributes
 //	        leaves the resource without their entries, so it clears their
 //	        markers in P{tag}:ixready (enabling them later backfills)
-//	ARGV[26..] the new index entries, four ARGV each: keyIndex, value,
-//	        unique "1"|"0", attribute name (for UNIQUENESS)
+//	ARGV[26..] the audit records' fields (see ARGV[11]), then the new index
+//	        entries, four ARGV each: keyIndex, value, unique "1"|"0",
+//	        attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
 //	ARGV[10] group displayName ("" = unchanged)
 //	ARGV[11] journal: the streams' approximate MAXLEN ("" = no journal);
 //	         KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
 //	         stream. Records are appended only when something changed, in
 //	         the same atomic step as the change. The audit record is built
-//	         by the caller, one per outcome: ARGV[19] attributes changed (or
-//	         nothing visible), ARGV[20] attributes and members changed,
-//	         ARGV[21] members only. ARGV[18] is the change-event type of an
-//	         attribute change ("" = none), ARGV[22] its "changed" field (the
-//	         changed attribute names, comma-separated; "" for creations).
+//	         by the caller as stream entry fields (audit.AppendFields), one
+//	         per outcome, each a run of ARGV from ARGV[26] on: attributes
+//	         changed (or nothing visible; ARGV[19] of them), attributes and
+//	         members changed (ARGV[20]), members only (ARGV[21]). ARGV[18]
+//	         is the change-event type of an attribute change ("" = none),
+//	         ARGV[22] its "changed" field (the changed attribute names,
+//	         comma-separated; "" for creations).
 //	         Change events carry the new version, not the document: a
 //	         consumer reads the resource (the webhook worker does).
 //	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
@@ -144,7 +147,10 @@ else
   end
 end
 
-local ixFrom = 26
+-- the audit records' field lists, then the index entries
+local nAudit = {tonumber(ARGV[19] or '0'), tonumber(ARGV[20] or '0'), tonumber(ARGV[21] or '0')}
+local auditFrom = {26, 26 + nAudit[1], 26 + nAudit[1] + nAudit[2]}
+local ixFrom = auditFrom[3] + nAudit[3]
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
     if ARGV[i + 2] == '1' then
@@ -266,11 +272,13 @@ end
 local auditID = ''
 if changed and ARGV[11] ~= '' then
   local maxlen = ARGV[11]
-  local a = ARGV[19]
+  local a = 1
   if next(added) ~= nil or next(removed) ~= nil then
-    if docChanged then a = ARGV[20] else a = ARGV[21] end
+    if docChanged then a = 2 else a = 3 end
   end
-  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', a)
+  local afrom = auditFrom[a]
+  auditID = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*',
+    unpack(ARGV, afrom, afrom + nAudit[a] - 1))
   local ev = KEYS[#KEYS]
   if docChanged and ARGV[18] ~= '' then
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
@@ -305,7 +313,8 @@ return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16], known)
 //	ARGV[5] type
 //	ARGV[6] journal: the streams' approximate MAXLEN ("" = no journal);
 //	        KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
-//	        stream; ARGV[10] the audit record, ARGV[11] the change-event type
+//	        stream; ARGV[10] the change-event type, ARGV[11..] the audit
+//	        record as stream entry fields (audit.AppendFields)
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //	ARGV[8] write token ("" = none)  ARGV[9] deadline, unix ms ("0" = none):
 //	        see writeGuard
@@ -326,8 +335,8 @@ dropIndexEntries(res, id)
 local maxlen, aid = nil, nil
 if ARGV[6] ~= '' then
   maxlen = ARGV[6]
-  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[10])
-  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[11], 'resource_type', ARGV[5], 'id', id,
+  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, 11))
+  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[10], 'resource_type', ARGV[5], 'id', id,
     'audit_id', aid, 'time', ARGV[4])
 end
 -- groups that contain this resource lose it

@@ -21,18 +21,24 @@ type journalArgs struct {
 	// changed is the change event's "changed" field: the changed
 	// attribute names, comma-separated ("" for creations).
 	changed string
-	// audit records: attributes changed (or nothing visible), attributes
-	// and members changed, members only (the last two only when members
-	// may change).
-	doc, docMembers, members string
+	// audit records as stream entry fields (audit.AppendFields):
+	// attributes changed (or nothing visible), attributes and members
+	// changed, members only (the last two only when members may change).
+	doc, docMembers, members []any
+}
+
+// counts returns the lengths of the audit records' field lists, as the
+// write script receives them.
+func (ja journalArgs) counts() (doc, docMembers, members string) {
+	return strconv.Itoa(len(ja.doc)), strconv.Itoa(len(ja.docMembers)), strconv.Itoa(len(ja.members))
 }
 
 // encodeJournal renders j for a write of resource id at now; withMembers
 // says whether the write may change members (the script then picks the
 // record that names them).
-func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) (journalArgs, error) {
+func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) journalArgs {
 	if j == nil {
-		return journalArgs{}, nil
+		return journalArgs{}
 	}
 	maxLen := j.MaxLen
 	if maxLen <= 0 {
@@ -48,24 +54,20 @@ func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) (jour
 	if ev.Outcome == "" {
 		ev.Outcome = audit.OutcomeSuccess
 	}
-	render := func(action string, members bool) (string, error) {
+	render := func(action string, members bool) []any {
 		e := ev
 		e.Action = action
 		if members && !slices.Contains(e.Changed, "members") {
 			e.Changed = append(slices.Clip(e.Changed), "members")
 		}
-		b, err := json.Marshal(e)
-		return string(b), err
+		return audit.AppendFields(nil, e)
 	}
-	var err error
-	if out.doc, err = render(j.DocAction, false); err != nil || !withMembers {
-		return out, err
+	out.doc = render(j.DocAction, false)
+	if withMembers {
+		out.docMembers = render(j.DocAction, true)
+		out.members = render(j.MemberAction, true)
 	}
-	if out.docMembers, err = render(j.DocAction, true); err != nil {
-		return out, err
-	}
-	out.members, err = render(j.MemberAction, true)
-	return out, err
+	return out
 }
 
 // ixEntry is one index entry as the scripts record it in "ix"/"ix2":

@@ -1,0 +1,181 @@
+package audit
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Stream entry layout. An event is written as one short field per Event
+// field, always the base fields below in this order and then the optional
+// ones it has. A Redis stream stores the field names of an entry only once
+// per listpack node when they equal the node's first entry's, so an entry
+// costs little more than its values. Entries of earlier versions hold the
+// event's JSON in the single field legacyField; Decode reads both.
+const (
+	fTime       = "t"  // unix nanoseconds, or RFC 3339 text outside that range
+	fAction     = "a"  // action
+	fClient     = "ci" // actor client id
+	fMethod     = "am" // actor auth method
+	fCredential = "cr" // actor credential id
+	fTargetType = "tt" // target type
+	fTargetID   = "ti" // target id
+	fTargetName = "tn" // target name
+	fRequest    = "rq" // request id
+	fOutcome    = "o"  // "" = success
+	fChanged    = "ch" // changed attributes, comma-separated (see changedValue)
+	fSourceIP   = "ip" // source ip
+	// optional, written only when set
+	fReason  = "rs"
+	fNetwork = "nw"
+	fRoute   = "rt"
+	fCount   = "n"
+	fFirst   = "f"
+	fLast    = "l"
+
+	legacyField = "e" // the event's JSON (entries of earlier versions)
+)
+
+// baseFields is the number of field names and values every entry holds.
+const baseFields = 2 * 12
+
+// AppendFields appends e's stream entry fields (name, value, name, value,
+// ...) to dst: the arguments of XADD after the id, also as a Lua script
+// passes them on. An empty Outcome is written as success, as every writer
+// records it.
+func AppendFields(dst []any, e Event) []any {
+	outcome := e.Outcome
+	if outcome == OutcomeSuccess {
+		outcome = ""
+	}
+	dst = slices.Grow(dst, baseFields)
+	dst = append(dst,
+		fTime, timeValue(e.Time),
+		fAction, e.Action,
+		fClient, e.Actor.ClientID,
+		fMethod, e.Actor.AuthMethod,
+		fCredential, e.Actor.CredentialID,
+		fTargetType, e.Target.Type,
+		fTargetID, e.Target.ID,
+		fTargetName, e.Target.Name,
+		fRequest, e.RequestID,
+		fOutcome, outcome,
+		fChanged, changedValue(e.Changed),
+		fSourceIP, e.SourceIP)
+	for _, kv := range [...][2]string{{fReason, e.Reason}, {fNetwork, e.Network}, {fRoute, e.Route}} {
+		if kv[1] != "" {
+			dst = append(dst, kv[0], kv[1])
+		}
+	}
+	if e.Count != 0 {
+		dst = append(dst, fCount, strconv.FormatInt(e.Count, 10))
+	}
+	if e.First != nil {
+		dst = append(dst, fFirst, timeValue(*e.First))
+	}
+	if e.Last != nil {
+		dst = append(dst, fLast, timeValue(*e.Last))
+	}
+	return dst
+}
+
+// timeValue renders t as unix nanoseconds (which Redis stores as an
+// integer), or as RFC 3339 text when nanoseconds since 1970 cannot hold it.
+func timeValue(t time.Time) string {
+	if ns := t.UnixNano(); time.Unix(0, ns).Equal(t) {
+		return strconv.FormatInt(ns, 10)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) (time.Time, bool) {
+	if ns, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(0, ns).UTC(), true
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// changedValue joins names with commas (attribute and field names hold
+// none), or renders them as a JSON array when they cannot be told apart
+// that way: a name that is empty, holds a comma, or (first) starts with '['.
+func changedValue(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	if strings.HasPrefix(names[0], "[") || slices.ContainsFunc(names, func(n string) bool { return n == "" || strings.Contains(n, ",") }) {
+		b, _ := json.Marshal(names) // a []string always encodes
+		return string(b)
+	}
+	return strings.Join(names, ",")
+}
+
+func parseChanged(s string) ([]string, bool) {
+	switch {
+	case s == "":
+		return nil, true
+	case s[0] == '[':
+		var names []string
+		err := json.Unmarshal([]byte(s), &names)
+		return names, err == nil
+	}
+	return strings.Split(s, ","), true
+}
+
+// Decode returns the event a stream entry holds, in either layout (see
+// AppendFields; the JSON of earlier versions). ok is false for an entry
+// that holds no event or a malformed one.
+func Decode(m redis.XMessage) (e Event, ok bool) {
+	if _, legacy := m.Values[legacyField]; legacy {
+		raw, _ := m.Values[legacyField].(string)
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return Event{}, false
+		}
+		e.ID = m.ID
+		return e, true
+	}
+	str := func(name string) string { s, _ := m.Values[name].(string); return s }
+	t, has := m.Values[fTime].(string)
+	if !has {
+		return Event{}, false
+	}
+	if e.Time, ok = parseTime(t); !ok {
+		return Event{}, false
+	}
+	if e.Changed, ok = parseChanged(str(fChanged)); !ok {
+		return Event{}, false
+	}
+	e.ID = m.ID
+	e.Action = str(fAction)
+	e.Actor = Actor{ClientID: str(fClient), AuthMethod: str(fMethod), CredentialID: str(fCredential)}
+	e.Target = Target{Type: str(fTargetType), ID: str(fTargetID), Name: str(fTargetName)}
+	e.RequestID = str(fRequest)
+	if e.Outcome = str(fOutcome); e.Outcome == "" {
+		e.Outcome = OutcomeSuccess
+	}
+	e.SourceIP = str(fSourceIP)
+	e.Reason, e.Network, e.Route = str(fReason), str(fNetwork), str(fRoute)
+	if n := str(fCount); n != "" {
+		var err error
+		if e.Count, err = strconv.ParseInt(n, 10, 64); err != nil {
+			return Event{}, false
+		}
+	}
+	for _, f := range [...]struct {
+		name string
+		dst  **time.Time
+	}{{fFirst, &e.First}, {fLast, &e.Last}} {
+		if v, has := m.Values[f.name].(string); has {
+			t, ok := parseTime(v)
+			if !ok {
+				return Event{}, false
+			}
+			*f.dst = &t
+		}
+	}
+	return e, true
+}
