@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -91,6 +92,9 @@ func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 			b.Fatal(err)
 		}
 		dropWriteTokens(b, c)
+		if err := c.ConfigResetStat(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
 		before := redistest.UsedMemory(b, c)
 		streams := streamMemory(b, c)
 		var wg sync.WaitGroup
@@ -110,6 +114,7 @@ func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 		}
 		close(work)
 		wg.Wait()
+		b.ReportMetric(scriptMicros(b, c), "evalsha-µs/call")
 		tokens := redistest.UsedMemory(b, c)
 		dropWriteTokens(b, c)
 		after := redistest.UsedMemory(b, c)
@@ -135,6 +140,30 @@ func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 		}
 		srv.Kill()
 	}
+}
+
+// scriptMicros is the average time Redis spent in one EVALSHA since the
+// last CONFIG RESETSTAT (INFO commandstats usec_per_call).
+func scriptMicros(b *testing.B, c *redis.Client) float64 {
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+			for kv := range strings.SplitSeq(rest, ",") {
+				if v, ok := strings.CutPrefix(kv, "usec_per_call="); ok {
+					f, err := strconv.ParseFloat(v, 64)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return f
+				}
+			}
+		}
+	}
+	b.Fatal("no evalsha in INFO commandstats")
+	return 0
 }
 
 // streamMemory is MEMORY USAGE (all samples) of the audit and event streams.
