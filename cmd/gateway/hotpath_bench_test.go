@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/scimgate/scimgate/redistest"
 )
@@ -46,10 +44,9 @@ func startHotPathGateway(b *testing.B) *hotPathGateway {
 		"SCIMGATE_LISTEN":         "127.0.0.1:0",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	ctx, cancel := context.WithCancel(context.Background())
 	cli := func(args ...string) string {
 		var out, errs bytes.Buffer
-		if err := run(ctx, args, &out, &errs, lookup); err != nil {
+		if err := run(context.Background(), args, &out, &errs, lookup); err != nil {
 			b.Fatalf("gateway %s: %v\n%s", strings.Join(args, " "), err, errs.String())
 		}
 		return out.String()
@@ -66,24 +63,8 @@ func startHotPathGateway(b *testing.B) *hotPathGateway {
 	if err != nil {
 		b.Fatal(err)
 	}
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, cio, func(a net.Addr) { addrc <- a }) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("serve: %v", err)
-		}
-	})
-	select {
-	case a := <-addrc:
-		g.base, g.handler = "http://"+a.String(), <-handlerc
-	case err := <-done:
-		done <- nil
-		b.Fatalf("serve ended early: %v\n%s", err, logs)
-	case <-time.After(15 * time.Second):
-		b.Fatal("gateway did not listen within 15s")
-	}
+	g.base = serveInBackground(b, cfg, cio)
+	g.handler = <-handlerc
 	g.seed(b)
 	return g
 }
