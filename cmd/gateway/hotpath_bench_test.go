@@ -11,7 +11,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/redistest"
 )
@@ -31,7 +35,8 @@ type hotPathGateway struct {
 	auth    string // Authorization header value
 	ids     []string
 	names   []string
-	created atomic.Int64 // POST counter, unique over every run
+	created atomic.Int64  // POST counter, unique over every run
+	redis   *redis.Client // the same Redis, for its CPU time
 }
 
 func startHotPathGateway(b *testing.B) *hotPathGateway {
@@ -53,7 +58,8 @@ func startHotPathGateway(b *testing.B) *hotPathGateway {
 	}
 	cli("client", "create", "--name", "bench")
 	lines := strings.Fields(cli("token", "create", "--client", "bench", "--expires", "7d"))
-	g := &hotPathGateway{auth: "Bearer " + lines[len(lines)-1]}
+	g := &hotPathGateway{auth: "Bearer " + lines[len(lines)-1], redis: redis.NewClient(&redis.Options{Addr: srv.Addr()})}
+	b.Cleanup(func() { g.redis.Close() })
 
 	logs := &lockedBuf{}
 	cio := cliIO{stdout: logs, stderr: logs, env: lookup}
@@ -137,6 +143,36 @@ func (g *hotPathGateway) postBody() string {
 	return hotPathUser(hotPathUsers+n, "New"+strconv.Itoa(n)+"@Example.com")
 }
 
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// redisCPU is the CPU time the redis-server has used (INFO cpu).
+func (g *hotPathGateway) redisCPU(b *testing.B) time.Duration {
+	info, err := g.redis.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for line := range strings.SplitSeq(info, "\r\n") {
+		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += f
+			}
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
 // benchWriter is a reusable http.ResponseWriter that keeps the status and
 // body, so the handler's own allocations are what -benchmem counts.
 type benchWriter struct {
@@ -192,6 +228,7 @@ func BenchmarkHotPath(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			w := &benchWriter{}
 			b.ReportAllocs()
+			cpu, redisCPU := processCPU(b), g.redisCPU(b)
 			i := 0
 			for b.Loop() {
 				i += 7919 // a prime: consecutive requests hit different users
@@ -201,6 +238,9 @@ func BenchmarkHotPath(b *testing.B) {
 					b.Fatalf("%d %s", w.code, w.body.String())
 				}
 			}
+			// CPU time is steadier than wall time on a shared machine.
+			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(g.redisCPU(b)-redisCPU)/float64(b.N), "redis-cpu-ns/op")
 		})
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
