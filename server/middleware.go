@@ -59,10 +59,21 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
+		status := c.Writer.Status()
+		level := slog.LevelInfo
+		if probeRoute(route) && status < 400 {
+			// Orchestrators probe every few seconds; successful probes
+			// would drown the log.
+			level = slog.LevelDebug
+		}
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, level) {
+			return // the line's fields cost allocations on every request
+		}
 		attrs := []any{
 			"method", c.Request.Method,
 			"route", route,
-			"status", c.Writer.Status(),
+			"status", status,
 			"latency_ms", float64(time.Since(start).Microseconds()) / 1000,
 			"request_id", RequestIDFrom(c),
 			"remote_ip", c.ClientIP(),
@@ -70,13 +81,7 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		if p, ok := auth.PrincipalFromGin(c); ok {
 			attrs = append(attrs, "client_id", p.ClientID, "auth_method", string(p.Method))
 		}
-		level := slog.LevelInfo
-		if probeRoute(route) && c.Writer.Status() < 400 {
-			// Orchestrators probe every few seconds; successful probes
-			// would drown the log.
-			level = slog.LevelDebug
-		}
-		log.Log(c.Request.Context(), level, "request", attrs...)
+		log.Log(ctx, level, "request", attrs...)
 	}
 }
 
