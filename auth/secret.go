@@ -134,22 +134,28 @@ func (h TokenHasher) Hash(token string) string {
 // hashHexLen is the length of a Hash.
 const hashHexLen = 2 * sha256.Size
 
-// appendHash appends Hash(token) to b.
+// appendHash appends Hash(token) to b. Without a pepper it allocates
+// nothing for a token of up to 64 bytes (static tokens have 54).
 func (h TokenHasher) appendHash(b []byte, token string) []byte {
-	var sum [sha256.Size]byte
-	switch {
-	case len(h.pepper) == 0:
-		sum = sha256.Sum256([]byte(token))
-	case h.macs != nil:
-		m := h.macs.Get().(hash.Hash)
-		m.Write([]byte(token))
-		m.Sum(sum[:0])
-		m.Reset()
-		h.macs.Put(m)
-	default:
+	if len(h.pepper) == 0 {
+		var tb [64]byte
+		sum := sha256.Sum256(append(tb[:0], token...))
+		return hex.AppendEncode(b, sum[:])
+	}
+	return hex.AppendEncode(b, h.mac(token))
+}
+
+// mac is the HMAC-SHA256 of token keyed by the pepper.
+func (h TokenHasher) mac(token string) []byte {
+	if h.macs == nil {
 		m := hmac.New(sha256.New, h.pepper)
 		m.Write([]byte(token))
-		m.Sum(sum[:0])
+		return m.Sum(nil)
 	}
-	return hex.AppendEncode(b, sum[:])
+	m := h.macs.Get().(hash.Hash)
+	m.Write([]byte(token))
+	sum := m.Sum(nil)
+	m.Reset()
+	h.macs.Put(m)
+	return sum
 }
