@@ -31,6 +31,16 @@ func newPrincipalCache(ttl time.Duration) *principalCache {
 
 func (c *principalCache) get(key string, now time.Time) (*Principal, bool) {
 	p, ok := c.cache.get(key, now)
+	return c.copyOut(p, ok)
+}
+
+// getBytes is get with the key as bytes (no string is built for it).
+func (c *principalCache) getBytes(key []byte, now time.Time) (*Principal, bool) {
+	p, ok := c.cache.getBytes(key, now)
+	return c.copyOut(p, ok)
+}
+
+func (c *principalCache) copyOut(p Principal, ok bool) (*Principal, bool) {
 	if !ok {
 		return nil, false
 	}

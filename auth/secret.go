@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"math/big"
 	"strings"
+	"sync"
 )
 
 // StaticTokenPrefix starts every static system token, so secret scanners
@@ -73,14 +75,28 @@ func CheckSecret(prefix, s string) error {
 		}
 	}
 	body, sum := rest[:secretBodyLen], rest[secretBodyLen:]
-	if subtle.ConstantTimeCompare([]byte(checksum(body)), []byte(sum)) != 1 {
+	want := checksumDigits(body)
+	if subtle.ConstantTimeCompare(want[:], []byte(sum)) != 1 {
 		return ErrSecretChecksum
 	}
 	return nil
 }
 
 func checksum(body string) string {
-	return base62(big.NewInt(int64(crc32.ChecksumIEEE([]byte(body)))).Bytes(), checksumLen)
+	d := checksumDigits(body)
+	return string(d[:])
+}
+
+// checksumDigits is the base62 CRC32 of body, left-padded with '0' (base62
+// of the CRC's bytes, computed without big.Int: every token checks it).
+func checksumDigits(body string) [checksumLen]byte {
+	var out [checksumLen]byte
+	n := crc32.ChecksumIEEE([]byte(body))
+	for i := checksumLen - 1; i >= 0; i-- {
+		out[i] = base62Alphabet[n%62]
+		n /= 62
+	}
+	return out
 }
 
 // base62 encodes b as a big-endian number, left-padded with '0' to width.
@@ -98,18 +114,48 @@ func base62(b []byte, width int) string {
 // TokenHasher derives the storage key of a token: hex HMAC-SHA256 keyed by
 // the pepper, or plain SHA-256 without one. The result is as secret as the
 // token's record and is never logged.
-type TokenHasher struct{ pepper []byte }
+type TokenHasher struct {
+	pepper []byte
+	macs   *sync.Pool // of hash.Hash: keyed HMACs, reset after use
+}
 
 // NewTokenHasher returns a hasher keyed by pepper (empty: SHA-256).
-func NewTokenHasher(pepper string) TokenHasher { return TokenHasher{pepper: []byte(pepper)} }
+func NewTokenHasher(pepper string) TokenHasher {
+	key := []byte(pepper)
+	return TokenHasher{pepper: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 // Hash returns the hex storage key of token.
 func (h TokenHasher) Hash(token string) string {
+	var buf [hashHexLen]byte
+	return string(h.appendHash(buf[:0], token))
+}
+
+// hashHexLen is the length of a Hash.
+const hashHexLen = 2 * sha256.Size
+
+// appendHash appends Hash(token) to b. Without a pepper it allocates
+// nothing for a token of up to 64 bytes (static tokens have 54).
+func (h TokenHasher) appendHash(b []byte, token string) []byte {
 	if len(h.pepper) == 0 {
-		sum := sha256.Sum256([]byte(token))
-		return hex.EncodeToString(sum[:])
+		var tb [64]byte
+		sum := sha256.Sum256(append(tb[:0], token...))
+		return hex.AppendEncode(b, sum[:])
 	}
-	m := hmac.New(sha256.New, h.pepper)
+	return hex.AppendEncode(b, h.mac(token))
+}
+
+// mac is the HMAC-SHA256 of token keyed by the pepper.
+func (h TokenHasher) mac(token string) []byte {
+	if h.macs == nil {
+		m := hmac.New(sha256.New, h.pepper)
+		m.Write([]byte(token))
+		return m.Sum(nil)
+	}
+	m := h.macs.Get().(hash.Hash)
 	m.Write([]byte(token))
-	return hex.EncodeToString(m.Sum(nil))
+	sum := m.Sum(nil)
+	m.Reset()
+	h.macs.Put(m)
+	return sum
 }

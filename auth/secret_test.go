@@ -1,8 +1,15 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"hash/crc32"
+	"math/big"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -45,4 +52,44 @@ func TestTokenHasher(t *testing.T) {
 	if peppered.Hash(tok) == other.Hash(tok) || peppered.Hash(tok) != NewTokenHasher("pepper").Hash(tok) {
 		t.Fatal("HMAC not keyed by the pepper")
 	}
+}
+
+// TestChecksumMatchesBigIntForm checks the checksum against its definition,
+// base62 of the CRC32's big-endian bytes, on many random bodies.
+func TestChecksumMatchesBigIntForm(t *testing.T) {
+	for i := range 5000 {
+		tok, err := NewStaticToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := tok[len(StaticTokenPrefix) : len(StaticTokenPrefix)+secretBodyLen]
+		if i%2 == 1 {
+			body = body[:i%secretBodyLen] // shorter bodies: small CRCs too
+		}
+		want := base62(big.NewInt(int64(crc32.ChecksumIEEE([]byte(body)))).Bytes(), checksumLen)
+		if got := checksum(body); got != want {
+			t.Fatalf("checksum(%q) = %s, want %s", body, got, want)
+		}
+	}
+}
+
+// TestPepperedHashIsHMAC checks the pooled HMAC against a fresh one, used
+// many times and concurrently.
+func TestPepperedHashIsHMAC(t *testing.T) {
+	h := NewTokenHasher("pepper-pepper-pepper-pepper-pepper")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				tok := "opst-" + strconv.Itoa(g) + "-" + strconv.Itoa(i)
+				m := hmac.New(sha256.New, []byte("pepper-pepper-pepper-pepper-pepper"))
+				m.Write([]byte(tok))
+				if got, want := h.Hash(tok), hex.EncodeToString(m.Sum(nil)); got != want {
+					t.Errorf("Hash(%q) = %s, want %s", tok, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

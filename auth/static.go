@@ -36,11 +36,16 @@ func (s *StaticTokens) Authenticate(ctx context.Context, req Request) (*Principa
 	if err := CheckSecret(StaticTokenPrefix, req.Token); err != nil {
 		return nil, Reject(MethodStaticToken, "", "%v", err)
 	}
-	hash := s.hasher.Hash(req.Token)
-	key := hash + "|" + req.RemoteIP.String()
-	if p, ok := s.cache.get(key, req.Now); ok {
+	// The cache key is the token's hash and the source address, built on
+	// the stack: a cached principal costs no allocation for it.
+	var buf [hashHexLen + 1 + 64]byte
+	kb := append(s.hasher.appendHash(buf[:0], req.Token), '|')
+	kb = req.RemoteIP.AppendTo(kb)
+	if p, ok := s.cache.getBytes(kb, req.Now); ok {
 		return p, nil
 	}
+	key := string(kb)
+	hash := key[:hashHexLen]
 	tok, client, err := s.store.LookupToken(ctx, hash, req.RemoteIP, req.Now)
 	if err != nil {
 		return nil, s.refusal(tok, req, err)

@@ -46,8 +46,20 @@ func (c *ttlCache[V]) get(key string, now time.Time) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.expire(now)
-	e, ok := c.entries[key]
-	if !ok {
+	return c.found(c.entries[key])
+}
+
+// getBytes is get with the key as bytes: the map lookup by string(key)
+// does not allocate.
+func (c *ttlCache[V]) getBytes(key []byte, now time.Time) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expire(now)
+	return c.found(c.entries[string(key)])
+}
+
+func (c *ttlCache[V]) found(e *ttlEntry[V]) (V, bool) {
+	if e == nil {
 		var zero V
 		return zero, false
 	}

@@ -60,7 +60,7 @@ func (m *Metrics) observeHTTP(c *gin.Context, status int, took time.Duration) {
 	if authenticated {
 		client = p.ClientID
 	}
-	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status), client).Inc()
+	m.httpRequests.WithLabelValues(route, method, statusLabel(status), client).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
 	if status == http.StatusTooManyRequests {
 		limiter := LimiterUnauthenticated
@@ -69,6 +69,23 @@ func (m *Metrics) observeHTTP(c *gin.Context, status int, took time.Duration) {
 		}
 		m.rateLimited.WithLabelValues(route, limiter).Inc()
 	}
+}
+
+// statusLabels are the status labels of the usual statuses, so labelling
+// a request allocates nothing.
+var statusLabels = func() (l [600]string) {
+	for i := 100; i < len(l); i++ {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+// statusLabel is strconv.Itoa(status), without allocating for 100-599.
+func statusLabel(status int) string {
+	if status >= 100 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
 }
 
 // normMethod keeps the method label to the standard verbs.

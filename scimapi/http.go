@@ -1,6 +1,7 @@
 package scimapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -134,7 +135,7 @@ func bodyReadError(err error) error {
 
 // decodeJSON decodes a JSON object strictly enough to reject trailing data.
 func decodeJSON(body []byte, into any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(into); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {

@@ -243,7 +243,7 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 	var pg page
 	var kept []hit
 	for i, rt := range rts {
-		err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), bud, func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
+		err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), bud, top != nil, func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
 			pg.total++
 			switch {
 			case top != nil:
@@ -285,8 +285,10 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 // together with what the response needs (resp); other filters scan in
 // batches of scanBatch, reading derived data only when the filter reads it.
 // Index candidates must fit the row budget bud; a scan is checked against
-// it before it starts, then charged rows and time step by step.
-func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, resp store.ReadOptions, bud *budget, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
+// it before it starts, then charged rows and time step by step. Unless
+// fullDoc, the document visit gets from an index lookup may hold only what
+// the filter reads (see lookupMatchDoc).
+func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, resp store.ReadOptions, bud *budget, fullDoc bool, visit func(*store.Resource, map[string]any, store.ReadOptions)) error {
 	var ro store.ReadOptions
 	if f != nil {
 		ro = store.ReadOptions{Members: f.References("members"), Groups: f.References("groups")}
@@ -299,11 +301,20 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 			}
 		}
 	}
-	if rs, ok, err := h.lookupGet(ctx, rt, f, ro, resp, bud); ok || err != nil {
+	if rs, ok, err := h.lookupGet(ctx, rt, f, ro, resp, bud, !fullDoc); ok || err != nil {
 		if err != nil {
 			return err
 		}
-		check(rs, store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups})
+		loaded := store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups}
+		for _, r := range rs {
+			doc, err := lookupMatchDoc(rt, r, f)
+			if err != nil {
+				return err
+			}
+			if f.Match(doc) {
+				visit(r, doc, loaded)
+			}
+		}
 		return nil
 	}
 	if f != nil {

@@ -2,7 +2,9 @@ package scimapi
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/scimgate/scimgate/scimapi/filter"
 	"github.com/scimgate/scimgate/scimapi/schema"
@@ -17,8 +19,9 @@ const docScanBatch = 500
 // lookupGet serves an equality filter on a single value of a uniquely
 // indexed attribute (userName eq "…") in one round trip, reading with
 // what the filter and the response need. ok is false when the store or
-// the filter does not allow it.
-func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro, resp store.ReadOptions, bud *budget) ([]*store.Resource, bool, error) {
+// the filter does not allow it. With raw, the resources' Attrs are left
+// undecoded (see lookupMatchDoc).
+func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro, resp store.ReadOptions, bud *budget, raw bool) ([]*store.Resource, bool, error) {
 	lg, isLG := h.store(ctx).(store.LookupGetter)
 	if !isLG || f == nil {
 		return nil, false, nil
@@ -30,8 +33,76 @@ func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *fil
 	if err := bud.reserve(1); err != nil { // a unique index yields at most one
 		return nil, true, err
 	}
-	ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups}
+	ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups, RawOnly: raw}
 	return lg.LookupGet(ctx, rt.Name, attr, values[0], ro)
+}
+
+// lookupMatchDoc is the document f is matched against for r: render's
+// document, from r's decoded attributes when it has them, else from only
+// the top-level attributes of its stored JSON that f reads (and every
+// extension object), so an index lookup does not decode the whole
+// document to check one value. f reads nothing else (filter.Filter's
+// References lists every top-level attribute it reads; an extension
+// attribute's reference names its extension's URN first), so it matches
+// the partial document exactly as the whole one. A stored document the
+// scan does not take (escaped keys, not an object) is decoded whole.
+func lookupMatchDoc(rt *schema.ResourceType, r *store.Resource, f *filter.Filter) (map[string]any, error) {
+	if r.Attrs != nil || r.Doc == "" {
+		return render(rt, r, ""), nil
+	}
+	if attrs, ok := readAttrs(r.Doc, f); ok {
+		part := *r
+		part.Attrs = attrs
+		return render(rt, &part, ""), nil
+	}
+	if err := r.DecodeAttrs(); err != nil {
+		return nil, err
+	}
+	return render(rt, r, ""), nil
+}
+
+// readAttrs decodes the top-level members of the JSON object doc that f
+// references, and every extension object ("urn:" keys), skipping the
+// others undecoded. Like json.Unmarshal into a map, a repeated key keeps
+// its last value. ok is false when doc is not an object with plain keys.
+func readAttrs(doc string, f *filter.Filter) (map[string]any, bool) {
+	s := jsonScan{b: doc}
+	if s.peek() != '{' {
+		return nil, false
+	}
+	s.i++
+	attrs := map[string]any{}
+	if s.peek() == '}' {
+		s.i++
+		return attrs, s.end()
+	}
+	for {
+		k, ok := s.key()
+		if !ok {
+			return nil, false
+		}
+		s.ws()
+		start := s.i
+		if !s.skip() {
+			return nil, false
+		}
+		if f.References(k) || strings.HasPrefix(k, "urn:") {
+			var v any
+			if err := json.Unmarshal([]byte(doc[start:s.i]), &v); err != nil {
+				return nil, false
+			}
+			attrs[k] = v
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return attrs, s.end()
+		default:
+			return nil, false
+		}
+	}
 }
 
 // scanDocs runs a filter scan over raw documents when the filter has

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 )
 
 type fakePinger struct{ err error }
@@ -170,5 +171,26 @@ func TestProbesNotLoggedAtInfo(t *testing.T) {
 	down.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/readyz", nil))
 	if !strings.Contains(buf.String(), `"status":503`) {
 		t.Fatalf("failing probe not logged: %s", buf.String())
+	}
+}
+
+// TestGeneratedRequestIDsAreRandomUUIDs: ids made for requests without
+// one are distinct version-4 UUIDs in canonical form.
+func TestGeneratedRequestIDsAreRandomUUIDs(t *testing.T) {
+	ids := newRequestIDs()
+	seen := map[string]bool{}
+	for range 10000 {
+		id := ids.next()
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
+			t.Fatalf("%q: %v (version %d, variant %v)", id, err, u.Version(), u.Variant())
+		}
+		if seen[id] {
+			t.Fatalf("%s repeated", id)
+		}
+		seen[id] = true
+	}
+	if newRequestIDs().next() == newRequestIDs().next() {
+		t.Fatal("two generators start alike: not seeded")
 	}
 }

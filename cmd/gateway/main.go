@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -80,6 +81,9 @@ type cliIO struct {
 	// onRoute, when set, is told every route serve mounted before it
 	// listens (tests check the route inventory against the OpenAPI document).
 	onRoute func(method, path string)
+	// onHandler, when set, gets serve's finished HTTP handler before it
+	// listens (benchmarks drive it through ServeHTTP).
+	onHandler func(http.Handler)
 }
 
 // subcommands holds the administration commands, each in its own file.

@@ -211,6 +211,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	engine.NoRoute(notFound(consoleNotFound, unmatched(http.StatusNotFound, "no such endpoint")))
 	engine.NoMethod(unmatched(http.StatusMethodNotAllowed, "method not allowed on this endpoint"))
 	reportRoutes(engine, cio)
+	if cio.onHandler != nil {
+		cio.onHandler(engine)
+	}
 
 	listen := server.Listen{Addr: cfg.Listen, Grace: cfg.ShutdownTimeout.Std(), ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Std(),
 		ReadTimeout: cfg.HTTP.ReadTimeout.Std(), IdleTimeout: cfg.HTTP.IdleTimeout.Std()}

@@ -45,12 +45,17 @@ func startGateway(t testing.TB, cfg config.Config) (string, *lockedBuf) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	logs := &lockedBuf{}
+	return serveInBackground(t, cfg, cliIO{stdout: logs, stderr: logs, env: noEnv}), logs
+}
+
+// serveInBackground runs serve with cio until the test ends and returns
+// its base URL.
+func serveInBackground(t testing.TB, cfg config.Config, cio cliIO) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, cliIO{stdout: logs, stderr: logs, env: noEnv}, func(a net.Addr) { addrc <- a })
-	}()
+	go func() { done <- serve(ctx, cfg, cio, func(a net.Addr) { addrc <- a }) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -59,14 +64,14 @@ func startGateway(t testing.TB, cfg config.Config) (string, *lockedBuf) {
 	})
 	select {
 	case a := <-addrc:
-		return "http://" + a.String(), logs
+		return "http://" + a.String()
 	case err := <-done:
 		done <- nil // the cleanup waits on done; serve has already ended
 		t.Fatalf("serve ended early: %v", err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("gateway did not listen within 15s")
 	}
-	return "", nil
+	return ""
 }
 
 func status(t *testing.T, url string) int {
