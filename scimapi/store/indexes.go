@@ -58,6 +58,13 @@ func (ix index) values(attrs map[string]any) []string {
 
 func (s *Redis) readyKey() string { return s.p + "ixready" }
 
+// readyValue is a complete index's ready marker. Gateways before the
+// optional indexes (scim.indexes) wrote "1" at the end of a backfill that
+// a concurrent write by a newer gateway with the index disabled could
+// leave incomplete; a marker of theirs is therefore never trusted: "1"
+// reads as not built, and enabling the index backfills it again.
+const readyValue = "2"
+
 func readyField(typ string, ix index) string { return typ + ":" + ix.attr }
 
 // lookupBackfilled is lookupIndex for a backfilled index: the entries of
@@ -96,7 +103,7 @@ func (s *Redis) lookupBackfilled(ctx context.Context, typ string, ix index, key,
 //
 // Returns the entries, or nil when the index is not complete.
 var lookupReadyScript = redis.NewScript(`
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= '1' then return false end
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= '` + readyValue + `' then return false end
 return redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[3])
 `)
 
@@ -137,7 +144,7 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 	}
 	var building []any
 	for i, v := range ready {
-		if v != "1" {
+		if v != readyValue {
 			building = append(building, fields[i])
 		}
 	}
@@ -194,7 +201,7 @@ var markReadyScript = redis.NewScript(`
 local n = 0
 for i = 2, #ARGV do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
-    redis.call('HSET', KEYS[1], ARGV[i], '1')
+    redis.call('HSET', KEYS[1], ARGV[i], '` + readyValue + `')
     n = n + 1
   end
 end

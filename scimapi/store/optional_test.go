@@ -277,7 +277,7 @@ func waitBackfill(t *testing.T, r *redistest.Redis, st *store.Redis) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(v, func(x any) bool { return x != "1" }) {
+		if !slices.ContainsFunc(v, func(x any) bool { return x != "2" }) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -355,6 +355,35 @@ func TestBackfillInterruptedByDisabledWriter(t *testing.T) {
 		ids, err := on.Lookup(ctx, store.TypeUser, "displayName", "SAME")
 		if err != nil || len(ids) != 150 || !slices.Contains(ids, first) {
 			t.Fatalf("after the second backfill: %d ids (the rewritten one: %v), %v", len(ids), slices.Contains(ids, first), err)
+		}
+	})
+}
+
+// TestOldReadyMarkerNotTrusted: a gateway before the optional indexes marks
+// a backfill complete with "1" even when a newer gateway with the index
+// disabled wrote a user after the backfill passed it. Such a marker must
+// not make a newer gateway serve the index: it backfills first.
+func TestOldReadyMarkerNotTrusted(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		off := store.NewRedis(r.Client, r.Prefix)
+		if _, err := off.Create(ctx, store.TypeUser, map[string]any{"userName": "ann",
+			"emails": []any{map[string]any{"value": "ann@example.com"}}}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		// The old replica's backfill ends after that write.
+		r.Client.HSet(ctx, r.Prefix+"{scim}:ixready", "User:emails.value", "1")
+		on := store.NewRedis(r.Client, r.Prefix)
+		if err := on.EnableIndexes("emails.value"); err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := on.Lookup(ctx, store.TypeUser, "emails.value", "ann@example.com"); !errors.Is(err, store.ErrIndexBuilding) {
+			t.Fatalf("Lookup on an old marker: %v %v, want ErrIndexBuilding", ids, err)
+		}
+		waitBackfill(t, r, on)
+		ids, err := on.Lookup(ctx, store.TypeUser, "emails.value", "ann@example.com")
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("after the backfill: %v %v, want ann", ids, err)
 		}
 	})
 }

@@ -28,7 +28,7 @@
 //	                                  emails.value, displayName and
 //	                                  name.familyName, case-folded, each
 //	                                  only when enabled: EnableIndexes)
-//	P{scim}:ixready             hash  "<Type>:<attr>" -> 1 once Backfill indexed
+//	P{scim}:ixready             hash  "<Type>:<attr>" -> 2 once Backfill indexed
 //	                                  every resource written before the index;
 //	                                  cleared by each write while it is off
 //	P{scim}:u:<Type>:externalId hash  legacy: externalId was a unique index
