@@ -245,13 +245,13 @@ func resend(ctx context.Context, send func() error) error {
 // may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
-	var doc []byte
+	var doc string
 	var ix [3]string
 	var gname string
 	var entries []any
 	if attrs != nil {
 		var err error
-		if doc, err = json.Marshal(attrs); err != nil {
+		if doc, err = encodeDoc(attrs); err != nil {
 			return nil, false, fmt.Errorf("encode attributes: %w", err)
 		}
 		if ix, entries, err = indexArgs(typ, attrs, s.enabled); err != nil {
@@ -271,7 +271,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	nDoc, nDocMembers, nMembers := ja.counts()
 	args := make([]any, 0, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
 	args = append(args, s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
-		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
+		doc, ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
 		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, nDoc, nDocMembers, nMembers, ja.changed,
 		ix[2], strconv.FormatInt(maxUsers, 10), s.offFields[typ])
 	args = append(append(append(append(args, ja.doc...), ja.docMembers...), ja.members...), entries...)
@@ -291,10 +291,15 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
-	// A creation stored exactly the document encoded from attrs: answer
-	// with attrs itself rather than decoding that document again, when
-	// attrs is what decoding would give (jsonNative).
-	reuse := mode == "create" && fields[1] == string(doc) && jsonNative(attrs)
+	// A creation stored exactly the document encoded from attrs, and the
+	// script leaves it out of its reply (a resend answered from the write
+	// token has it in full): answer with attrs itself rather than decoding
+	// that document again, when attrs is what decoding would give
+	// (jsonNative).
+	if mode == "create" && doc != "" && fields[1] == "" {
+		fields[1] = doc
+	}
+	reuse := mode == "create" && fields[1] == doc && jsonNative(attrs)
 	r, err := decodeFields(id, fields, reuse)
 	if err != nil {
 		return nil, false, err

@@ -120,7 +120,7 @@ end
 //	         checked here so concurrent creations cannot pass it (QUOTA)
 //
 // Returns {version, changed(0|1), audit entry id or "", resource as readScript
-// returns it} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
+// returns it, with an empty document when a creation stored ARGV[7]} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
 // NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -299,8 +299,10 @@ local ch = changed and 1 or 0
 writeDone(p, ARGV[13], v .. ' ' .. ch .. ' ' .. auditID)
 local known = nil
 if mode == 'create' and ARGV[7] ~= '' then
-  -- the fields just set by the HSET above (no role yet)
-  known = {typ, ARGV[7], '1', ARGV[6], ARGV[6], nil, '1'}
+  -- the fields just set by the HSET above (no role yet), the document
+  -- left out: the caller sent it (a resent creation answered from its
+  -- write token above returns it in full)
+  known = {typ, '', '1', ARGV[6], ARGV[6], nil, '1'}
 end
 return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16], known)
 `)
