@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -54,8 +53,14 @@ func appendJSON(b []byte, v any) ([]byte, bool) {
 		if t == nil {
 			return append(b, "null"...), true
 		}
+		var kbuf [32]string // most documents' objects have fewer keys
+		keys := kbuf[:0]
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
 		b = append(b, '{')
-		for i, k := range slices.Sorted(maps.Keys(t)) {
+		for i, k := range keys {
 			if i > 0 {
 				b = append(b, ',')
 			}

@@ -266,7 +266,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		return nil, false, fmt.Errorf("encode members: %w", err)
 	}
 	now := s.now().UTC()
-	ja := encodeJournal(j, id, now, members != "")
+	ja := encodeJournal(j, id, now, members != "", mode == "create")
 	token, deadline := guardArgs(ctx)
 	nDoc, nDocMembers, nMembers := ja.counts()
 	args := make([]any, 0, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
@@ -335,7 +335,7 @@ func scriptErr(err error) error {
 // Delete implements Store.
 func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Journal) error {
 	now := s.now().UTC()
-	ja := encodeJournal(j, id, now, false)
+	ja := encodeJournal(j, id, now, false, false)
 	soft := ""
 	if s.soft {
 		soft = strconv.FormatInt(now.UnixMilli(), 10)

@@ -201,7 +201,9 @@ if ARGV[8] ~= '' then
   end
   hs[#hs + 1] = 'ix'
   hs[#hs + 1] = ARGV[8]
-  for f in string.gmatch(ARGV[25], '[^,]+') do redis.call('HDEL', p .. 'ixready', f) end
+  local off = {}
+  for f in string.gmatch(ARGV[25], '[^,]+') do off[#off + 1] = f end
+  if #off > 0 then redis.call('HDEL', p .. 'ixready', unpack(off)) end
   for _, f in ipairs({{'ix2', ARGV[17]}, {'ix3', ARGV[23]}}) do
     if f[2] ~= '' then
       hs[#hs + 1] = f[1]
@@ -304,7 +306,9 @@ if mode == 'create' and ARGV[7] ~= '' then
   -- write token above returns it in full)
   known = {typ, '', '1', ARGV[6], ARGV[6], nil, '1'}
 end
-return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16], known)
+-- a new resource is in no group (of:<id> goes with its resource, and a
+-- group's member must exist), so a creation's reply skips that read
+return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[16], known)
 `)
 
 // deleteScript removes one resource and every reference to it.

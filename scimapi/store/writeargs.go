@@ -35,8 +35,10 @@ func (ja journalArgs) counts() (doc, docMembers, members string) {
 
 // encodeJournal renders j for a write of resource id at now; withMembers
 // says whether the write may change members (the script then picks the
-// record that names them).
-func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) journalArgs {
+// record that names them). A creation with members adds them all, so only
+// its attributes-and-members record is rendered, in the place of the
+// attributes-only one (the script reads the lengths it is sent).
+func encodeJournal(j *Journal, id string, now time.Time, withMembers, creating bool) journalArgs {
 	if j == nil {
 		return journalArgs{}
 	}
@@ -61,6 +63,10 @@ func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) journ
 			e.Changed = append(slices.Clip(e.Changed), "members")
 		}
 		return audit.AppendFields(nil, e)
+	}
+	if creating && withMembers {
+		out.docMembers = render(j.DocAction, true)
+		return out
 	}
 	out.doc = render(j.DocAction, false)
 	if withMembers {
