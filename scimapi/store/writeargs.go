@@ -27,12 +27,6 @@ type journalArgs struct {
 	doc, docMembers, members []any
 }
 
-// counts returns the lengths of the audit records' field lists, as the
-// write script receives them.
-func (ja journalArgs) counts() (doc, docMembers, members string) {
-	return strconv.Itoa(len(ja.doc)), strconv.Itoa(len(ja.docMembers)), strconv.Itoa(len(ja.members))
-}
-
 // encodeJournal renders j for a write of resource id at now; withMembers
 // says whether the write may change members (the script then picks the
 // record that names them). A creation with members adds them all, so only
@@ -134,7 +128,7 @@ func indexArgs(typ string, attrs map[string]any, enabled func(string, index) boo
 		for _, v := range x.values(attrs) {
 			e := ixEntry{key: i + 3, value: v, unique: x.unique}
 			byField[x.ixField()] = append(byField[x.ixField()], e)
-			flat = append(flat, e.key, v, flag(x.unique), x.attr)
+			flat = append(flat, e.key, v, flagArg(x.unique), x.attr)
 		}
 	}
 	for f, es := range byField {
