@@ -35,7 +35,8 @@ type Redis struct {
 	// lookupBackfilled).
 	ready sync.Map
 	// keyTails caches, per type, the KEYS of the write and delete scripts
-	// after the resource's own key (see keys): they depend only on the type.
+	// after the resource's own key (see keys), as a *keyTail: they depend
+	// only on the type.
 	keyTails sync.Map
 }
 
@@ -124,25 +125,70 @@ func (s *Redis) ixKey(typ string, ix index) string {
 	return s.p + "x:" + typ + ":" + ix.attr
 }
 
-// keys returns the KEYS of the write and delete scripts for one resource:
-// the resource, the type's id set, its index keys, then the audit and
-// change-event streams.
-func (s *Redis) keys(typ, id string) []string {
-	tail, ok := s.keyTails.Load(typ)
-	if !ok {
-		t := []string{s.allKey(typ)}
-		for _, ix := range indexesOf(typ) {
-			t = append(t, s.ixKey(typ, ix))
-		}
-		tail = append(t, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
-		if typ == TypeUser || typ == TypeGroup { // bounded: only the known types
-			tail, _ = s.keyTails.LoadOrStore(typ, tail)
-		}
+// keyTail is the part of the write and delete scripts' KEYS that depends
+// only on the type: the type's id set, its index keys, then the audit and
+// change-event streams; boxed holds the same keys as command arguments, so
+// a write does not convert them again.
+type keyTail struct {
+	keys  []string
+	boxed []any
+}
+
+// tail returns the keyTail of typ.
+func (s *Redis) tail(typ string) *keyTail {
+	if t, ok := s.keyTails.Load(typ); ok {
+		return t.(*keyTail)
 	}
-	t := tail.([]string)
+	t := &keyTail{keys: []string{s.allKey(typ)}}
+	for _, ix := range indexesOf(typ) {
+		t.keys = append(t.keys, s.ixKey(typ, ix))
+	}
+	t.keys = append(t.keys, audit.TaggedKey(s.prefix, s.tag), TaggedEventsKey(s.prefix, s.tag))
+	for _, k := range t.keys {
+		t.boxed = append(t.boxed, k)
+	}
+	if typ == TypeUser || typ == TypeGroup { // bounded: only the known types
+		got, _ := s.keyTails.LoadOrStore(typ, t)
+		return got.(*keyTail)
+	}
+	return t
+}
+
+// keys returns the KEYS of the write and delete scripts for one resource:
+// the resource, then its type's keyTail.
+func (s *Redis) keys(typ, id string) []string {
+	t := s.tail(typ).keys
 	k := make([]string, 1, 1+len(t))
 	k[0] = s.resKey(id)
 	return append(k, t...)
+}
+
+// evalLine starts the EVALSHA command line of sc for resource id of typ,
+// its KEYS included (see keys), with room for nargs ARGV: the caller
+// appends them and runs it with runLine. One slice holds the whole
+// command, and only the resource's own key is converted per call.
+func (s *Redis) evalLine(sc *redis.Script, typ, id string, nargs int) []any {
+	t := s.tail(typ).boxed
+	line := make([]any, 0, 4+len(t)+nargs)
+	line = append(line, "evalsha", sc.Hash(), 1+len(t), s.resKey(id))
+	return append(line, t...)
+}
+
+// runLine runs a command line from evalLine, like sc.Run: when Redis does
+// not have the script yet (NOSCRIPT), EVAL sends its source.
+func (s *Redis) runLine(ctx context.Context, sc *redis.Script, line []any) *redis.Cmd {
+	cmd := redis.NewCmd(ctx, line...)
+	cmd.SetFirstKeyPos(3)
+	_ = s.c.Process(ctx, cmd)
+	if err := cmd.Err(); err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return cmd
+	}
+	n := line[2].(int)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = line[3+i].(string)
+	}
+	return sc.Eval(ctx, s.c, keys, line[3+n:]...)
 }
 
 func encodeMembers(mc *MemberChange) (string, error) {
@@ -245,13 +291,13 @@ func resend(ctx context.Context, send func() error) error {
 // may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
-	var doc []byte
+	var doc string
 	var ix [3]string
 	var gname string
 	var entries []any
 	if attrs != nil {
 		var err error
-		if doc, err = json.Marshal(attrs); err != nil {
+		if doc, err = encodeDoc(attrs); err != nil {
 			return nil, false, fmt.Errorf("encode attributes: %w", err)
 		}
 		if ix, entries, err = indexArgs(typ, attrs, s.enabled); err != nil {
@@ -266,18 +312,19 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		return nil, false, fmt.Errorf("encode members: %w", err)
 	}
 	now := s.now().UTC()
-	ja := encodeJournal(j, id, now, members != "")
+	ja := encodeJournal(j, id, now, members != "", mode == "create")
 	token, deadline := guardArgs(ctx)
-	nDoc, nDocMembers, nMembers := ja.counts()
-	args := make([]any, 0, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
-	args = append(args, s.p, id, typ, mode, strconv.FormatInt(cond.Version, 10), now.Format(time.RFC3339Nano),
-		string(doc), ix[0], members, gname, ja.maxLen, strconv.FormatInt(cond.AttrVersion, 10),
-		token, deadline, flag(ro.Members), flag(ro.Groups), ix[1], ja.event, nDoc, nDocMembers, nMembers, ja.changed,
-		ix[2], strconv.FormatInt(maxUsers, 10), s.offFields[typ])
-	args = append(append(append(append(args, ja.doc...), ja.docMembers...), ja.members...), entries...)
+	// Small integers and constant strings are ARGV that cost no
+	// allocation to pass (Redis receives their decimal text).
+	line := s.evalLine(writeScript, typ, id, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
+	line = append(line, s.p, id, typ, modeArg(mode), cond.Version, now.Format(time.RFC3339Nano),
+		doc, ix[0], members, gname, ja.maxLen, cond.AttrVersion,
+		token, deadline, flagArg(ro.Members), flagArg(ro.Groups), ix[1], ja.event,
+		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ])
+	line = append(append(append(append(line, ja.doc...), ja.docMembers...), ja.members...), entries...)
 	var res []any
 	err = resend(ctx, func() error {
-		res, err = writeScript.Run(ctx, s.c, s.keys(typ, id), args...).Slice()
+		res, err = s.runLine(ctx, writeScript, line).Slice()
 		return err
 	})
 	if err != nil {
@@ -291,10 +338,15 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
-	// A creation stored exactly the document encoded from attrs: answer
-	// with attrs itself rather than decoding that document again, when
-	// attrs is what decoding would give (jsonNative).
-	reuse := mode == "create" && fields[1] == string(doc) && jsonNative(attrs)
+	// A creation stored exactly the document encoded from attrs, and the
+	// script leaves it out of its reply (a resend answered from the write
+	// token has it in full): answer with attrs itself rather than decoding
+	// that document again, when attrs is what decoding would give
+	// (jsonNative).
+	if mode == "create" && doc != "" && fields[1] == "" {
+		fields[1] = doc
+	}
+	reuse := mode == "create" && fields[1] == doc && jsonNative(attrs)
 	r, err := decodeFields(id, fields, reuse)
 	if err != nil {
 		return nil, false, err
@@ -330,7 +382,7 @@ func scriptErr(err error) error {
 // Delete implements Store.
 func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Journal) error {
 	now := s.now().UTC()
-	ja := encodeJournal(j, id, now, false)
+	ja := encodeJournal(j, id, now, false, false)
 	soft := ""
 	if s.soft {
 		soft = strconv.FormatInt(now.UnixMilli(), 10)
@@ -421,6 +473,22 @@ func flagInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// flagArg is flag as a command argument (constant: no allocation).
+func flagArg(b bool) any {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// modeArg is the write script's mode argument (constant: no allocation).
+func modeArg(mode string) any {
+	if mode == "create" {
+		return "create"
+	}
+	return "update"
 }
 
 func flag(b bool) string {

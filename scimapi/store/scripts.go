@@ -120,7 +120,7 @@ end
 //	         checked here so concurrent creations cannot pass it (QUOTA)
 //
 // Returns {version, changed(0|1), audit entry id or "", resource as readScript
-// returns it} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
+// returns it, with an empty document when a creation stored ARGV[7]} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
 // NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -201,7 +201,9 @@ if ARGV[8] ~= '' then
   end
   hs[#hs + 1] = 'ix'
   hs[#hs + 1] = ARGV[8]
-  for f in string.gmatch(ARGV[25], '[^,]+') do redis.call('HDEL', p .. 'ixready', f) end
+  local off = {}
+  for f in string.gmatch(ARGV[25], '[^,]+') do off[#off + 1] = f end
+  if #off > 0 then redis.call('HDEL', p .. 'ixready', unpack(off)) end
   for _, f in ipairs({{'ix2', ARGV[17]}, {'ix3', ARGV[23]}}) do
     if f[2] ~= '' then
       hs[#hs + 1] = f[1]
@@ -299,10 +301,14 @@ local ch = changed and 1 or 0
 writeDone(p, ARGV[13], v .. ' ' .. ch .. ' ' .. auditID)
 local known = nil
 if mode == 'create' and ARGV[7] ~= '' then
-  -- the fields just set by the HSET above (no role yet)
-  known = {typ, ARGV[7], '1', ARGV[6], ARGV[6], nil, '1'}
+  -- the fields just set by the HSET above (no role yet), the document
+  -- left out: the caller sent it (a resent creation answered from its
+  -- write token above returns it in full)
+  known = {typ, '', '1', ARGV[6], ARGV[6], nil, '1'}
 end
-return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], ARGV[16], known)
+-- a new resource is in no group (of:<id> goes with its resource, and a
+-- group's member must exist), so a creation's reply skips that read
+return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[16], known)
 `)
 
 // deleteScript removes one resource and every reference to it.

@@ -27,16 +27,12 @@ type journalArgs struct {
 	doc, docMembers, members []any
 }
 
-// counts returns the lengths of the audit records' field lists, as the
-// write script receives them.
-func (ja journalArgs) counts() (doc, docMembers, members string) {
-	return strconv.Itoa(len(ja.doc)), strconv.Itoa(len(ja.docMembers)), strconv.Itoa(len(ja.members))
-}
-
 // encodeJournal renders j for a write of resource id at now; withMembers
 // says whether the write may change members (the script then picks the
-// record that names them).
-func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) journalArgs {
+// record that names them). A creation with members adds them all, so only
+// its attributes-and-members record is rendered, in the place of the
+// attributes-only one (the script reads the lengths it is sent).
+func encodeJournal(j *Journal, id string, now time.Time, withMembers, creating bool) journalArgs {
 	if j == nil {
 		return journalArgs{}
 	}
@@ -61,6 +57,10 @@ func encodeJournal(j *Journal, id string, now time.Time, withMembers bool) journ
 			e.Changed = append(slices.Clip(e.Changed), "members")
 		}
 		return audit.AppendFields(nil, e)
+	}
+	if creating && withMembers {
+		out.docMembers = render(j.DocAction, true)
+		return out
 	}
 	out.doc = render(j.DocAction, false)
 	if withMembers {
@@ -128,7 +128,7 @@ func indexArgs(typ string, attrs map[string]any, enabled func(string, index) boo
 		for _, v := range x.values(attrs) {
 			e := ixEntry{key: i + 3, value: v, unique: x.unique}
 			byField[x.ixField()] = append(byField[x.ixField()], e)
-			flat = append(flat, e.key, v, flag(x.unique), x.attr)
+			flat = append(flat, e.key, v, flagArg(x.unique), x.attr)
 		}
 	}
 	for f, es := range byField {
