@@ -37,6 +37,8 @@ type Redis struct {
 	// keyTails caches, per type, the KEYS of the write and delete scripts
 	// after the resource's own key (see keys): they depend only on the type.
 	keyTails sync.Map
+	// pipes pools the empty pipelines of getOne (readone.go).
+	pipes sync.Pool
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
