@@ -150,8 +150,11 @@ func (l *ClientLimiter) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		var shown *redis_rate.Result
-		for _, b := range l.buckets(c.Request.Context(), p) {
+		var (
+			shown *redis_rate.Result
+			buf   [2]bucket
+		)
+		for _, b := range l.buckets(c.Request.Context(), p, buf[:0]) {
 			// allow bounds its own round trip (and so any wait for it) by redisTimeout.
 			res, err := l.allow(c.Request.Context(), b.key, b.lim)
 			if err != nil {
@@ -190,7 +193,8 @@ func (l *ClientLimiter) Charge(c *gin.Context, n int) bool {
 	if !ok || n <= 0 {
 		return true
 	}
-	bs := l.buckets(c.Request.Context(), p)
+	var buf [2]bucket
+	bs := l.buckets(c.Request.Context(), p, buf[:0])
 	for _, b := range bs {
 		if n+1 > b.lim.Burst {
 			status, body := scimerr.ToBody(scimerr.New(http.StatusRequestEntityTooLarge, "", "the request stands for %d operations; %s rate limit allows at most %d at once (%s)", n+1, possessive(b.whose), b.lim.Burst, limitText(b.lim)))

@@ -50,10 +50,11 @@ func (l *ClientLimiter) DirectoryLimitFor(ctx context.Context, id string) redis_
 	return l.dirDef
 }
 
-// buckets returns the limits p's requests are charged to, the client's
-// first, then its directory's; unlimited ones are left out.
-func (l *ClientLimiter) buckets(ctx context.Context, p *auth.Principal) []bucket {
-	bs := make([]bucket, 0, 2)
+// buckets appends to bs the limits p's requests are charged to, the
+// client's first, then its directory's; unlimited ones are left out. The
+// callers pass a stack array's bs[:0], so nothing is allocated when the
+// limits are off.
+func (l *ClientLimiter) buckets(ctx context.Context, p *auth.Principal, bs []bucket) []bucket {
 	if lim := l.LimitFor(ctx, p.ClientID); lim.Rate >= 1 {
 		bs = append(bs, bucket{key: l.Key(p.ClientID), lim: lim, whose: "this client"})
 	}

@@ -40,8 +40,9 @@ func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *fil
 // lookupMatchDoc is the document f is matched against for r: render's
 // document, from r's decoded attributes when it has them, else from only
 // the top-level attributes of its stored JSON that f reads (and every
-// extension object), so an index lookup does not decode the whole
-// document to check one value. f reads nothing else (filter.Filter's
+// extension object) and the derived members (id, meta, …) f reads, so an
+// index lookup neither decodes the whole document nor renders what the
+// filter does not read to check one value. f reads nothing else (filter.Filter's
 // References lists every top-level attribute it reads; an extension
 // attribute's reference names its extension's URN first), so it matches
 // the partial document exactly as the whole one. A stored document the
@@ -51,9 +52,8 @@ func lookupMatchDoc(rt *schema.ResourceType, r *store.Resource, f *filter.Filter
 		return render(rt, r, ""), nil
 	}
 	if attrs, ok := readAttrs(r.Doc, f); ok {
-		part := *r
-		part.Attrs = attrs
-		return render(rt, &part, ""), nil
+		renderInto(attrs, rt, r, "", f.References) // attrs is ours: no copy
+		return attrs, nil
 	}
 	if err := r.DecodeAttrs(); err != nil {
 		return nil, err

@@ -73,15 +73,29 @@ func render(rt *schema.ResourceType, r *store.Resource, base string) map[string]
 	if doc == nil {
 		doc = map[string]any{}
 	}
-	doc["id"] = r.ID
-	doc["meta"] = map[string]any{
-		"resourceType": rt.Name,
-		"created":      r.Created.UTC().Format(time.RFC3339Nano),
-		"lastModified": r.Modified.UTC().Format(time.RFC3339Nano),
-		"location":     base + rt.Endpoint + "/" + r.ID,
-		"version":      etag(r.Version),
+	renderInto(doc, rt, r, base, nil)
+	return doc
+}
+
+// renderInto adds to doc, r's attributes owned by the caller, what render
+// adds to them. With only non-nil it adds just the derived members only
+// reports true for (id, meta, members, groups; the role extension always):
+// a document for a filter that reads nothing else.
+func renderInto(doc map[string]any, rt *schema.ResourceType, r *store.Resource, base string, only func(string) bool) {
+	want := func(name string) bool { return only == nil || only(name) }
+	if want("id") {
+		doc["id"] = r.ID
 	}
-	if len(r.Members) > 0 {
+	if want("meta") {
+		doc["meta"] = map[string]any{
+			"resourceType": rt.Name,
+			"created":      r.Created.UTC().Format(time.RFC3339Nano),
+			"lastModified": r.Modified.UTC().Format(time.RFC3339Nano),
+			"location":     base + rt.Endpoint + "/" + r.ID,
+			"version":      etag(r.Version),
+		}
+	}
+	if len(r.Members) > 0 && want("members") {
 		ms := make([]any, len(r.Members))
 		for i, m := range r.Members {
 			e := map[string]any{"value": m.Value, "type": m.Type, "$ref": base + "/" + m.Type + "s/" + m.Value}
@@ -93,14 +107,13 @@ func render(rt *schema.ResourceType, r *store.Resource, base string) map[string]
 		doc["members"] = ms
 	}
 	renderRole(doc, r)
-	if len(r.Groups) > 0 {
+	if len(r.Groups) > 0 && want("groups") {
 		gs := make([]any, len(r.Groups))
 		for i, g := range r.Groups {
 			gs[i] = map[string]any{"value": g.Value, "display": g.Display, "type": "direct", "$ref": base + "/Groups/" + g.Value}
 		}
 		doc["groups"] = gs
 	}
-	return doc
 }
 
 func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.ResourceType, r *store.Resource, status int, p projection) {

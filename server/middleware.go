@@ -17,6 +17,11 @@ import (
 // RequestIDHeader carries the request id in and out.
 const RequestIDHeader = "X-Request-ID"
 
+// requestIDCanonical is RequestIDHeader as http.Header keys it: indexing
+// the map with it spares the canonicalisation (an allocation) that Get and
+// Set make for a key outside net/textproto's common headers.
+const requestIDCanonical = "X-Request-Id"
+
 const requestIDKey = "scimgate.request_id"
 
 // RequestID accepts a well-formed incoming X-Request-ID or generates one,
@@ -24,12 +29,15 @@ const requestIDKey = "scimgate.request_id"
 func RequestID() gin.HandlerFunc {
 	ids := newRequestIDs()
 	return func(c *gin.Context) {
-		id := c.GetHeader(RequestIDHeader)
+		id := ""
+		if v := c.Request.Header[requestIDCanonical]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = ids.next()
 		}
 		c.Set(requestIDKey, id)
-		c.Header(RequestIDHeader, id)
+		c.Writer.Header()[requestIDCanonical] = []string{id}
 		c.Next()
 	}
 }

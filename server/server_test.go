@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -192,5 +193,13 @@ func TestGeneratedRequestIDsAreRandomUUIDs(t *testing.T) {
 	}
 	if newRequestIDs().next() == newRequestIDs().next() {
 		t.Fatal("two generators start alike: not seeded")
+	}
+}
+
+// The request id header is read and written under its canonical key
+// directly; the two constants must name the same header.
+func TestRequestIDCanonicalKey(t *testing.T) {
+	if got := textproto.CanonicalMIMEHeaderKey(RequestIDHeader); got != requestIDCanonical {
+		t.Fatalf("canonical %s is %q, want %q", RequestIDHeader, got, requestIDCanonical)
 	}
 }

@@ -41,6 +41,13 @@ func TestLookupGetAndScanDocs(t *testing.T) {
 		if len(want.Groups) != 1 || want.Groups[0].Value != g.ID || want.Doc == "" {
 			t.Fatalf("read: %+v", want)
 		}
+		// Redis without the script (restarted, SCRIPT FLUSH): EVAL instead.
+		if err := r.Client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := st.LookupGet(ctx, store.TypeUser, "userName", "RAW2", store.ReadOptions{Groups: true}); err != nil || !ok || len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+			t.Fatalf("LookupGet after SCRIPT FLUSH = %+v %v %v, want %+v", got, ok, err, want)
+		}
 		if got, ok, err := st.LookupGet(ctx, store.TypeUser, "userName", "absent", store.ReadOptions{}); err != nil || !ok || len(got) != 0 {
 			t.Fatalf("LookupGet absent = %v %v %v", got, ok, err)
 		}

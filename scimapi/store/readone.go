@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -10,6 +11,23 @@ import (
 // resFields are the fields of a resource hash a read returns, in the order
 // of the read scripts' reply (readOne in scripts.go).
 var resFields = []string{"t", "doc", "v", "c", "m", "role", "dv"}
+
+// hmgetResFields is HMGET's command line without its key (nil), the
+// fields boxed once: HMGet boxes each field on every call.
+var hmgetResFields = func() []any {
+	a := []any{"hmget", nil}
+	for _, f := range resFields {
+		a = append(a, f)
+	}
+	return a
+}()
+
+// hmgetArgs returns the command line of HMGET of resFields from key.
+func hmgetArgs(key string) []any {
+	a := slices.Clone(hmgetResFields)
+	a[1] = key
+	return a
+}
 
 // getOne reads one resource with plain commands instead of the read script:
 // one pipelined round trip of HMGET of the resource hash and SMEMBERS of
@@ -34,18 +52,23 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	if ro.Members && typ == TypeGroup {
 		return s.getScript(ctx, typ, id, ro)
 	}
-	key := s.resKey(id)
+	h := redis.NewSliceCmd(ctx, hmgetArgs(s.resKey(id))...)
 	var (
-		h  *redis.SliceCmd
-		of *redis.StringSliceCmd
+		of  *redis.StringSliceCmd
+		err error
 	)
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		h = p.HMGet(ctx, key, resFields...)
-		if ro.Groups {
-			of = p.SMembers(ctx, s.p+"of:"+id)
+	if ro.Groups {
+		of = redis.NewStringSliceCmd(ctx, "smembers", s.p+"of:"+id)
+		p, _ := s.pipes.Get().(redis.Pipeliner)
+		if p == nil {
+			p = s.c.Pipeline()
 		}
-		return nil
-	})
+		_ = p.BatchProcess(ctx, h, of)
+		_, err = p.Exec(ctx)
+		s.pipes.Put(p) // Exec leaves it empty
+	} else {
+		err = s.c.Process(ctx, h)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}

@@ -38,6 +38,8 @@ type Redis struct {
 	// after the resource's own key (see keys), as a *keyTail: they depend
 	// only on the type.
 	keyTails sync.Map
+	// pipes pools the empty pipelines of getOne (readone.go).
+	pipes sync.Pool
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
