@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -28,7 +29,17 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // --help): the process exits 0.
 var errHelpShown = errors.New("help shown")
 
+// defaultGCPercent is the garbage collector's target when GOGC is not set:
+// the gateway's live heap is small (tens of MB), so letting it grow to
+// three times that before a collection costs little memory and spends
+// less CPU in the collector and in returning memory to the system
+// (BenchmarkInitialSync, 100,000 users: 28 s at GOGC=100, 23.5 s at 200).
+const defaultGCPercent = 200
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
