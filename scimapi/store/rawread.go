@@ -106,33 +106,15 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 	return []*Resource{r}, true, nil
 }
 
-// lookupReadSHA and the flags are lookupRead's constant arguments, boxed
-// once.
-var (
-	lookupReadSHA any = lookupReadScript.Hash()
-	flagOn        any = "1"
-	flagOff       any = "0"
-)
+// lookupReadSHA is lookupRead's script hash, boxed once.
+var lookupReadSHA any = lookupReadScript.Hash()
 
-// lookupRead runs lookupReadScript on the index key and value (what
-// lookupReadScript.Run does, EVALSHA then EVAL when Redis lacks the script)
-// from one command line built here, without Run's copies of the keys and
-// arguments.
+// lookupRead runs lookupReadScript on the index key and value from one
+// command line (runLine: EVALSHA, then EVAL when Redis lacks the script),
+// without Run's copies of the keys and arguments.
 func (s *Redis) lookupRead(ctx context.Context, key, value string, ro ReadOptions) ([]any, error) {
-	flagAny := func(b bool) any {
-		if b {
-			return flagOn
-		}
-		return flagOff
-	}
-	args := []any{"evalsha", lookupReadSHA, 1, key, s.p, value, flagAny(ro.Members), flagAny(ro.Groups)}
-	cmd := redis.NewCmd(ctx, args...)
-	cmd.SetFirstKeyPos(3) // as EvalSha sets it: Redis Cluster routes by key
-	err := s.c.Process(ctx, cmd)
-	if err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
-		cmd = lookupReadScript.Eval(ctx, s.c, []string{key}, args[4:]...)
-	}
-	return cmd.Slice()
+	line := []any{"evalsha", lookupReadSHA, 1, key, s.p, value, flagArg(ro.Members), flagArg(ro.Groups)}
+	return s.runLine(ctx, lookupReadScript, line).Slice()
 }
 
 // ScanDocs visits every resource of typ in id order, in steps of at most

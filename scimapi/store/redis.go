@@ -176,13 +176,15 @@ func (s *Redis) evalLine(sc *redis.Script, typ, id string, nargs int) []any {
 	return append(line, t...)
 }
 
-// runLine runs a command line from evalLine, like sc.Run: when Redis does
-// not have the script yet (NOSCRIPT), EVAL sends its source.
+// runLine runs an EVALSHA command line of sc ("evalsha", hash, numkeys,
+// keys..., args...; evalLine builds the write script's), like sc.Run: when
+// Redis does not have the script yet (NOSCRIPT), EVAL sends its source.
+// Redis Cluster routes it by its first key, as EvalSha does.
 func (s *Redis) runLine(ctx context.Context, sc *redis.Script, line []any) *redis.Cmd {
 	cmd := redis.NewCmd(ctx, line...)
 	cmd.SetFirstKeyPos(3)
 	_ = s.c.Process(ctx, cmd)
-	if err := cmd.Err(); err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+	if err := cmd.Err(); err == nil || !(errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
 		return cmd
 	}
 	n := line[2].(int)
