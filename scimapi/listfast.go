@@ -12,8 +12,8 @@ import (
 )
 
 // docScanBatch is how many documents one step of a raw scan reads: one
-// pipeline of short commands (see store.Redis.ScanDocs), so Redis is never
-// held for long while the round trips stay few.
+// short script that judges them in Redis (see store.Redis.ScanDocs), so
+// Redis is never held for long while the round trips stay few.
 const docScanBatch = 500
 
 // lookupGet serves an equality filter on a single value of a uniquely
@@ -107,9 +107,10 @@ func readAttrs(doc string, f *filter.Filter) (map[string]any, bool) {
 
 // scanDocs runs a filter scan over raw documents when the filter has
 // needles and reads no derived data (members, groups), and the store can:
-// documents lacking a needle are skipped undecoded; the others are read
-// in full (one GetMany per step that has any) and matched. It charges the
-// budget per step like Scan. ok is false when it did not run.
+// the store skips documents lacking a needle (store.DocScanner, in Redis
+// itself for the Redis store); the others are read in full (one GetMany
+// per step that has any) and matched. It charges the budget per step like
+// Scan, for every document the step read. ok is false when it did not run.
 func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro store.ReadOptions, bud *budget, check func([]*store.Resource, store.ReadOptions)) (bool, error) {
 	ds, isDS := h.store(ctx).(store.DocScanner)
 	if !isDS || f == nil || ro.Members || ro.Groups {
@@ -119,14 +120,18 @@ func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filt
 	if len(needles) == 0 {
 		return false, nil
 	}
+	sn := make([]store.Needle, len(needles))
+	for i, n := range needles {
+		sn[i] = store.Needle{Text: n.Text, Fold: n.Fold}
+	}
 	var candidates []string
-	return true, ds.ScanDocs(ctx, rt.Name, docScanBatch, func(rs []*store.Resource) (bool, error) {
-		if err := bud.charge(len(rs)); err != nil {
+	return true, ds.ScanDocs(ctx, rt.Name, docScanBatch, sn, func(scanned int, rs []*store.Resource) (bool, error) {
+		if err := bud.charge(scanned); err != nil {
 			return false, err
 		}
 		candidates = candidates[:0]
 		for _, r := range rs {
-			if r.Doc == "" || filter.MayMatch(r.Doc, needles) { // no Doc: not judged
+			if r.Doc == "" || filter.MayMatch(r.Doc, needles) { // no Doc: judged by the store
 				candidates = append(candidates, r.ID)
 			}
 		}

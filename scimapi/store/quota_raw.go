@@ -11,7 +11,7 @@ type LookupGetter interface {
 // DocScanner is implemented by stores that scan raw documents (see
 // Redis.ScanDocs).
 type DocScanner interface {
-	ScanDocs(ctx context.Context, typ string, batch int, fn func([]*Resource) (bool, error)) error
+	ScanDocs(ctx context.Context, typ string, batch int, needles []Needle, fn func(scanned int, rs []*Resource) (bool, error)) error
 }
 
 var (
@@ -29,11 +29,12 @@ func (q *quotaStore) LookupGet(ctx context.Context, typ, attr, value string, ro 
 	return nil, false, nil
 }
 
-// ScanDocs passes to the wrapped store, or scans it with Scan (the
-// resources then also carry Attrs, and Doc only when that store fills it).
-func (q *quotaStore) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*Resource) (bool, error)) error {
+// ScanDocs passes to the wrapped store, or scans it with Scan (every
+// resource is then a candidate, and carries Attrs and Doc as that store
+// fills them).
+func (q *quotaStore) ScanDocs(ctx context.Context, typ string, batch int, needles []Needle, fn func(scanned int, rs []*Resource) (bool, error)) error {
 	if ds, ok := q.Store.(DocScanner); ok {
-		return ds.ScanDocs(ctx, typ, batch, fn)
+		return ds.ScanDocs(ctx, typ, batch, needles, fn)
 	}
-	return q.Scan(ctx, typ, "", batch, ReadOptions{}, fn)
+	return q.Scan(ctx, typ, "", batch, ReadOptions{}, func(rs []*Resource) (bool, error) { return fn(len(rs), rs) })
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -117,14 +118,139 @@ func (s *Redis) lookupRead(ctx context.Context, key, value string, ro ReadOption
 	return s.runLine(ctx, lookupReadScript, line).Slice()
 }
 
-// ScanDocs visits every resource of typ in id order, in steps of at most
-// batch, until fn returns false or an error. The resources carry only
-// Type, ID and Doc (the stored attributes JSON; Attrs nil): it serves
-// callers that reject most documents from their raw JSON and read the rest
-// with GetMany. It runs no script: each step is one pipeline of one HGET
-// per resource plus the ZRANGEBYLEX of the next step, so Redis is never
-// held for more than one short command and a step is one round trip.
-func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*Resource) (bool, error)) error {
+// Needle is a text that the stored attributes JSON of every resource a
+// scan wants contains: literally, or with Fold (Text lower-case ASCII)
+// ASCII-case-insensitively (see filter.Needle, whose texts these are).
+type Needle struct {
+	Text string
+	Fold bool
+}
+
+// minAnchor is the length of the longest anchor (see anchors) from which a
+// scan judges documents in Redis: a shorter text is in too many documents
+// to be worth the script's cost per document over plain reads.
+const minAnchor = 4
+
+// anchors returns texts every document containing the needles contains
+// literally: a literal needle's text, and a folded needle's longest run of
+// characters that are not ASCII letters (only letters fold: the non-ASCII
+// runes the filter's comparisons equate with ASCII ones, filter.ContainsFold's
+// K, ſ and İ, stand for letters), each at least two bytes long, the longest
+// first. ok is false when the longest is shorter than minAnchor.
+func anchors(needles []Needle) (out []string, ok bool) {
+	for _, n := range needles {
+		if !n.Fold {
+			out = append(out, n.Text)
+			continue
+		}
+		best, start := "", -1
+		for i := 0; i <= len(n.Text); i++ {
+			letter := i < len(n.Text) && (n.Text[i]|0x20 >= 'a' && n.Text[i]|0x20 <= 'z')
+			switch {
+			case i < len(n.Text) && !letter && start < 0:
+				start = i
+			case (i == len(n.Text) || letter) && start >= 0:
+				if i-start > len(best) {
+					best = n.Text[start:i]
+				}
+				start = -1
+			}
+		}
+		if len(best) >= 2 {
+			out = append(out, best)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out, len(out) > 0 && len(out[0]) >= minAnchor
+}
+
+// scanDocsScript reads one step of an anchored scan (see ScanDocs): the
+// next ids of a type in id order and, of those, the documents that contain
+// every anchor, or an escape that encoding/json does not write for plain
+// text (\u00…, \/: filter.MayMatch does not judge those). The rest never
+// cross the network.
+//
+//	KEYS[1] all:<Type>
+//	ARGV[1] key prefix  ARGV[2] ZRANGEBYLEX min ("-" or "(<last id>")
+//	ARGV[3] step size  ARGV[4..] anchors
+//
+// Returns {ids read, last id read or "", id, document, ...}.
+var scanDocsScript = redis.NewScript(`
+local p = ARGV[1]
+local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {#ids, ids[#ids] or ''}
+for _, id in ipairs(ids) do
+  local doc = redis.call('HGET', p .. 'r:' .. id, 'doc')
+  if doc then
+    local take = true
+    if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
+      for i = 4, #ARGV do
+        if not string.find(doc, ARGV[i], 1, true) then
+          take = false
+          break
+        end
+      end
+    end
+    if take then
+      out[#out + 1] = id
+      out[#out + 1] = doc
+    end
+  end
+end
+return out
+`)
+
+// scanDocsSHA is scanDocsScript's hash, boxed once.
+var scanDocsSHA any = scanDocsScript.Hash()
+
+// ScanDocs visits the resources of typ in id order, in steps of at most
+// batch resources, until fn returns false or an error. fn gets each step's
+// resources whose stored document may contain every needle (all of them
+// when needles is empty), with Type, ID and Doc (the stored attributes
+// JSON; Attrs nil), for the caller to judge exactly (filter.MayMatch) and
+// read in full with GetMany; scanned is how many the step read.
+//
+// When the needles give an anchor (anchors), a step is one script that
+// reads the documents and passes on only those containing every anchor,
+// so documents a filter cannot match never cross the network; batch
+// bounds how long the script holds Redis. Otherwise a step is one
+// pipeline of one HGET per resource plus the ZRANGEBYLEX of the next
+// step: Redis is never held for more than one short command.
+func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []Needle, fn func(scanned int, rs []*Resource) (bool, error)) error {
+	an, ok := anchors(needles)
+	if !ok {
+		return s.scanAllDocs(ctx, typ, batch, fn)
+	}
+	line := make([]any, 0, 7+len(an))
+	line = append(line, "evalsha", scanDocsSHA, 1, s.allKey(typ), s.p, "-", batch)
+	for _, a := range an {
+		line = append(line, a)
+	}
+	for {
+		reply, err := s.runLine(ctx, scanDocsScript, line).Slice()
+		if err != nil {
+			return fmt.Errorf("store: scan %s: %w", typ, err)
+		}
+		if len(reply) < 2 {
+			return fmt.Errorf("store: scan %s: short reply", typ)
+		}
+		scanned, _ := reply[0].(int64)
+		last, _ := reply[1].(string)
+		rs := make([]*Resource, 0, (len(reply)-2)/2)
+		for i := 2; i+1 < len(reply); i += 2 {
+			id, _ := reply[i].(string)
+			doc, _ := reply[i+1].(string)
+			rs = append(rs, &Resource{Type: typ, ID: id, Doc: doc})
+		}
+		if more, err := fn(int(scanned), rs); err != nil || !more || int(scanned) < batch {
+			return err
+		}
+		line[5] = "(" + last
+	}
+}
+
+// scanAllDocs is ScanDocs without anchors: every document of each step.
+func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, fn func(scanned int, rs []*Resource) (bool, error)) error {
 	ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: "-", Max: "+", Count: int64(batch)}).Result()
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", typ, err)
@@ -154,7 +280,7 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, fn func([]*
 				return fmt.Errorf("store: scan %s: %w", typ, err)
 			}
 		}
-		if more, err := fn(rs); err != nil || !more || next == nil {
+		if more, err := fn(len(ids), rs); err != nil || !more || next == nil {
 			return err
 		}
 		if ids, err = next.Result(); err != nil {
