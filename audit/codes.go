@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Short codes of the coded layout (AppendFields). The tables are part of
@@ -182,4 +184,52 @@ func changedName(c string) string {
 		return changedCodes[i]
 	}
 	return c
+}
+
+// Markers of packID: a UUID as its 16 bytes, or a value kept verbatim
+// that starts with a marker byte.
+const (
+	packedUUID = '\x01'
+	escapedID  = '\x02'
+)
+
+// packID renders an id for the coded layout: a UUID in its canonical text
+// (36 lower-case characters, as the gateway generates ids, request ids
+// and client ids) as a marker byte and its 16 bytes, any other value
+// verbatim, behind escapedID when it starts with a marker byte.
+func packID(v string) string {
+	if u, ok := parseUUID(v); ok {
+		var b [17]byte
+		b[0] = packedUUID
+		copy(b[1:], u[:])
+		return string(b[:])
+	}
+	if v != "" && (v[0] == packedUUID || v[0] == escapedID) {
+		return string(escapedID) + v
+	}
+	return v
+}
+
+// unpackID reverses packID; a value packID cannot have written is
+// returned as it is.
+func unpackID(s string) string {
+	switch {
+	case len(s) == 17 && s[0] == packedUUID:
+		return uuid.UUID([]byte(s[1:])).String()
+	case s != "" && s[0] == escapedID:
+		return s[1:]
+	}
+	return s
+}
+
+// parseUUID returns the bytes of s when s is a UUID in the canonical
+// lower-case text, the only text unpackID gives back.
+func parseUUID(s string) (uuid.UUID, bool) {
+	// uuid.Parse reads 36 characters only as the dashed form, in either
+	// case
+	if len(s) != 36 || strings.ContainsAny(s, "ABCDEF") {
+		return uuid.UUID{}, false
+	}
+	u, err := uuid.Parse(s)
+	return u, err == nil
 }

@@ -84,7 +84,25 @@ func TestChangedCodes(t *testing.T) {
 	}
 }
 
-// FuzzCodes: the codes of any value and any list of names decode back to
+func TestPackID(t *testing.T) {
+	for _, f := range []struct{ in, stored string }{
+		{"01a237bf-9e7a-7c5c-815a-8a5c6ee0aa0a", "\x01\x01\xa2\x37\xbf\x9e\x7a\x7c\x5c\x81\x5a\x8a\x5c\x6e\xe0\xaa\x0a"},
+		{"01A237BF-9E7A-7C5C-815A-8A5C6EE0AA0A", "01A237BF-9E7A-7C5C-815A-8A5C6EE0AA0A"}, // not canonical: verbatim
+		{"{01a237bf-9e7a-7c5c-815a-8a5c6ee0aa0a}", "{01a237bf-9e7a-7c5c-815a-8a5c6ee0aa0a}"},
+		{"01a237bf9e7a7c5c815a8a5c6ee0aa0a", "01a237bf9e7a7c5c815a8a5c6ee0aa0a"},
+		{"", ""}, {"entra-prod", "entra-prod"},
+		{"\x01abc", "\x02\x01abc"}, {"\x02", "\x02\x02"},
+	} {
+		if got := packID(f.in); got != f.stored {
+			t.Errorf("packID(%q) = %q, want %q", f.in, got, f.stored)
+		}
+		if got := unpackID(f.stored); got != f.in {
+			t.Errorf("unpackID(%q) = %q, want %q", f.stored, got, f.in)
+		}
+	}
+}
+
+// FuzzCodes: the codes of any value, id and list of names decode back to
 // it, and whatever is stored decodes to something that encodes and
 // decodes to the same.
 func FuzzCodes(f *testing.F) {
@@ -92,6 +110,7 @@ func FuzzCodes(f *testing.F) {
 	f.Add("a,b\x00\x00[")
 	f.Add("~\x00~~\x00=\x0012\x00Z")
 	f.Add(",A,~x,name.familyName")
+	f.Add("01a237bf-9e7a-7c5c-815a-8a5c6ee0aa0a\x00\x01\x02\x00\x01aaaaaaaaaaaaaaaa")
 	f.Fuzz(func(t *testing.T, s string) {
 		names := strings.Split(s, "\x00")
 		for _, c := range []enumCodes{actionCodes, methodCodes, typeCodes} {
@@ -103,6 +122,15 @@ func FuzzCodes(f *testing.F) {
 				if again := c.decode(c.encode(d)); again != d {
 					t.Fatalf("stored %q decodes to %q, then %q", v, d, again)
 				}
+			}
+		}
+		for _, v := range append(names, s) {
+			if got := unpackID(packID(v)); got != v {
+				t.Fatalf("id %q -> %q -> %q", v, packID(v), got)
+			}
+			d := unpackID(v)
+			if again := unpackID(packID(d)); again != d {
+				t.Fatalf("stored id %q unpacks to %q, then %q", v, d, again)
 			}
 		}
 		want := names

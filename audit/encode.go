@@ -18,20 +18,21 @@ import (
 //
 // The time field's name tells the layouts apart. Entries written since the
 // coded layout hold fTime: their action, auth method, target type and
-// changed names are short codes (codes.go). Entries of the previous
+// changed names are short codes, and their client, target and request ids
+// that are UUIDs hold the UUIDs' 16 bytes (codes.go). Entries of the previous
 // version hold fPlainTime and every value verbatim; entries of earlier
 // versions hold the event's JSON in the single field legacyField. Decode
 // reads all three.
 const (
 	fTime       = "T"  // unix nanoseconds, or RFC 3339 text outside that range
 	fAction     = "a"  // action (actionCodes)
-	fClient     = "ci" // actor client id
+	fClient     = "ci" // actor client id (packID)
 	fMethod     = "am" // actor auth method (methodCodes)
 	fCredential = "cr" // actor credential id
 	fTargetType = "tt" // target type (typeCodes)
-	fTargetID   = "ti" // target id
+	fTargetID   = "ti" // target id (packID)
 	fTargetName = "tn" // target name
-	fRequest    = "rq" // request id
+	fRequest    = "rq" // request id (packID)
 	fOutcome    = "o"  // "" = success
 	fChanged    = "ch" // changed attributes (encodeChanged)
 	fSourceIP   = "ip" // source ip
@@ -63,13 +64,13 @@ func AppendFields(dst []any, e Event) []any {
 	dst = append(dst,
 		fTime, timeValue(e.Time),
 		fAction, actionCodes.encode(e.Action),
-		fClient, e.Actor.ClientID,
+		fClient, packID(e.Actor.ClientID),
 		fMethod, methodCodes.encode(e.Actor.AuthMethod),
 		fCredential, e.Actor.CredentialID,
 		fTargetType, typeCodes.encode(e.Target.Type),
-		fTargetID, e.Target.ID,
+		fTargetID, packID(e.Target.ID),
 		fTargetName, e.Target.Name,
-		fRequest, e.RequestID,
+		fRequest, packID(e.RequestID),
 		fOutcome, outcome,
 		fChanged, encodeChanged(e.Changed),
 		fSourceIP, e.SourceIP)
@@ -135,13 +136,13 @@ func Decode(m redis.XMessage) (e Event, ok bool) {
 	}
 	str := func(name string) string { s, _ := m.Values[name].(string); return s }
 	plain := func(s string) string { return s }
-	action, method, typ, changed := actionCodes.decode, methodCodes.decode, typeCodes.decode, decodeChanged
+	action, method, typ, id, changed := actionCodes.decode, methodCodes.decode, typeCodes.decode, unpackID, decodeChanged
 	t, has := m.Values[fTime].(string)
 	if !has {
 		if t, has = m.Values[fPlainTime].(string); !has {
 			return Event{}, false
 		}
-		action, method, typ, changed = plain, plain, plain, parseChanged
+		action, method, typ, id, changed = plain, plain, plain, plain, parseChanged
 	}
 	if e.Time, ok = parseTime(t); !ok {
 		return Event{}, false
@@ -151,9 +152,9 @@ func Decode(m redis.XMessage) (e Event, ok bool) {
 	}
 	e.ID = m.ID
 	e.Action = action(str(fAction))
-	e.Actor = Actor{ClientID: str(fClient), AuthMethod: method(str(fMethod)), CredentialID: str(fCredential)}
-	e.Target = Target{Type: typ(str(fTargetType)), ID: str(fTargetID), Name: str(fTargetName)}
-	e.RequestID = str(fRequest)
+	e.Actor = Actor{ClientID: id(str(fClient)), AuthMethod: method(str(fMethod)), CredentialID: str(fCredential)}
+	e.Target = Target{Type: typ(str(fTargetType)), ID: id(str(fTargetID)), Name: str(fTargetName)}
+	e.RequestID = id(str(fRequest))
 	if e.Outcome = str(fOutcome); e.Outcome == "" {
 		e.Outcome = OutcomeSuccess
 	}
