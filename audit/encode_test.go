@@ -16,8 +16,8 @@ import (
 )
 
 // sampleEvents covers every Event field: a SCIM write, an AUTH_FAILED
-// aggregate, an admin event with a reason, a failure, and Changed lists
-// that commas cannot join.
+// aggregate, an admin event with a reason, a failure, Changed lists that
+// commas cannot join, and values that look like codes or packed ids.
 func sampleEvents() []audit.Event {
 	at := time.Date(2026, 12, 2, 14, 17, 10, 123456789, time.UTC)
 	first, last := at.Add(-59*time.Second), at.Add(-time.Second)
@@ -39,7 +39,8 @@ func sampleEvents() []audit.Event {
 		Network: "2001:db8::/64", Route: audit.RouteSCIM, Reason: "unknown token", Count: 1, First: &far, Last: &at,
 	}, {
 		Time: at, Action: audit.DirectoryDeleted, Actor: audit.Actor{AuthMethod: "admin", CredentialID: "cli"},
-		Target: audit.Target{Type: "Directory", ID: "d1", Name: "Contoso, Ltd."}, Outcome: audit.OutcomeSuccess,
+		Target:    audit.Target{Type: "Directory", ID: "0199a1c2-7f76-753a-919d-413861904646", Name: "Contoso, Ltd."},
+		RequestID: "ad1a3695-0c7c-430f-b17d-af4d7ce32ec3", Outcome: audit.OutcomeSuccess,
 		Reason: "force=true clients=1 users=2 groups=0 keys=0",
 	}, {
 		Time: far, Action: "CUSTOM", Outcome: "denied", Changed: []string{"a,b", ""},
@@ -47,6 +48,11 @@ func sampleEvents() []audit.Event {
 		Time: at, Action: audit.ClientUpdated, Outcome: audit.OutcomeSuccess, Changed: []string{"[x]", "y"},
 	}, {
 		Time: at, Action: audit.ClientUpdated, Outcome: audit.OutcomeSuccess, Changed: []string{"name"},
+	}, {
+		// ids that look like packed UUIDs or hold their markers
+		Time: at, Action: "7", Actor: audit.Actor{ClientID: "\x01" + strings.Repeat("a", 16), AuthMethod: "=admin"},
+		Target:    audit.Target{Type: "\x02", ID: "0199A1C2-7F76-753A-919D-413861904646"},
+		RequestID: "\x02x", Outcome: audit.OutcomeSuccess, Changed: []string{"~", "A", "active"},
 	}}
 }
 
