@@ -71,7 +71,7 @@ func (r *RedisRecorder) ForTag(tag string) *RedisRecorder {
 
 // recordScript: KEYS[1] audit stream, KEYS[2] event stream (same slot);
 // ARGV maxlen, event type ("" = none), resource type, id,
-// time (store.EventTime), data ("" = none), member changes ({"a":[ids],"r":[ids]} or ""),
+// time, data ("" = none), member changes ({"a":[ids],"r":[ids]} or ""),
 // then the audit event's stream entry fields (audit.AppendFields).
 // Returns the audit entry id.
 var recordScript = redis.NewScript(`
@@ -115,7 +115,7 @@ func (r *RedisRecorder) Record(ctx context.Context, rec Record) error {
 	}
 	keys := []string{audit.TaggedKey(r.prefix, r.tag), store.TaggedEventsKey(r.prefix, r.tag)}
 	args := audit.AppendFields([]any{r.maxLen, rec.Event, rec.ResourceType, rec.ID,
-		store.EventTime(rec.Audit.Time), string(rec.Data), members}, rec.Audit)
+		rec.Audit.Time.UTC().Format(time.RFC3339Nano), string(rec.Data), members}, rec.Audit)
 	if err := recordScript.Run(ctx, r.c, keys, args...).Err(); err != nil {
 		return fmt.Errorf("upstream: record write: %w", err)
 	}

@@ -320,11 +320,11 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	token, deadline := guardArgs(ctx)
 	// Small integers and constant strings are ARGV that cost no
 	// allocation to pass (Redis receives their decimal text).
-	line := s.evalLine(writeScript, typ, id, 26+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
+	line := s.evalLine(writeScript, typ, id, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
 	line = append(line, s.p, id, typ, modeArg(mode), cond.Version, now.Format(time.RFC3339Nano),
 		doc, ix[0], members, gname, ja.maxLen, cond.AttrVersion,
 		token, deadline, flagArg(ro.Members), flagArg(ro.Groups), ix[1], ja.event,
-		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ], EventTime(now))
+		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ])
 	line = append(append(append(append(line, ja.doc...), ja.docMembers...), ja.members...), entries...)
 	var res []any
 	err = resend(ctx, func() error {
@@ -394,7 +394,7 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	token, deadline := guardArgs(ctx)
 	var aid string
 	args := append([]any{s.p, id, strconv.FormatInt(version, 10),
-		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event, EventTime(now)}, ja.doc...)
+		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event}, ja.doc...)
 	err := resend(ctx, func() error {
 		var err error
 		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), args...).Text()
@@ -636,7 +636,7 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 		maxLen = 1_000_000
 	}
 	keys := make([]string, 0, len(roles)+1)
-	args := []any{EventTime(s.now()), maxLen, auditID}
+	args := []any{s.now().UTC().Format(time.RFC3339Nano), maxLen, auditID}
 	for id, role := range roles {
 		keys = append(keys, s.resKey(id))
 		args = append(args, role)

@@ -95,8 +95,7 @@ end
 //	        type's optional indexes that are disabled: a write of attributes
 //	        leaves the resource without their entries, so it clears their
 //	        markers in P{tag}:ixready (enabling them later backfills)
-//	ARGV[26] now, the change events' "time" (EventTime)
-//	ARGV[27..] the audit records' fields (see ARGV[11]), then the new index
+//	ARGV[26..] the audit records' fields (see ARGV[11]), then the new index
 //	        entries, four ARGV each: keyIndex, value, unique "1"|"0",
 //	        attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
@@ -106,7 +105,7 @@ end
 //	         stream. Records are appended only when something changed, in
 //	         the same atomic step as the change. The audit record is built
 //	         by the caller as stream entry fields (audit.AppendFields), one
-//	         per outcome, each a run of ARGV from ARGV[27] on: attributes
+//	         per outcome, each a run of ARGV from ARGV[26] on: attributes
 //	         changed (or nothing visible; ARGV[19] of them), attributes and
 //	         members changed (ARGV[20]), members only (ARGV[21]). ARGV[18]
 //	         is the change-event type of an attribute change ("" = none),
@@ -150,7 +149,7 @@ end
 
 -- the audit records' field lists, then the index entries
 local nAudit = {tonumber(ARGV[19] or '0'), tonumber(ARGV[20] or '0'), tonumber(ARGV[21] or '0')}
-local auditFrom = {27, 27 + nAudit[1], 27 + nAudit[1] + nAudit[2]}
+local auditFrom = {26, 26 + nAudit[1], 26 + nAudit[1] + nAudit[2]}
 local ixFrom = auditFrom[3] + nAudit[3]
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
@@ -285,15 +284,15 @@ if changed and ARGV[11] ~= '' then
   local ev = KEYS[#KEYS]
   if docChanged and ARGV[18] ~= '' then
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[26], 'version', v, 'changed', ARGV[22])
+      'audit_id', auditID, 'time', ARGV[6], 'version', v, 'changed', ARGV[22])
   end
   for mid in pairs(added) do
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[26], 'member', mid)
+      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
   end
   for mid in pairs(removed) do
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[26], 'member', mid)
+      'audit_id', auditID, 'time', ARGV[6], 'member', mid)
   end
 end
 
@@ -320,9 +319,8 @@ return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[
 //	ARGV[5] type
 //	ARGV[6] journal: the streams' approximate MAXLEN ("" = no journal);
 //	        KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
-//	        stream; ARGV[10] the change-event type, ARGV[11] now, the
-//	        change events' "time" (EventTime), ARGV[12..] the audit record
-//	        as stream entry fields (audit.AppendFields)
+//	        stream; ARGV[10] the change-event type, ARGV[11..] the audit
+//	        record as stream entry fields (audit.AppendFields)
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //	ARGV[8] write token ("" = none)  ARGV[9] deadline, unix ms ("0" = none):
 //	        see writeGuard
@@ -343,9 +341,9 @@ dropIndexEntries(res, id)
 local maxlen, aid = nil, nil
 if ARGV[6] ~= '' then
   maxlen = ARGV[6]
-  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, 12))
+  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, 11))
   redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[10], 'resource_type', ARGV[5], 'id', id,
-    'audit_id', aid, 'time', ARGV[11])
+    'audit_id', aid, 'time', ARGV[4])
 end
 -- groups that contain this resource lose it
 local ofkey = p .. 'of:' .. id
@@ -355,7 +353,7 @@ for _, gid in ipairs(redis.call('SMEMBERS', ofkey)) do
     redis.call('HSET', p .. 'r:' .. gid, 'm', ARGV[4])
     if maxlen then
       redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', 'Group',
-        'id', gid, 'audit_id', aid, 'time', ARGV[11], 'member', id)
+        'id', gid, 'audit_id', aid, 'time', ARGV[4], 'member', id)
     end
   end
 end
@@ -452,8 +450,7 @@ return {id, readOne(p, p .. 'r:' .. id, id, ARGV[3], ARGV[4])}
 // user.role_changed for each one that changed.
 //
 //	KEYS[1..n] r:<id> of each user   KEYS[n+1] change-event stream
-//	ARGV[1] now, the change events' "time" (EventTime)  ARGV[2] stream maxlen
-//	ARGV[3] audit entry id ("" = none)
+//	ARGV[1] now  ARGV[2] stream maxlen  ARGV[3] audit entry id ("" = none)
 //	ARGV[4..n+3] the new role of each user ("" = none)
 //
 // Returns the flat list {id, old, new, ...} of the users whose role changed;
