@@ -14,20 +14,27 @@ import (
 // field, always the base fields below in this order and then the optional
 // ones it has. A Redis stream stores the field names of an entry only once
 // per listpack node when they equal the node's first entry's, so an entry
-// costs little more than its values. Entries of earlier versions hold the
-// event's JSON in the single field legacyField; Decode reads both.
+// costs little more than its values.
+//
+// The time field's name tells the layouts apart. Entries written since the
+// coded layout hold fTime: their action, auth method, target type and
+// changed names are short codes, and their client, target and request ids
+// that are UUIDs hold the UUIDs' 16 bytes (codes.go). Entries of the previous
+// version hold fPlainTime and every value verbatim; entries of earlier
+// versions hold the event's JSON in the single field legacyField. Decode
+// reads all three.
 const (
-	fTime       = "t"  // unix nanoseconds, or RFC 3339 text outside that range
-	fAction     = "a"  // action
-	fClient     = "ci" // actor client id
-	fMethod     = "am" // actor auth method
+	fTime       = "T"  // unix nanoseconds, or RFC 3339 text outside that range
+	fAction     = "a"  // action (actionCodes)
+	fClient     = "ci" // actor client id (packID)
+	fMethod     = "am" // actor auth method (methodCodes)
 	fCredential = "cr" // actor credential id
-	fTargetType = "tt" // target type
-	fTargetID   = "ti" // target id
+	fTargetType = "tt" // target type (typeCodes)
+	fTargetID   = "ti" // target id (packID)
 	fTargetName = "tn" // target name
-	fRequest    = "rq" // request id
+	fRequest    = "rq" // request id (packID)
 	fOutcome    = "o"  // "" = success
-	fChanged    = "ch" // changed attributes, comma-separated (see changedValue)
+	fChanged    = "ch" // changed attributes (encodeChanged)
 	fSourceIP   = "ip" // source ip
 	// optional, written only when set
 	fReason  = "rs"
@@ -37,6 +44,7 @@ const (
 	fFirst   = "f"
 	fLast    = "l"
 
+	fPlainTime  = "t" // the time field of the previous, uncoded layout
 	legacyField = "e" // the event's JSON (entries of earlier versions)
 )
 
@@ -55,16 +63,16 @@ func AppendFields(dst []any, e Event) []any {
 	dst = slices.Grow(dst, baseFields)
 	dst = append(dst,
 		fTime, timeValue(e.Time),
-		fAction, e.Action,
-		fClient, e.Actor.ClientID,
-		fMethod, e.Actor.AuthMethod,
+		fAction, actionCodes.encode(e.Action),
+		fClient, packID(e.Actor.ClientID),
+		fMethod, methodCodes.encode(e.Actor.AuthMethod),
 		fCredential, e.Actor.CredentialID,
-		fTargetType, e.Target.Type,
-		fTargetID, e.Target.ID,
+		fTargetType, typeCodes.encode(e.Target.Type),
+		fTargetID, packID(e.Target.ID),
 		fTargetName, e.Target.Name,
-		fRequest, e.RequestID,
+		fRequest, packID(e.RequestID),
 		fOutcome, outcome,
-		fChanged, changedValue(e.Changed),
+		fChanged, encodeChanged(e.Changed),
 		fSourceIP, e.SourceIP)
 	for _, kv := range [...][2]string{{fReason, e.Reason}, {fNetwork, e.Network}, {fRoute, e.Route}} {
 		if kv[1] != "" {
@@ -100,20 +108,8 @@ func parseTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// changedValue joins names with commas (attribute and field names hold
-// none), or renders them as a JSON array when they cannot be told apart
-// that way: a name that is empty, holds a comma, or (first) starts with '['.
-func changedValue(names []string) string {
-	if len(names) == 0 {
-		return ""
-	}
-	if strings.HasPrefix(names[0], "[") || slices.ContainsFunc(names, func(n string) bool { return n == "" || strings.Contains(n, ",") }) {
-		b, _ := json.Marshal(names) // a []string always encodes
-		return string(b)
-	}
-	return strings.Join(names, ",")
-}
-
+// parseChanged reads the changed names of the plain layout: joined with
+// commas, or a JSON array when commas could not tell them apart.
 func parseChanged(s string) ([]string, bool) {
 	switch {
 	case s == "":
@@ -126,9 +122,9 @@ func parseChanged(s string) ([]string, bool) {
 	return strings.Split(s, ","), true
 }
 
-// Decode returns the event a stream entry holds, in either layout (see
-// AppendFields; the JSON of earlier versions). ok is false for an entry
-// that holds no event or a malformed one.
+// Decode returns the event a stream entry holds, in any layout (see
+// AppendFields; the uncoded fields and the JSON of earlier versions). ok
+// is false for an entry that holds no event or a malformed one.
 func Decode(m redis.XMessage) (e Event, ok bool) {
 	if _, legacy := m.Values[legacyField]; legacy {
 		raw, _ := m.Values[legacyField].(string)
@@ -139,21 +135,26 @@ func Decode(m redis.XMessage) (e Event, ok bool) {
 		return e, true
 	}
 	str := func(name string) string { s, _ := m.Values[name].(string); return s }
+	plain := func(s string) string { return s }
+	action, method, typ, id, changed := actionCodes.decode, methodCodes.decode, typeCodes.decode, unpackID, decodeChanged
 	t, has := m.Values[fTime].(string)
 	if !has {
-		return Event{}, false
+		if t, has = m.Values[fPlainTime].(string); !has {
+			return Event{}, false
+		}
+		action, method, typ, id, changed = plain, plain, plain, plain, parseChanged
 	}
 	if e.Time, ok = parseTime(t); !ok {
 		return Event{}, false
 	}
-	if e.Changed, ok = parseChanged(str(fChanged)); !ok {
+	if e.Changed, ok = changed(str(fChanged)); !ok {
 		return Event{}, false
 	}
 	e.ID = m.ID
-	e.Action = str(fAction)
-	e.Actor = Actor{ClientID: str(fClient), AuthMethod: str(fMethod), CredentialID: str(fCredential)}
-	e.Target = Target{Type: str(fTargetType), ID: str(fTargetID), Name: str(fTargetName)}
-	e.RequestID = str(fRequest)
+	e.Action = action(str(fAction))
+	e.Actor = Actor{ClientID: id(str(fClient)), AuthMethod: method(str(fMethod)), CredentialID: str(fCredential)}
+	e.Target = Target{Type: typ(str(fTargetType)), ID: id(str(fTargetID)), Name: str(fTargetName)}
+	e.RequestID = id(str(fRequest))
 	if e.Outcome = str(fOutcome); e.Outcome == "" {
 		e.Outcome = OutcomeSuccess
 	}

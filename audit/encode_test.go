@@ -16,8 +16,8 @@ import (
 )
 
 // sampleEvents covers every Event field: a SCIM write, an AUTH_FAILED
-// aggregate, an admin event with a reason, a failure, and Changed lists
-// that commas cannot join.
+// aggregate, an admin event with a reason, a failure, Changed lists that
+// commas cannot join, and values that look like codes or packed ids.
 func sampleEvents() []audit.Event {
 	at := time.Date(2026, 12, 2, 14, 17, 10, 123456789, time.UTC)
 	first, last := at.Add(-59*time.Second), at.Add(-time.Second)
@@ -39,7 +39,8 @@ func sampleEvents() []audit.Event {
 		Network: "2001:db8::/64", Route: audit.RouteSCIM, Reason: "unknown token", Count: 1, First: &far, Last: &at,
 	}, {
 		Time: at, Action: audit.DirectoryDeleted, Actor: audit.Actor{AuthMethod: "admin", CredentialID: "cli"},
-		Target: audit.Target{Type: "Directory", ID: "d1", Name: "Contoso, Ltd."}, Outcome: audit.OutcomeSuccess,
+		Target:    audit.Target{Type: "Directory", ID: "0199a1c2-7f76-753a-919d-413861904646", Name: "Contoso, Ltd."},
+		RequestID: "ad1a3695-0c7c-430f-b17d-af4d7ce32ec3", Outcome: audit.OutcomeSuccess,
 		Reason: "force=true clients=1 users=2 groups=0 keys=0",
 	}, {
 		Time: far, Action: "CUSTOM", Outcome: "denied", Changed: []string{"a,b", ""},
@@ -47,6 +48,11 @@ func sampleEvents() []audit.Event {
 		Time: at, Action: audit.ClientUpdated, Outcome: audit.OutcomeSuccess, Changed: []string{"[x]", "y"},
 	}, {
 		Time: at, Action: audit.ClientUpdated, Outcome: audit.OutcomeSuccess, Changed: []string{"name"},
+	}, {
+		// ids that look like packed UUIDs or hold their markers
+		Time: at, Action: "7", Actor: audit.Actor{ClientID: "\x01" + strings.Repeat("a", 16), AuthMethod: "=admin"},
+		Target:    audit.Target{Type: "\x02", ID: "0199A1C2-7F76-753A-919D-413861904646"},
+		RequestID: "\x02x", Outcome: audit.OutcomeSuccess, Changed: []string{"~", "A", "active"},
 	}}
 }
 
@@ -123,9 +129,55 @@ func TestFieldsShortAndStable(t *testing.T) {
 	}
 }
 
+// plainEntries are entries of the previous layout (every value verbatim,
+// time in "t") as that version's AppendFields wrote them, with the admin
+// API JSON of their events: they must keep decoding to exactly that.
+var plainEntries = []struct {
+	fields []any
+	json   string
+}{{
+	[]any{"t", "1796231634554865609", "a", "SCIM_USER_PROVISIONED", "ci", "entra-prod", "am", "static_token", "cr", "54d872fb-f31", "tt", "User", "ti", "01a237bf-9e7a-7c5c-815a-8a5c6ee0aa0a", "tn", "user000000@contoso.com", "rq", "ad1a3695-0c7c-430f-b17d-af4d7ce32ec3", "o", "", "ch", "active,displayName,emails,externalId,name,title,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,userName", "ip", "203.0.113.7"},
+	`{"time":"2026-12-02T17:13:54.554865609Z","action":"SCIM_USER_PROVISIONED","actor":{"client_id":"entra-prod","auth_method":"static_token","credential_id":"54d872fb-f31"},"target":{"type":"User","id":"01a237bf-9e7a-7c5c-815a-8a5c6ee0aa0a","name":"user000000@contoso.com"},"request_id":"ad1a3695-0c7c-430f-b17d-af4d7ce32ec3","outcome":"success","changed":["active","displayName","emails","externalId","name","title","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","userName"],"source_ip":"203.0.113.7"}`,
+}, {
+	[]any{"t", "1796221030123456789", "a", "SCIM_USER_PROVISIONED", "ci", "entra-prod", "am", "static_token", "cr", "tok-1234", "tt", "User", "ti", "2819c223-7f76-453a-919d-413861904646", "tn", "bjensen@example.com", "rq", "req-1", "o", "", "ch", "active,name.familyName,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "ip", "203.0.113.7"},
+	`{"time":"2026-12-02T14:17:10.123456789Z","action":"SCIM_USER_PROVISIONED","actor":{"client_id":"entra-prod","auth_method":"static_token","credential_id":"tok-1234"},"target":{"type":"User","id":"2819c223-7f76-453a-919d-413861904646","name":"bjensen@example.com"},"request_id":"req-1","outcome":"success","changed":["active","name.familyName","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"],"source_ip":"203.0.113.7"}`,
+}, {
+	[]any{"t", "1796221029123456789", "a", "AUTH_FAILED", "ci", "c1", "am", "client_secret_basic", "cr", "", "tt", "Client", "ti", "c1", "tn", "", "rq", "req-2", "o", "failure", "ch", "", "ip", "198.51.100.4", "rs", "wrong secret", "nw", "198.51.100.4", "rt", "oauth", "n", "42", "f", "1796220971123456789", "l", "1796221029123456789"},
+	`{"time":"2026-12-02T14:17:09.123456789Z","action":"AUTH_FAILED","actor":{"client_id":"c1","auth_method":"client_secret_basic"},"target":{"type":"Client","id":"c1"},"request_id":"req-2","outcome":"failure","reason":"wrong secret","source_ip":"198.51.100.4","network":"198.51.100.4","route":"oauth","count":42,"first":"2026-12-02T14:16:11.123456789Z","last":"2026-12-02T14:17:09.123456789Z"}`,
+}, {
+	[]any{"t", "1796221030123456789", "a", "AUTH_FAILED", "ci", "", "am", "", "cr", "", "tt", "", "ti", "", "tn", "", "rq", "", "o", "failure", "ch", "", "ip", "", "rs", "unknown token", "nw", "2001:db8::/64", "rt", "scim", "n", "1", "f", "2300-01-01T00:00:00.000000005Z", "l", "1796221030123456789"},
+	`{"time":"2026-12-02T14:17:10.123456789Z","action":"AUTH_FAILED","actor":{},"target":{},"outcome":"failure","reason":"unknown token","network":"2001:db8::/64","route":"scim","count":1,"first":"2300-01-01T00:00:00.000000005Z","last":"2026-12-02T14:17:10.123456789Z"}`,
+}, {
+	[]any{"t", "1796221030123456789", "a", "DIRECTORY_DELETED", "ci", "", "am", "admin", "cr", "cli", "tt", "Directory", "ti", "d1", "tn", "Contoso, Ltd.", "rq", "", "o", "", "ch", "", "ip", "", "rs", "force=true clients=1 users=2 groups=0 keys=0"},
+	`{"time":"2026-12-02T14:17:10.123456789Z","action":"DIRECTORY_DELETED","actor":{"auth_method":"admin","credential_id":"cli"},"target":{"type":"Directory","id":"d1","name":"Contoso, Ltd."},"outcome":"success","reason":"force=true clients=1 users=2 groups=0 keys=0"}`,
+}, {
+	[]any{"t", "2300-01-01T00:00:00.000000005Z", "a", "CUSTOM", "ci", "", "am", "", "cr", "", "tt", "", "ti", "", "tn", "", "rq", "", "o", "denied", "ch", "[\"a,b\",\"\"]", "ip", ""},
+	`{"time":"2300-01-01T00:00:00.000000005Z","action":"CUSTOM","actor":{},"target":{},"outcome":"denied","changed":["a,b",""]}`,
+}, {
+	[]any{"t", "1796221030123456789", "a", "CLIENT_UPDATED", "ci", "", "am", "", "cr", "", "tt", "", "ti", "", "tn", "", "rq", "", "o", "", "ch", "[\"[x]\",\"y\"]", "ip", ""},
+	`{"time":"2026-12-02T14:17:10.123456789Z","action":"CLIENT_UPDATED","actor":{},"target":{},"outcome":"success","changed":["[x]","y"]}`,
+}, {
+	// values that would be codes in the coded layout stay verbatim here
+	[]any{"t", "1796221030123456789", "a", "7", "ci", "", "am", "0", "cr", "", "tt", "=1", "ti", "", "tn", "", "rq", "", "o", "", "ch", "A0,~x", "ip", ""},
+	`{"time":"2026-12-02T14:17:10.123456789Z","action":"7","actor":{"auth_method":"0"},"target":{"type":"=1"},"outcome":"success","changed":["A0","~x"]}`,
+}}
+
+func TestPlainLayoutDecodes(t *testing.T) {
+	for i, f := range plainEntries {
+		e, ok := audit.Decode(message("1-1", f.fields))
+		if !ok || e.ID != "1-1" {
+			t.Fatalf("entry %d: ok=%v id=%q", i, ok, e.ID)
+		}
+		if got := asJSON(t, e); got != f.json {
+			t.Errorf("entry %d:\n got %s\nwant %s", i, got, f.json)
+		}
+	}
+}
+
 // TestStreamRoundTripAndLegacy appends every sample event, interleaved with
-// entries in the JSON layout of earlier versions, and reads them back with
-// every reader, on miniredis and redis-server.
+// entries in the JSON layout of earlier versions, then entries of the
+// uncoded layout, and reads them back with every reader, on miniredis and
+// redis-server.
 func TestStreamRoundTripAndLegacy(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
@@ -145,7 +197,14 @@ func TestStreamRoundTripAndLegacy(t *testing.T) {
 			}
 			want = append(want, asJSON(t, old))
 		}
-		// neither layout: skipped
+		// entries of the previous, uncoded layout
+		for _, f := range plainEntries {
+			if err := r.Client.XAdd(ctx, &redis.XAddArgs{Stream: audit.Key(r.Prefix), Values: f.fields}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, f.json)
+		}
+		// no layout: skipped
 		if err := r.Client.XAdd(ctx, &redis.XAddArgs{Stream: audit.Key(r.Prefix), Values: []any{"x", "1"}}).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +242,7 @@ func TestStreamRoundTripAndLegacy(t *testing.T) {
 		check("QueryNewest", np.Events)
 		// filters see the decoded fields of both layouts
 		p, err = l.Query(ctx, audit.Query{Client: "c1", Target: "c1"})
-		if err != nil || len(p.Events) != 2 || p.Events[0].Count != 42 || p.Events[1].Count != 42 {
+		if err != nil || len(p.Events) != 3 || p.Events[0].Count != 42 || p.Events[1].Count != 42 || p.Events[2].Count != 42 {
 			t.Fatalf("query by client: %+v %v", p.Events, err)
 		}
 	})
@@ -200,9 +259,17 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(strings.Join(parts, "\x00"))
 	}
+	for _, p := range plainEntries {
+		var parts []string
+		for _, v := range p.fields {
+			parts = append(parts, v.(string))
+		}
+		f.Add(strings.Join(parts, "\x00"))
+	}
 	f.Add("e\x00{\"action\":\"X\",\"time\":\"2026-01-01T00:00:00Z\"}")
 	f.Add("t\x002026-01-01T00:00:00+01:00\x00ch\x00[\"a\",\"\"]\x00n\x00x")
 	f.Add("t\x00-1\x00f\x00\x00l\x009223372036854775807")
+	f.Add("T\x00-1\x00a\x0099\x00am\x00=\x00ch\x00,~,A,")
 	f.Fuzz(func(t *testing.T, s string) {
 		parts := strings.Split(s, "\x00")
 		fields := make([]any, len(parts))

@@ -49,7 +49,7 @@ func EventFromMessage(m redis.XMessage) (Event, error) {
 		ResourceType: str("resource_type"),
 		ID:           str("id"),
 		AuditID:      str("audit_id"),
-		Time:         str("time"),
+		Time:         store.EventTimeText(str("time")),
 		Member:       str("member"),
 	}
 	ev.Version, _ = strconv.ParseInt(str("version"), 10, 64)
