@@ -232,6 +232,10 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 		if dv == "" {
 			dv = "1"
 		}
+		doc, err := expandDoc(doc)
+		if err != nil {
+			return fmt.Errorf("store: backfill %s %s: %w", typ, id, err)
+		}
 		var attrs map[string]any
 		if err := json.Unmarshal([]byte(doc), &attrs); err != nil {
 			return fmt.Errorf("store: backfill %s %s: %w", typ, id, err)

@@ -25,10 +25,15 @@ func (r *Resource) DecodeAttrs() error {
 }
 
 // decodeFields turns one resource as the read scripts return it into a
-// Resource; with raw, Attrs is left for DecodeAttrs.
+// Resource, its document expanded (expandDoc) and a missing lastModified
+// read as created; with raw, Attrs is left for DecodeAttrs.
 func decodeFields(id string, f []any, raw bool) (*Resource, error) {
 	str := func(i int) string { s, _ := f[i].(string); return s }
-	r := &Resource{Type: str(0), ID: id, Doc: str(1)}
+	doc, err := expandDoc(str(1))
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", id, err)
+	}
+	r := &Resource{Type: str(0), ID: id, Doc: doc}
 	if !raw {
 		if err := r.DecodeAttrs(); err != nil {
 			return nil, err
@@ -37,8 +42,12 @@ func decodeFields(id string, f []any, raw bool) (*Resource, error) {
 	r.Role = str(7)
 	r.AttrVersion, _ = strconv.ParseInt(str(8), 10, 64)
 	r.Version, _ = strconv.ParseInt(str(2), 10, 64)
-	r.Created, _ = time.Parse(time.RFC3339Nano, str(3))
-	r.Modified, _ = time.Parse(time.RFC3339Nano, str(4))
+	r.Created = parseStamp(str(3))
+	if m := str(4); m != "" {
+		r.Modified = parseStamp(m)
+	} else {
+		r.Modified = r.Created
+	}
 	groups, _ := f[5].([]any)
 	for i := 0; i+1 < len(groups); i += 2 {
 		gid, _ := groups[i].(string)
@@ -60,6 +69,20 @@ func decodeFields(id string, f []any, raw bool) (*Resource, error) {
 		r.Members = append(r.Members, m)
 	}
 	return r, nil
+}
+
+// parseStamp reads a stored time: unix nanoseconds (compact resources)
+// or RFC 3339 text; the zero time when it is neither.
+func parseStamp(s string) time.Time {
+	if len(s) > 4 && s[4] == '-' { // 2006-01-02T…
+		t, _ := time.Parse(time.RFC3339Nano, s)
+		return t
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 // uniqueIndex returns the one index of typ serving attr when it is unique
@@ -273,6 +296,12 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, fn func(
 		rs := make([]*Resource, 0, len(ids))
 		for i, cmd := range docs {
 			doc, err := cmd.Result()
+			if err == nil {
+				doc, err = expandDoc(doc)
+				if err != nil {
+					return fmt.Errorf("store: scan %s %s: %w", typ, ids[i], err)
+				}
+			}
 			switch {
 			case err == nil:
 				rs = append(rs, &Resource{Type: typ, ID: ids[i], Doc: doc})

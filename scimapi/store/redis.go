@@ -25,6 +25,8 @@ type Redis struct {
 	p      string // prefix including the hash tag, e.g. "scimgate:{scim}:"
 	now    func() time.Time
 	soft   bool
+	// plain turns compact resources off (CompactResources).
+	plain bool
 	// optional holds the ready fields ("<Type>:<attr>") of the optional
 	// indexes enabled (EnableIndexes); offFields, per type, those of the
 	// disabled ones, comma-separated (the write script clears them).
@@ -46,6 +48,18 @@ type Redis struct {
 // and invisible to reads, until PurgeDeleted drops it.
 func (s *Redis) SoftDelete() *Redis {
 	s.soft = true
+	return s
+}
+
+// CompactResources sets whether writes store resources compactly, as
+// they do unless turned off: the document with its well-known strings
+// aliased (compactDoc), the times "c" and "m" as unix nanoseconds instead
+// of RFC 3339 text (Redis keeps an integer in 8 bytes), and a creation
+// without "m" (lastModified reads as created until the first change).
+// Reads take both forms either way. Releases before compact resources read neither: turn it off while
+// such gateways share the Redis (a rolling upgrade).
+func (s *Redis) CompactResources(on bool) *Redis {
+	s.plain = !on
 	return s
 }
 
@@ -295,14 +309,18 @@ func resend(ctx context.Context, send func() error) error {
 // may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
-	var doc string
+	var full, doc string // the attributes JSON, and as stored
 	var ix [3]string
 	var gname string
 	var entries []any
 	if attrs != nil {
 		var err error
-		if doc, err = encodeDoc(attrs); err != nil {
+		if full, err = encodeDoc(attrs); err != nil {
 			return nil, false, fmt.Errorf("encode attributes: %w", err)
+		}
+		doc = full
+		if !s.plain {
+			doc = compactDoc(full)
 		}
 		if ix, entries, err = indexArgs(typ, attrs, s.enabled); err != nil {
 			return nil, false, fmt.Errorf("encode index entries: %w", err)
@@ -317,14 +335,18 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	}
 	now := s.now().UTC()
 	ja := encodeJournal(j, id, now, members != "", mode == "create")
+	stamp := ""
+	if !s.plain {
+		stamp = strconv.FormatInt(now.UnixNano(), 10)
+	}
 	token, deadline := guardArgs(ctx)
 	// Small integers and constant strings are ARGV that cost no
 	// allocation to pass (Redis receives their decimal text).
-	line := s.evalLine(writeScript, typ, id, 25+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
+	line := s.evalLine(writeScript, typ, id, 26+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
 	line = append(line, s.p, id, typ, modeArg(mode), cond.Version, now.Format(time.RFC3339Nano),
 		doc, ix[0], members, gname, ja.maxLen, cond.AttrVersion,
 		token, deadline, flagArg(ro.Members), flagArg(ro.Groups), ix[1], ja.event,
-		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ])
+		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ], stamp)
 	line = append(append(append(append(line, ja.doc...), ja.docMembers...), ja.members...), entries...)
 	var res []any
 	err = resend(ctx, func() error {
@@ -347,10 +369,10 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	// token has it in full): answer with attrs itself rather than decoding
 	// that document again, when attrs is what decoding would give
 	// (jsonNative).
-	if mode == "create" && doc != "" && fields[1] == "" {
-		fields[1] = doc
+	if mode == "create" && doc != "" && (fields[1] == "" || fields[1] == doc) {
+		fields[1] = full // not compact: decodeFields has nothing to expand
 	}
-	reuse := mode == "create" && fields[1] == doc && jsonNative(attrs)
+	reuse := mode == "create" && fields[1] == full && jsonNative(attrs)
 	r, err := decodeFields(id, fields, reuse)
 	if err != nil {
 		return nil, false, err

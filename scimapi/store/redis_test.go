@@ -19,16 +19,19 @@ import (
 
 // TestRedisConformance runs the conformance suite on miniredis and on the
 // real Redis at SCIMGATE_TEST_REDIS_URL, with the optional indexes off (the
-// default) and on.
+// default) and on, and with compact resources off.
 func TestRedisConformance(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
-		for _, indexes := range [][]string{nil, store.OptionalIndexes()} {
-			t.Run(fmt.Sprintf("indexes=%d", len(indexes)), func(t *testing.T) {
+		for _, c := range []struct {
+			indexes []string
+			compact bool
+		}{{nil, true}, {store.OptionalIndexes(), true}, {nil, false}} {
+			t.Run(fmt.Sprintf("indexes=%d,compact=%v", len(c.indexes), c.compact), func(t *testing.T) {
 				storetest.Run(t, func(t *testing.T) store.Store {
 					sub := *r
 					sub.Prefix = r.Prefix + t.Name() + ":"
-					st := store.NewRedis(sub.Client, sub.Prefix)
-					if err := st.EnableIndexes(indexes...); err != nil {
+					st := store.NewRedis(sub.Client, sub.Prefix).CompactResources(c.compact)
+					if err := st.EnableIndexes(c.indexes...); err != nil {
 						t.Fatal(err)
 					}
 					return st

@@ -86,7 +86,7 @@ end
 //	ARGV[12] expected attribute version ("0" = any): counts attribute
 //	         changes only, so an optimistic attribute rewrite does not
 //	         conflict with concurrent member changes
-//	ARGV[7] attributes JSON ("" = unchanged)
+//	ARGV[7] attributes JSON, compact or not (see compactDoc; "" = unchanged)
 //	ARGV[8] the "ix" field: JSON [[keyIndex, value, unique(0|1)], ...] of the
 //	        first key layout's indexes ("" = indexes unchanged)
 //	ARGV[17] the "ix2" field, the same for indexes added later ("" = none)
@@ -95,7 +95,11 @@ end
 //	        type's optional indexes that are disabled: a write of attributes
 //	        leaves the resource without their entries, so it clears their
 //	        markers in P{tag}:ixready (enabling them later backfills)
-//	ARGV[26..] the audit records' fields (see ARGV[11]), then the new index
+//	ARGV[26] compact resources: now as unix nanoseconds, the form "c" and
+//	        "m" are stored in, a creation storing no "m" (readOne answers
+//	        "c" for it); "" = off, both stored as ARGV[6] (see
+//	        Redis.CompactResources)
+//	ARGV[27..] the audit records' fields (see ARGV[11]), then the new index
 //	        entries, four ARGV each: keyIndex, value, unique "1"|"0",
 //	        attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
@@ -105,7 +109,7 @@ end
 //	         stream. Records are appended only when something changed, in
 //	         the same atomic step as the change. The audit record is built
 //	         by the caller as stream entry fields (audit.AppendFields), one
-//	         per outcome, each a run of ARGV from ARGV[26] on: attributes
+//	         per outcome, each a run of ARGV from ARGV[27] on: attributes
 //	         changed (or nothing visible; ARGV[19] of them), attributes and
 //	         members changed (ARGV[20]), members only (ARGV[21]). ARGV[18]
 //	         is the change-event type of an attribute change ("" = none),
@@ -122,9 +126,10 @@ end
 // Returns {version, changed(0|1), audit entry id or "", resource as readScript
 // returns it, with an empty document when a creation stored ARGV[7]} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
 // NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
-var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + `
+var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + luaDocAliases + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
+local stamp = ARGV[26] or ''
 local done, gerr = writeGuard(p, ARGV[13], ARGV[14])
 if gerr then return redis.error_reply(gerr) end
 if done then
@@ -149,7 +154,7 @@ end
 
 -- the audit records' field lists, then the index entries
 local nAudit = {tonumber(ARGV[19] or '0'), tonumber(ARGV[20] or '0'), tonumber(ARGV[21] or '0')}
-local auditFrom = {26, 26 + nAudit[1], 26 + nAudit[1] + nAudit[2]}
+local auditFrom = {27, 27 + nAudit[1], 27 + nAudit[1] + nAudit[2]}
 local ixFrom = auditFrom[3] + nAudit[3]
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
@@ -181,7 +186,7 @@ local changed = (mode == 'create')
 local docChanged = (mode == 'create')
 local added, removed = {}, {}
 if ARGV[7] ~= '' then
-  if mode == 'create' or redis.call('HGET', res, 'doc') ~= ARGV[7] then
+  if mode == 'create' or not sameDoc(redis.call('HGET', res, 'doc'), ARGV[7]) then
     hs[#hs + 1] = 'doc'
     hs[#hs + 1] = ARGV[7]
     if mode ~= 'create' then redis.call('HINCRBY', res, 'dv', 1) end
@@ -260,14 +265,18 @@ if mode == 'create' then
   hs[#hs + 1] = 'dv'
   hs[#hs + 1] = 1
   hs[#hs + 1] = 'c'
-  hs[#hs + 1] = ARGV[6]
-  hs[#hs + 1] = 'm'
-  hs[#hs + 1] = ARGV[6]
+  if stamp ~= '' then
+    hs[#hs + 1] = stamp
+  else
+    hs[#hs + 1] = ARGV[6]
+    hs[#hs + 1] = 'm'
+    hs[#hs + 1] = ARGV[6]
+  end
   redis.call('ZADD', KEYS[2], 0, id)
 elseif changed then
   v = redis.call('HINCRBY', res, 'v', 1)
   hs[#hs + 1] = 'm'
-  hs[#hs + 1] = ARGV[6]
+  if stamp ~= '' then hs[#hs + 1] = stamp else hs[#hs + 1] = ARGV[6] end
 else
   v = tonumber(redis.call('HGET', res, 'v'))
 end
@@ -397,7 +406,8 @@ return #ids
 // luaReadOne defines readOne(p, key, id, members, groups, known), shared by
 // the read scripts and the write reply: the resource at key as
 // {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
-// when it does not exist. known, when not nil, stands for the HMGET of the
+// when it does not exist; m is c when the hash has none (a compact
+// resource not changed since its creation). known, when not nil, stands for the HMGET of the
 // resource's fields (a creation knows them all).
 const luaReadOne = `
 local function readOne(p, key, id, members, groups, known)
@@ -412,7 +422,7 @@ local function readOne(p, key, id, members, groups, known)
   end
   local ms = {}
   if members == '1' and r[1] == 'Group' then ms = redis.call('HGETALL', p .. 'm:' .. id) end
-  return {r[1], r[2], r[3], r[4], r[5], gs, ms, r[6] or '', r[7] or '1'}
+  return {r[1], r[2], r[3], r[4], r[5] or r[4], gs, ms, r[6] or '', r[7] or '1'}
 end
 `
 

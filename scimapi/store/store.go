@@ -16,8 +16,10 @@
 // (NewRedisTagged). Below, P is the configured prefix (e.g. "scimgate:")
 // and {scim} stands for the directory's tag.
 //
-//	P{scim}:r:<id>              hash  t (type), doc (JSON attributes), v (version),
-//	                                  c (created), m (lastModified), ix, ix2, ix3 (index entries)
+//	P{scim}:r:<id>              hash  t (type), doc (JSON attributes, compact or
+//	                                  not: compactDoc), v (version), c (created),
+//	                                  m (lastModified; absent: c), each unix ns or
+//	                                  RFC 3339, ix, ix2, ix3 (index entries)
 //	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
 //	                                  order = creation order (ids are UUIDv7)
 //	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id

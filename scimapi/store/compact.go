@@ -1,0 +1,165 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// A compact document is encodeDoc's JSON with every JSON string (an object
+// key or a value) that equals one of the aliases below, quotes included,
+// replaced by two raw bytes: aliasMark and the alias's code. JSON never
+// holds a raw control byte (encodeDoc and encoding/json escape them), so
+// the alias cannot be mistaken for document text, and a document written
+// before compact documents (none of them has aliasMark) reads unchanged.
+
+// aliasMark starts an alias in a compact document.
+const aliasMark = 0x01
+
+// aliasBase is the code of aliases[0]; aliases[i] has code aliasBase+i.
+const aliasBase = '!'
+
+// aliases are the JSON strings a compact document abbreviates: the SCIM
+// schema URNs and attribute names of RFC 7643 (core User and Group, the
+// enterprise User extension) and the canonical type values IdPs send.
+// Stored documents refer to them by position: only append to the list.
+var aliases = [...]string{
+	`"urn:ietf:params:scim:schemas:core:2.0:User"`,
+	`"urn:ietf:params:scim:schemas:core:2.0:Group"`,
+	`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`,
+	`"schemas"`, `"externalId"`, `"userName"`, `"name"`, `"formatted"`, `"familyName"`, `"givenName"`,
+	`"middleName"`, `"honorificPrefix"`, `"honorificSuffix"`, `"displayName"`, `"nickName"`, `"profileUrl"`,
+	`"title"`, `"userType"`, `"preferredLanguage"`, `"locale"`, `"timezone"`, `"active"`, `"emails"`,
+	`"phoneNumbers"`, `"ims"`, `"photos"`, `"addresses"`, `"streetAddress"`, `"locality"`, `"region"`,
+	`"postalCode"`, `"country"`, `"entitlements"`, `"roles"`, `"x509Certificates"`, `"value"`, `"display"`,
+	`"type"`, `"primary"`, `"employeeNumber"`, `"costCenter"`, `"organization"`, `"division"`, `"department"`,
+	`"manager"`, `"$ref"`, `"work"`, `"home"`, `"other"`, `"mobile"`, `"fax"`,
+}
+
+// aliasCodes maps each alias to its code.
+var aliasCodes = func() map[string]byte {
+	m := make(map[string]byte, len(aliases))
+	for i, a := range aliases {
+		m[a] = byte(aliasBase + i)
+	}
+	return m
+}()
+
+// aliasMinLen and aliasMaxLen bound the aliases' lengths, so most strings
+// of a document are passed over without a map lookup.
+var aliasMinLen, aliasMaxLen = func() (lo, hi int) {
+	lo = len(aliases[0])
+	for _, a := range aliases {
+		lo, hi = min(lo, len(a)), max(hi, len(a))
+	}
+	return lo, hi
+}()
+
+// compactDoc returns doc, encodeDoc's JSON, as a compact document. A doc
+// that is not JSON free of raw control bytes is returned unchanged.
+func compactDoc(doc string) string {
+	if strings.IndexByte(doc, aliasMark) >= 0 {
+		return doc
+	}
+	var b []byte // nil until the first alias
+	last := 0
+	for i := 0; i < len(doc); i++ {
+		if doc[i] != '"' {
+			continue
+		}
+		j := i + 1 // the closing quote
+		for j < len(doc) && doc[j] != '"' {
+			if doc[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(doc) {
+			break // unterminated: not JSON
+		}
+		if n := j + 1 - i; n >= aliasMinLen && n <= aliasMaxLen {
+			if code, ok := aliasCodes[doc[i:j+1]]; ok {
+				if b == nil {
+					b = make([]byte, 0, len(doc))
+				}
+				b = append(append(b, doc[last:i]...), aliasMark, code)
+				last = j + 1
+			}
+		}
+		i = j
+	}
+	if b == nil {
+		return doc
+	}
+	return string(append(b, doc[last:]...))
+}
+
+// expandDoc returns the JSON of a stored document: doc itself unless it is
+// a compact document (one scan for aliasMark), else with its aliases
+// expanded.
+func expandDoc(doc string) (string, error) {
+	i := strings.IndexByte(doc, aliasMark)
+	if i < 0 {
+		return doc, nil
+	}
+	n := len(doc)
+	for k := i; k < len(doc); k++ {
+		if doc[k] != aliasMark {
+			continue
+		}
+		a, err := aliasAt(doc, k)
+		if err != nil {
+			return "", err
+		}
+		n += len(a) - 2
+		k++
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i >= 0 {
+		b.WriteString(doc[:i])
+		a, _ := aliasAt(doc, i) // checked above
+		b.WriteString(a)
+		doc = doc[i+2:]
+		i = strings.IndexByte(doc, aliasMark)
+	}
+	b.WriteString(doc)
+	return b.String(), nil
+}
+
+// aliasAt returns the alias whose mark is doc[i].
+func aliasAt(doc string, i int) (string, error) {
+	if i+1 >= len(doc) {
+		return "", fmt.Errorf("stored document ends in an alias mark")
+	}
+	c := int(doc[i+1]) - aliasBase
+	if c < 0 || c >= len(aliases) {
+		return "", fmt.Errorf("stored document has unknown alias %#x (written by a newer release?)", doc[i+1])
+	}
+	return aliases[c], nil
+}
+
+// luaDocAliases defines sameDoc(cur, new) for the write script: whether
+// the stored document cur (false: none) and the document new hold the same
+// JSON. Two documents of one form (both compact, both not) are the same
+// exactly when their bytes are; a compact one and a plain one (written by
+// an older release, or with compact documents off) are compared expanded.
+var luaDocAliases = func() string {
+	var b strings.Builder
+	b.WriteString("\nlocal docAliases = {")
+	for i, a := range aliases {
+		if strings.ContainsAny(a, `'\`) {
+			panic("store: alias needs Lua escaping: " + a)
+		}
+		b.WriteString(`['\` + strconv.Itoa(aliasBase+i) + `']='` + a + `',`)
+	}
+	b.WriteString(`}
+local function sameDoc(cur, new)
+  if cur == new then return true end
+  if not cur then return false end
+  if (string.find(cur, '\1', 1, true) == nil) == (string.find(new, '\1', 1, true) == nil) then return false end
+  return string.gsub(cur, '\1(.)', docAliases) == string.gsub(new, '\1(.)', docAliases)
+end
+`)
+	return b.String()
+}()
