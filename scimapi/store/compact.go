@@ -61,7 +61,7 @@ func compactDoc(doc string) string {
 	if strings.IndexByte(doc, aliasMark) >= 0 {
 		return doc
 	}
-	var b []byte // nil until the first alias
+	var b strings.Builder // empty until the first alias
 	last := 0
 	for i := 0; i < len(doc); i++ {
 		if doc[i] != '"' {
@@ -79,65 +79,56 @@ func compactDoc(doc string) string {
 		}
 		if n := j + 1 - i; n >= aliasMinLen && n <= aliasMaxLen {
 			if code, ok := aliasCodes[doc[i:j+1]]; ok {
-				if b == nil {
-					b = make([]byte, 0, len(doc))
+				if last == 0 {
+					b.Grow(len(doc))
 				}
-				b = append(append(b, doc[last:i]...), aliasMark, code)
+				b.WriteString(doc[last:i])
+				b.WriteByte(aliasMark)
+				b.WriteByte(code)
 				last = j + 1
 			}
 		}
 		i = j
 	}
-	if b == nil {
+	if last == 0 {
 		return doc
 	}
-	return string(append(b, doc[last:]...))
+	b.WriteString(doc[last:])
+	return b.String()
 }
 
 // expandDoc returns the JSON of a stored document: doc itself unless it is
 // a compact document (one scan for aliasMark), else with its aliases
-// expanded.
+// expanded (one allocation: the result).
 func expandDoc(doc string) (string, error) {
 	i := strings.IndexByte(doc, aliasMark)
 	if i < 0 {
 		return doc, nil
 	}
-	n := len(doc)
-	for k := i; k < len(doc); k++ {
-		if doc[k] != aliasMark {
-			continue
-		}
-		a, err := aliasAt(doc, k)
-		if err != nil {
-			return "", err
-		}
-		n += len(a) - 2
-		k++
-	}
-	var b strings.Builder
-	b.Grow(n)
+	var buf [2048]byte // most documents expand in it
+	b := buf[:0]
 	for i >= 0 {
-		b.WriteString(doc[:i])
-		a, _ := aliasAt(doc, i) // checked above
-		b.WriteString(a)
+		if i+1 >= len(doc) {
+			return "", fmt.Errorf("stored document ends in an alias mark")
+		}
+		a := aliasByCode[doc[i+1]]
+		if a == "" {
+			return "", fmt.Errorf("stored document has unknown alias %#x (written by a newer release?)", doc[i+1])
+		}
+		b = append(append(b, doc[:i]...), a...)
 		doc = doc[i+2:]
 		i = strings.IndexByte(doc, aliasMark)
 	}
-	b.WriteString(doc)
-	return b.String(), nil
+	return string(append(b, doc...)), nil
 }
 
-// aliasAt returns the alias whose mark is doc[i].
-func aliasAt(doc string, i int) (string, error) {
-	if i+1 >= len(doc) {
-		return "", fmt.Errorf("stored document ends in an alias mark")
+// aliasByCode maps each code to its alias ("": not a code).
+var aliasByCode = func() (t [256]string) {
+	for i, a := range aliases {
+		t[aliasBase+i] = a
 	}
-	c := int(doc[i+1]) - aliasBase
-	if c < 0 || c >= len(aliases) {
-		return "", fmt.Errorf("stored document has unknown alias %#x (written by a newer release?)", doc[i+1])
-	}
-	return aliases[c], nil
-}
+	return t
+}()
 
 // luaDocAliases defines sameDoc(cur, new) for the write script: whether
 // the stored document cur (false: none) and the document new hold the same

@@ -98,10 +98,16 @@ func TestAliasesAppendOnly(t *testing.T) {
 	}
 }
 
-func TestExpandDoc(t *testing.T) {
+func TestCompactExpandAllocsAndErrors(t *testing.T) {
 	plain := `{"schemas":["` + coreUserURN + `"],"userName":"ada"}`
 	if n := testing.AllocsPerRun(100, func() { _, _ = expandDoc(plain) }); n != 0 {
 		t.Errorf("expandDoc of a plain document allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = compactDoc(plain) }); n != 1 {
+		t.Errorf("compactDoc allocates %v times, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = compactDoc(`{"a":"b"}`) }); n != 0 {
+		t.Errorf("compactDoc of a document without aliases allocates %v times", n)
 	}
 	c := compactDoc(plain)
 	if n := testing.AllocsPerRun(100, func() { _, _ = expandDoc(c) }); n != 1 {
@@ -133,6 +139,43 @@ func FuzzCompactDoc(f *testing.F) {
 				continue
 			}
 			checkCompactRoundTrip(t, enc)
+		}
+	})
+}
+
+// BenchmarkCompactDoc measures compactDoc and expandDoc on a typical Entra
+// user's document (the write path's and every read's cost):
+//
+//	go test -run '^$' -bench CompactDoc -benchmem ./scimapi/store/
+func BenchmarkCompactDoc(b *testing.B) {
+	doc, err := encodeDoc(map[string]any{
+		"schemas":  []any{coreUserURN, enterpriseURN},
+		"userName": "user005000@contoso.com", "externalId": "user005000", "active": true,
+		"displayName": "Given5000 Family15", "title": "Software Engineer",
+		"emails":      []any{map[string]any{"primary": true, "type": "work", "value": "user005000@contoso.com"}},
+		"name":        map[string]any{"formatted": "Given5000 Family15", "familyName": "Family15", "givenName": "Given5000"},
+		enterpriseURN: map[string]any{"department": "Sales", "employeeNumber": "105000", "costCenter": "CC-42"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := compactDoc(doc)
+	b.Run("compact", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = compactDoc(doc)
+		}
+	})
+	b.Run("expand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = expandDoc(c)
+		}
+	})
+	b.Run("expand-plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = expandDoc(doc)
 		}
 	})
 }

@@ -335,9 +335,9 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	}
 	now := s.now().UTC()
 	ja := encodeJournal(j, id, now, members != "", mode == "create")
-	stamp := ""
+	var stamp any = "" // ARGV[26]
 	if !s.plain {
-		stamp = strconv.FormatInt(now.UnixNano(), 10)
+		stamp = now.UnixNano()
 	}
 	token, deadline := guardArgs(ctx)
 	// Small integers and constant strings are ARGV that cost no
