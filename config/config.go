@@ -110,6 +110,8 @@ type SCIM struct {
 	RequestTimeout Duration   `yaml:"request_timeout" doc:"overall deadline of one SCIM request, Redis calls included (503 with Retry-After when it passes)"`
 	// Indexes names the optional User indexes to keep (store.OptionalIndexes).
 	Indexes string `yaml:"indexes" doc:"comma-separated optional User indexes to keep, any of emails.value, displayName, name.familyName (empty: none; eq filters on them then scan)"`
+	// CompactResources stores resources compactly (store.Redis.CompactResources).
+	CompactResources bool `yaml:"compact_resources" doc:"store resources compactly (well-known SCIM strings aliased in the stored document, times as integers, lastModified stored from the first change); releases before it cannot read them: false during a rolling upgrade from one"`
 }
 
 // IndexList splits Indexes into its entries.
@@ -151,6 +153,7 @@ func Default() Config {
 			Budgets:             defaultBudgets(),
 			Limits:              defaultSCIMLimits(),
 			RequestTimeout:      Duration(10 * time.Second),
+			CompactResources:    true,
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.

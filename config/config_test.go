@@ -123,3 +123,15 @@ func TestSCIMIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestSCIMCompactResources: scim.compact_resources is on by default and
+// SCIMGATE_SCIM_COMPACT_RESOURCES=false turns it off (a rolling upgrade).
+func TestSCIMCompactResources(t *testing.T) {
+	if !Default().SCIM.CompactResources {
+		t.Fatal("scim.compact_resources off by default")
+	}
+	cfg, err := Load("", env(map[string]string{"SCIMGATE_SCIM_COMPACT_RESOURCES": "false"}))
+	if err != nil || cfg.SCIM.CompactResources {
+		t.Fatalf("SCIMGATE_SCIM_COMPACT_RESOURCES=false: %v %v", cfg.SCIM.CompactResources, err)
+	}
+}

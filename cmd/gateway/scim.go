@@ -86,10 +86,10 @@ func scimLimits(l config.SCIMLimits) scimapi.Limits {
 }
 
 // newDirectoryStore opens directory id's SCIM resource store in the
-// configured delete mode, with the configured optional indexes (the same
-// for every directory).
+// configured delete mode, with the configured optional indexes and
+// compact resources setting (the same for every directory).
 func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *store.Redis {
-	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id))
+	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id)).CompactResources(cfg.SCIM.CompactResources)
 	if cfg.SCIM.DeleteMode == "soft" {
 		st.SoftDelete()
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/scimgate/scimgate/config"
@@ -27,6 +29,28 @@ func TestDirectoryStoresGetSCIMIndexes(t *testing.T) {
 		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
 			if got := newDirectoryStore(conn, cfg, id).Indexed(store.TypeUser); !slices.Equal(got, c.want) {
 				t.Errorf("scim.indexes %q, directory %s: Indexed(User) = %v, want %v", c.indexes, id, got, c.want)
+			}
+		}
+	}
+}
+
+// TestDirectoryStoresGetCompactResources: every directory's store writes
+// compact resources unless scim.compact_resources is off.
+func TestDirectoryStoresGetCompactResources(t *testing.T) {
+	r := redistest.Mini(t)
+	conn := &redisconn.Conn{Client: r.Client}
+	for _, compact := range []bool{true, false} {
+		cfg := config.Default()
+		cfg.SCIM.CompactResources = compact
+		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
+			st := newDirectoryStore(conn, cfg, id)
+			u, err := st.Create(t.Context(), store.TypeUser, map[string]any{"userName": "u-" + strconv.FormatBool(compact)}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := r.Client.HGet(t.Context(), st.KeyBase()+"r:"+u.ID, "doc").Result()
+			if err != nil || strings.Contains(doc, "\x01") != compact {
+				t.Errorf("scim.compact_resources %v, directory %s: stored %q (%v)", compact, id, doc, err)
 			}
 		}
 	}
