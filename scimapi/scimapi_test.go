@@ -159,6 +159,7 @@ func TestSCIM(t *testing.T) {
 			"ETags":               testETags,
 			"GroupMembers":        testGroupMembers,
 			"ListAndFilter":       testListAndFilter,
+			"FilterAliasedText":   testFilterAliasedText,
 			"Paging":              testPaging,
 			"BadInput":            testBadInput,
 			"Discovery":           testDiscovery,
@@ -400,6 +401,39 @@ func userNames(r resp) []string {
 		out = append(out, str(x.(map[string]any)["userName"]))
 	}
 	return out
+}
+
+// testFilterAliasedText: filters whose literals equal, or lie inside,
+// strings a compact stored document aliases (store.compactDoc) match as
+// on the JSON itself, also where the raw document scan judges them (no
+// escapes in these documents, so it does).
+func testFilterAliasedText(t *testing.T, e *env) {
+	for i, u := range []map[string]any{
+		{"title": "work", "emails": []any{map[string]any{"type": "work", "value": "fa0@example.com"}},
+			"schemas": []any{schema.UserSchemaURN, schema.EnterpriseUserURN}, schema.EnterpriseUserURN: map[string]any{"department": "Sales"}},
+		{"title": "Workplace", "emails": []any{map[string]any{"type": "home", "value": "fa1@example.com"}}},
+		{"title": "x", "nickName": "userName"},
+	} {
+		u["userName"] = fmt.Sprintf("fa%d@example.com", i)
+		if u["schemas"] == nil {
+			u["schemas"] = []any{schema.UserSchemaURN}
+		}
+		e.must(e.do("POST", "/scim/v2/Users", u), 201)
+	}
+	for f, want := range map[string]string{
+		`title eq "work"`:                                   "fa0@example.com",
+		`title co "ork"`:                                    "fa0@example.com,fa1@example.com",
+		`title ew "rk"`:                                     "fa0@example.com",
+		`emails.type eq "home"`:                             "fa1@example.com",
+		`emails[type eq "work"]`:                            "fa0@example.com",
+		`nickName eq "userName"`:                            "fa2@example.com",
+		`nickName co "erNa" and title pr`:                   "fa2@example.com",
+		schema.EnterpriseUserURN + `:department eq "Sales"`: "fa0@example.com",
+	} {
+		if got := strings.Join(userNames(list(t, e, "filter="+urlq(f))), ","); got != want {
+			t.Errorf("filter %s: got %s, want %s", f, got, want)
+		}
+	}
 }
 
 func testListAndFilter(t *testing.T, e *env) {
