@@ -406,8 +406,8 @@ return #ids
 // luaReadOne defines readOne(p, key, id, members, groups, known), shared by
 // the read scripts and the write reply: the resource at key as
 // {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
-// when it does not exist; m is c when the hash has none (a compact
-// resource not changed since its creation). known, when not nil, stands for the HMGET of the
+// when it does not exist; m is '' when the hash has none (a compact
+// resource not changed since its creation: lastModified is c). known, when not nil, stands for the HMGET of the
 // resource's fields (a creation knows them all).
 const luaReadOne = `
 local function readOne(p, key, id, members, groups, known)
@@ -422,7 +422,7 @@ local function readOne(p, key, id, members, groups, known)
   end
   local ms = {}
   if members == '1' and r[1] == 'Group' then ms = redis.call('HGETALL', p .. 'm:' .. id) end
-  return {r[1], r[2], r[3], r[4], r[5] or r[4], gs, ms, r[6] or '', r[7] or '1'}
+  return {r[1], r[2], r[3], r[4], r[5] or '', gs, ms, r[6] or '', r[7] or '1'}
 end
 `
 
