@@ -12,12 +12,14 @@ import (
 // holds a raw control byte (encodeDoc and encoding/json escape them), so
 // the alias cannot be mistaken for document text, and a document written
 // before compact documents (none of them has aliasMark) reads unchanged.
+// The codes are not ASCII either, so an ASCII text found in a compact
+// document is in its JSON outside the aliases (see ScanDocs).
 
 // aliasMark starts an alias in a compact document.
 const aliasMark = 0x01
 
 // aliasBase is the code of aliases[0]; aliases[i] has code aliasBase+i.
-const aliasBase = '!'
+const aliasBase = 0x80
 
 // aliases are the JSON strings a compact document abbreviates: the SCIM
 // schema URNs and attribute names of RFC 7643 (core User and Group, the
@@ -120,6 +122,18 @@ func expandDoc(doc string) (string, error) {
 		i = strings.IndexByte(doc, aliasMark)
 	}
 	return string(append(b, doc...)), nil
+}
+
+// aliasesContaining returns the aliases that contain text, each as it
+// stands in a compact document (aliasMark and its code), concatenated.
+func aliasesContaining(text string) string {
+	var b []byte
+	for i, a := range aliases {
+		if strings.Contains(a, text) {
+			b = append(b, aliasMark, byte(aliasBase+i))
+		}
+	}
+	return string(b)
 }
 
 // aliasByCode maps each code to its alias ("": not a code).

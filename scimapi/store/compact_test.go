@@ -51,17 +51,21 @@ func readPaths(t *testing.T, st *store.Redis, id, userName string, want map[stri
 		t.Fatalf("LookupGet: %v %v %v", looked, ok, err)
 	}
 	check("LookupGet", looked[0])
-	found := false
-	err = st.ScanDocs(ctx, store.TypeUser, 10, nil, func(_ int, rs []*store.Resource) (bool, error) {
-		for _, r := range rs {
-			if r.ID == id {
-				found = r.Doc == string(wantDoc)
+	// every document, then judged in Redis: by a text outside the aliases,
+	// by one only inside an alias (the enterprise extension's URN)
+	for _, needles := range [][]store.Needle{nil, {{Text: strings.ToLower(userName), Fold: true}}, {{Text: "extension:enterprise:2.0"}}} {
+		found := false
+		err = st.ScanDocs(ctx, store.TypeUser, 10, needles, func(_ int, rs []*store.Resource) (bool, error) {
+			for _, r := range rs {
+				if r.ID == id {
+					found = r.Doc == string(wantDoc)
+				}
 			}
+			return true, nil
+		})
+		if err != nil || !found {
+			t.Fatalf("ScanDocs %+v: document of %s not found as %s (%v)", needles, id, wantDoc, err)
 		}
-		return true, nil
-	})
-	if err != nil || !found {
-		t.Fatalf("ScanDocs: document of %s not found as %s (%v)", id, wantDoc, err)
 	}
 	doc, _, err := st.Doc(ctx, store.TypeUser, id)
 	if err != nil || string(doc) != string(wantDoc) {

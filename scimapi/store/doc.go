@@ -8,8 +8,8 @@ import (
 )
 
 // Doc returns the stored attributes of resource id of typ as JSON, as the
-// write that last changed them encoded it (expanded: expandDoc), and the resource's version; or
-// ErrNotFound. Change events carry a version, not the document: the
+// write that last changed them encoded it (expanded: expandDoc), and the
+// resource's version; or ErrNotFound. Change events carry a version, not the document: the
 // webhook worker reads it here at delivery time.
 func (s *Redis) Doc(ctx context.Context, typ, id string) (json.RawMessage, int64, error) {
 	f, err := s.c.HMGet(ctx, s.resKey(id), "t", "doc", "v").Result()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -159,9 +160,14 @@ const minAnchor = 4
 // characters that are not ASCII letters (only letters fold: the non-ASCII
 // runes the filter's comparisons equate with ASCII ones, filter.ContainsFold's
 // K, ſ and İ, stand for letters), each at least two bytes long, the longest
-// first. ok is false when the longest is shorter than minAnchor.
+// first. ok is false when the longest is shorter than minAnchor. A needle
+// holding '"' gives none (filter's never do): in a compact document it
+// may straddle an alias (see scanDocsScript).
 func anchors(needles []Needle) (out []string, ok bool) {
 	for _, n := range needles {
+		if strings.Contains(n.Text, `"`) {
+			continue
+		}
 		if !n.Fold {
 			out = append(out, n.Text)
 			continue
@@ -191,11 +197,15 @@ func anchors(needles []Needle) (out []string, ok bool) {
 // next ids of a type in id order and, of those, the documents that contain
 // every anchor, or an escape that encoding/json does not write for plain
 // text (\u00…, \/: filter.MayMatch does not judge those). The rest never
-// cross the network.
+// cross the network. A compact document (compactDoc) contains an anchor
+// when its JSON does: literally outside its aliases (an anchor is ASCII
+// without '"', so it never spans an alias's quotes, and the alias bytes
+// are not ASCII), or inside one, which the alias's two bytes stand for.
 //
 //	KEYS[1] all:<Type>
 //	ARGV[1] key prefix  ARGV[2] ZRANGEBYLEX min ("-" or "(<last id>")
-//	ARGV[3] step size  ARGV[4..] anchors
+//	ARGV[3] step size  ARGV[4..] per anchor: the anchor, then the aliases
+//	        containing it (their two bytes each, concatenated; "" = none)
 //
 // Returns {ids read, last id read or "", id, document, ...}.
 var scanDocsScript = redis.NewScript(`
@@ -207,10 +217,19 @@ for _, id in ipairs(ids) do
   if doc then
     local take = true
     if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
-      for i = 4, #ARGV do
+      for i = 4, #ARGV, 2 do
         if not string.find(doc, ARGV[i], 1, true) then
-          take = false
-          break
+          local alts, found = ARGV[i + 1], false
+          for k = 1, #alts, 2 do
+            if string.find(doc, string.sub(alts, k, k + 1), 1, true) then
+              found = true
+              break
+            end
+          end
+          if not found then
+            take = false
+            break
+          end
         end
       end
     end
@@ -244,10 +263,10 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []N
 	if !ok {
 		return s.scanAllDocs(ctx, typ, batch, fn)
 	}
-	line := make([]any, 0, 7+len(an))
+	line := make([]any, 0, 7+2*len(an))
 	line = append(line, "evalsha", scanDocsSHA, 1, s.allKey(typ), s.p, "-", batch)
 	for _, a := range an {
-		line = append(line, a)
+		line = append(line, a, aliasesContaining(a))
 	}
 	for {
 		reply, err := s.runLine(ctx, scanDocsScript, line).Slice()
@@ -262,7 +281,10 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []N
 		rs := make([]*Resource, 0, (len(reply)-2)/2)
 		for i := 2; i+1 < len(reply); i += 2 {
 			id, _ := reply[i].(string)
-			doc, _ := reply[i+1].(string)
+			doc, err := expandDoc(reply[i+1].(string))
+			if err != nil {
+				return fmt.Errorf("store: scan %s %s: %w", typ, id, err)
+			}
 			rs = append(rs, &Resource{Type: typ, ID: id, Doc: doc})
 		}
 		if more, err := fn(int(scanned), rs); err != nil || !more || int(scanned) < batch {

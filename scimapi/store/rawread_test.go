@@ -94,7 +94,7 @@ func TestLookupGetAndScanDocs(t *testing.T) {
 		}
 		// Needles: only documents holding every one are visited, all are counted.
 		seen, scanned = nil, 0
-		err = st.ScanDocs(ctx, store.TypeUser, 2, []store.Needle{{Text: `"title":"3"`}, {Text: "raw", Fold: true}}, func(n int, rs []*store.Resource) (bool, error) {
+		err = st.ScanDocs(ctx, store.TypeUser, 2, []store.Needle{{Text: "Raw3"}, {Text: "raw", Fold: true}}, func(n int, rs []*store.Resource) (bool, error) {
 			scanned += n
 			for _, res := range rs {
 				seen = append(seen, res.ID)

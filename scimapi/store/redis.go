@@ -56,8 +56,9 @@ func (s *Redis) SoftDelete() *Redis {
 // aliased (compactDoc), the times "c" and "m" as unix nanoseconds instead
 // of RFC 3339 text (Redis keeps an integer in 8 bytes), and a creation
 // without "m" (lastModified reads as created until the first change).
-// Reads take both forms either way. Releases before compact resources read neither: turn it off while
-// such gateways share the Redis (a rolling upgrade).
+// Reads take both forms either way. Releases before compact resources
+// read neither: turn it off while such gateways share the Redis (a
+// rolling upgrade).
 func (s *Redis) CompactResources(on bool) *Redis {
 	s.plain = !on
 	return s

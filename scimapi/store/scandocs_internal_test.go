@@ -25,6 +25,7 @@ func TestAnchors(t *testing.T) {
 		{[]Needle{{Text: "x-42-y", Fold: true}, {Text: "Smith"}}, []string{"Smith", "-42-"}, true},
 		{[]Needle{{Text: "ab12cd345", Fold: true}}, []string{"345"}, false},
 		{[]Needle{{Text: "12cd", Fold: true}, {Text: "abc"}}, []string{"abc", "12"}, false},
+		{[]Needle{{Text: `"title":"12345"`}, {Text: "x-42-y", Fold: true}}, []string{"-42-"}, true},
 	} {
 		got, ok := anchors(c.needles)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) || ok != c.ok {
@@ -39,7 +40,8 @@ func TestAnchors(t *testing.T) {
 // MayMatch does not judge; the documents it passes on are the stored ones.
 // Over generated documents (letters in both cases, digits, punctuation,
 // the non-ASCII runes K ſ İ that fold to ASCII letters, texts
-// encoding/json escapes) and needles cut from them.
+// encoding/json escapes, values a compact document aliases, so that a
+// needle may be found only inside an alias) and needles cut from them.
 func TestScanDocsNeverSkipsAMatch(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
@@ -55,8 +57,12 @@ func TestScanDocsNeverSkipsAMatch(t *testing.T) {
 		}
 		docs := map[string]string{}
 		var ids, titles []string
+		aliased := []string{"work", "userName", "urn:ietf:params:scim:schemas:core:2.0:User", "x509Certificates", "$ref", "employeeNumber"}
 		for i := range 300 {
 			title := text(2 + rng.IntN(10))
+			if i%4 == 0 {
+				title = aliased[rng.IntN(len(aliased))]
+			}
 			u, err := st.Create(ctx, TypeUser, map[string]any{"userName": fmt.Sprintf("judge%d", i), "title": title, "nickName": text(rng.IntN(5))}, nil, nil)
 			if err != nil {
 				t.Fatal(err)

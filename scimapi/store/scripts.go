@@ -96,8 +96,8 @@ end
 //	        leaves the resource without their entries, so it clears their
 //	        markers in P{tag}:ixready (enabling them later backfills)
 //	ARGV[26] compact resources: now as unix nanoseconds, the form "c" and
-//	        "m" are stored in, a creation storing no "m" (readOne answers
-//	        "c" for it); "" = off, both stored as ARGV[6] (see
+//	        "m" are stored in, a creation storing no "m" (lastModified is
+//	        then "c"); "" = off, both stored as ARGV[6] (see
 //	        Redis.CompactResources)
 //	ARGV[27..] the audit records' fields (see ARGV[11]), then the new index
 //	        entries, four ARGV each: keyIndex, value, unique "1"|"0",
@@ -406,9 +406,10 @@ return #ids
 // luaReadOne defines readOne(p, key, id, members, groups, known), shared by
 // the read scripts and the write reply: the resource at key as
 // {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
-// when it does not exist; m is '' when the hash has none (a compact
-// resource not changed since its creation: lastModified is c). known, when not nil, stands for the HMGET of the
-// resource's fields (a creation knows them all).
+// when it does not exist; m is empty when the hash has none (a compact
+// resource not changed since its creation: lastModified is c). known,
+// when not nil, stands for the HMGET of the resource's fields (a creation
+// knows them all).
 const luaReadOne = `
 local function readOne(p, key, id, members, groups, known)
   local r = known or redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
