@@ -151,7 +151,8 @@ var aliasByCode = func() (t [256]string) {
 // an older release, or with compact documents off) are compared expanded.
 var luaDocAliases = func() string {
 	var b strings.Builder
-	b.WriteString("\nlocal docAliases = {")
+	// the table is built only when a comparison needs it, not on every run
+	b.WriteString("\nlocal function docAliases()\n  return {")
 	for i, a := range aliases {
 		if strings.ContainsAny(a, `'\`) {
 			panic("store: alias needs Lua escaping: " + a)
@@ -159,11 +160,13 @@ var luaDocAliases = func() string {
 		b.WriteString(`['\` + strconv.Itoa(aliasBase+i) + `']='` + a + `',`)
 	}
 	b.WriteString(`}
+end
 local function sameDoc(cur, new)
   if cur == new then return true end
   if not cur then return false end
   if (string.find(cur, '\1', 1, true) == nil) == (string.find(new, '\1', 1, true) == nil) then return false end
-  return string.gsub(cur, '\1(.)', docAliases) == string.gsub(new, '\1(.)', docAliases)
+  local t = docAliases()
+  return string.gsub(cur, '\1(.)', t) == string.gsub(new, '\1(.)', t)
 end
 `)
 	return b.String()
