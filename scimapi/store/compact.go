@@ -25,6 +25,11 @@ const aliasBase = 0x80
 // schema URNs and attribute names of RFC 7643 (core User and Group, the
 // enterprise User extension) and the canonical type values IdPs send.
 // Stored documents refer to them by position: only append to the list.
+// Appending changes the compact form of documents holding the new string,
+// so it needs its own rollout switch like scim.compact_resources: a
+// release without the alias cannot read such documents, and sameDoc, which
+// compares two compact documents byte for byte, would count a resent
+// identical document stored under the shorter table as a change.
 var aliases = [...]string{
 	`"urn:ietf:params:scim:schemas:core:2.0:User"`,
 	`"urn:ietf:params:scim:schemas:core:2.0:Group"`,
