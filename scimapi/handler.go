@@ -20,6 +20,7 @@ import (
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 	"github.com/scimgate/scimgate/server"
+	"github.com/scimgate/scimgate/server/reqscope"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -133,7 +134,7 @@ func (h *Handler) withDirectory(c *gin.Context) {
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), storeKey{}, st))
+	reqscope.Set(c, storeKey{}, st)
 	c.Next()
 }
 
