@@ -191,7 +191,7 @@ func (h *Handler) respondList(c *gin.Context, req *request, rts []*schema.Resour
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	c.Data(http.StatusOK, MediaType, body)
+	writeData(c, http.StatusOK, body)
 }
 
 // query runs a list over one or more resource types.

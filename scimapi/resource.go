@@ -38,6 +38,9 @@ type projection struct {
 }
 
 func projectionOf(c *gin.Context) projection {
+	if c.Request.URL.RawQuery == "" {
+		return projection{} // without parsing the (empty) query into a map
+	}
 	return projection{attributes: splitAttrs(c.Query("attributes")), excluded: splitAttrs(c.Query("excludedAttributes"))}
 }
 
@@ -126,7 +129,7 @@ func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.Resou
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	c.Data(status, MediaType, b)
+	writeData(c, status, b)
 }
 
 func (h *Handler) schemaOpts() schema.Options {
