@@ -289,7 +289,7 @@ func (h *Handler) fastRenderable(rt *schema.ResourceType, r *store.Resource, p p
 func (h *Handler) renderJSON(buf []byte, rt *schema.ResourceType, r *store.Resource, base string, p projection) ([]byte, error) {
 	if h.fastRenderable(rt, r, p) {
 		if buf == nil {
-			buf = make([]byte, 0, len(r.Doc)+320+len(base)*(1+len(r.Groups)+len(r.Members)))
+			buf = make([]byte, 0, renderCap(r, base))
 		}
 		return appendResource(buf, rt, r, base), nil
 	}
@@ -301,6 +301,11 @@ func (h *Handler) renderJSON(buf []byte, rt *schema.ResourceType, r *store.Resou
 		return nil, err
 	}
 	return append(buf, b...), nil
+}
+
+// renderCap is the room the fast rendering of r usually needs.
+func renderCap(r *store.Resource, base string) int {
+	return len(r.Doc) + 320 + len(base)*(1+len(r.Groups)+len(r.Members))
 }
 
 // appendResource appends what render adds to the stored document (id,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -90,6 +91,9 @@ type Handler struct {
 	opts     Options
 	filters  filterCache
 	canon    map[*schema.ResourceType]canonPlan // see fastrender.go
+	// responseBufs pools the buffers single resources are rendered into
+	// (*[]byte, respondResource).
+	responseBufs sync.Pool
 }
 
 // Backends resolves a directory to the store holding its resources. Every

@@ -124,13 +124,31 @@ func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.Resou
 	if status == http.StatusCreated {
 		c.Header("Location", req.base+rt.Endpoint+"/"+r.ID)
 	}
-	b, err := h.renderJSON(nil, rt, r, req.base, p)
+	bp, _ := h.responseBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	buf := (*bp)[:0]
+	if cap(buf) < renderCap(r, req.base) {
+		buf = nil // renderJSON sizes a new one
+	}
+	b, err := h.renderJSON(buf, rt, r, req.base, p)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}
 	writeData(c, status, b)
+	// The writer does not keep b (io.Writer's contract): the next response
+	// may use it.
+	if cap(b) <= maxPooledResponse {
+		*bp = b[:0]
+		h.responseBufs.Put(bp)
+	}
 }
+
+// maxPooledResponse is the largest buffer kept in responseBufs: a group's
+// thousands of members are rendered into a buffer of their own.
+const maxPooledResponse = 64 << 10
 
 func (h *Handler) schemaOpts() schema.Options {
 	return schema.Options{Strict: h.opts.Strict, OnCompat: h.opts.OnCompat}
