@@ -70,7 +70,7 @@ func CheckSecret(prefix, s string) error {
 		return ErrSecretMalformed
 	}
 	for i := 0; i < len(rest); i++ {
-		if strings.IndexByte(base62Alphabet, rest[i]) < 0 {
+		if !isBase62(rest[i]) {
 			return ErrSecretMalformed
 		}
 	}
@@ -97,6 +97,12 @@ func checksumDigits(body string) [checksumLen]byte {
 		n /= 62
 	}
 	return out
+}
+
+// isBase62 reports whether c is in base62Alphabet (compared by range, not
+// searched for: every token checks each of its 49 characters).
+func isBase62(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
 }
 
 // crc32IEEE is crc32.ChecksumIEEE of s, without converting s to a byte
