@@ -124,22 +124,34 @@ func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.Resou
 	if status == http.StatusCreated {
 		c.Header("Location", req.base+rt.Endpoint+"/"+r.ID)
 	}
-	bp, _ := h.responseBufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	buf := (*bp)[:0]
-	if cap(buf) < renderCap(r, req.base) {
-		buf = nil // renderJSON sizes a new one
-	}
+	bp, buf := h.responseBuf(renderCap(r, req.base))
 	b, err := h.renderJSON(buf, rt, r, req.base, p)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}
 	writeData(c, status, b)
-	// The writer does not keep b (io.Writer's contract): the next response
-	// may use it.
+	h.recycleResponse(bp, b)
+}
+
+// responseBuf returns an empty buffer from responseBufs with room for n
+// bytes, or nil for the renderer to size one, and the holder to give back
+// with recycleResponse.
+func (h *Handler) responseBuf(n int) (*[]byte, []byte) {
+	bp, _ := h.responseBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if cap(*bp) < n {
+		return bp, nil
+	}
+	return bp, (*bp)[:0]
+}
+
+// recycleResponse gives b, a response body already written, back to
+// responseBufs in holder bp: the writer keeps no reference to it
+// (io.Writer's contract), so the next response may use it.
+func (h *Handler) recycleResponse(bp *[]byte, b []byte) {
 	if cap(b) <= maxPooledResponse {
 		*bp = b[:0]
 		h.responseBufs.Put(bp)
@@ -147,7 +159,7 @@ func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.Resou
 }
 
 // maxPooledResponse is the largest buffer kept in responseBufs: a group's
-// thousands of members are rendered into a buffer of their own.
+// thousands of members, or a long page, are rendered into one of their own.
 const maxPooledResponse = 64 << 10
 
 func (h *Handler) schemaOpts() schema.Options {
