@@ -9,7 +9,10 @@
 // carries its key yet, so that reading it is indistinguishable from a
 // context.WithValue on the request's current context; otherwise Set falls
 // back to exactly that (and copies the request). Each key is set at most
-// once in a Scope, and entries never change once published.
+// once in a Scope, and entries never change once published. A value set
+// from a context derived under the Scope (a /Bulk operation's) is seen by
+// every context under it, so only values that belong to the whole request
+// (its principal, its directory's store) should be set through it.
 package reqscope
 
 import (
