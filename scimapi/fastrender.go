@@ -328,7 +328,7 @@ func appendResource(buf []byte, rt *schema.ResourceType, r *store.Resource, base
 	buf = append(buf, `","lastModified":"`...)
 	buf = r.Modified.UTC().AppendFormat(buf, time.RFC3339Nano)
 	buf = append(buf, `","location":`...)
-	buf = appendJSONString(buf, base+rt.Endpoint+"/"+r.ID)
+	buf = store.AppendJSONStringParts(buf, base, rt.Endpoint, "/", r.ID)
 	buf = append(buf, `,"version":"W/\"`...)
 	buf = strconv.AppendInt(buf, r.Version, 10)
 	buf = append(buf, `\""}`...)
@@ -339,7 +339,7 @@ func appendResource(buf []byte, rt *schema.ResourceType, r *store.Resource, base
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"$ref":`...)
-			buf = appendJSONString(buf, base+"/"+m.Type+"s/"+m.Value)
+			buf = store.AppendJSONStringParts(buf, base, "/", m.Type, "s/", m.Value)
 			if m.Display != "" {
 				buf = append(buf, `,"display":`...)
 				buf = appendJSONString(buf, m.Display)
@@ -359,7 +359,7 @@ func appendResource(buf []byte, rt *schema.ResourceType, r *store.Resource, base
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"$ref":`...)
-			buf = appendJSONString(buf, base+"/Groups/"+g.Value)
+			buf = store.AppendJSONStringParts(buf, base, "/Groups/", g.Value)
 			buf = append(buf, `,"display":`...)
 			buf = appendJSONString(buf, g.Display)
 			buf = append(buf, `,"type":"direct","value":`...)
