@@ -14,6 +14,7 @@ import (
 	"github.com/scimgate/scimgate/redisfault"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/server/bodyerr"
+	"github.com/scimgate/scimgate/server/reqscope"
 )
 
 // Realm is the realm in WWW-Authenticate challenges.
@@ -78,7 +79,7 @@ func Middleware(a Authenticator, log *slog.Logger, observe Observer) gin.Handler
 			observe(c, p, nil)
 		}
 		c.Set(ginPrincipalKey, p)
-		c.Request = c.Request.WithContext(WithPrincipal(c.Request.Context(), p))
+		reqscope.Set(c, principalKey{}, p) // WithPrincipal, without a copy of the request when it can
 		c.Next()
 	}
 }

@@ -70,7 +70,7 @@ func CheckSecret(prefix, s string) error {
 		return ErrSecretMalformed
 	}
 	for i := 0; i < len(rest); i++ {
-		if strings.IndexByte(base62Alphabet, rest[i]) < 0 {
+		if !isBase62(rest[i]) {
 			return ErrSecretMalformed
 		}
 	}
@@ -91,12 +91,28 @@ func checksum(body string) string {
 // of the CRC's bytes, computed without big.Int: every token checks it).
 func checksumDigits(body string) [checksumLen]byte {
 	var out [checksumLen]byte
-	n := crc32.ChecksumIEEE([]byte(body))
+	n := crc32IEEE(body)
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = base62Alphabet[n%62]
 		n /= 62
 	}
 	return out
+}
+
+// isBase62 reports whether c is in base62Alphabet (compared by range, not
+// searched for: every token checks each of its 49 characters).
+func isBase62(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+}
+
+// crc32IEEE is crc32.ChecksumIEEE of s, without converting s to a byte
+// slice (an allocation on every authenticated request).
+func crc32IEEE(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
 }
 
 // base62 encodes b as a big-endian number, left-padded with '0' to width.

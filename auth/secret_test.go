@@ -93,3 +93,12 @@ func TestPepperedHashIsHMAC(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestIsBase62 checks the range test against the alphabet, every byte.
+func TestIsBase62(t *testing.T) {
+	for c := range 256 {
+		if got, want := isBase62(byte(c)), strings.IndexByte(base62Alphabet, byte(c)) >= 0; got != want {
+			t.Errorf("isBase62(%q) = %v, want %v", byte(c), got, want)
+		}
+	}
+}

@@ -28,13 +28,20 @@ func NewStaticTokens(store tokenstore.Store, hasher TokenHasher, cacheTTL time.D
 	return &StaticTokens{store: store, hasher: hasher, cache: newPrincipalCache(cacheTTL)}
 }
 
+// staticTokenLen is the length of every token NewStaticToken makes.
+const staticTokenLen = len(StaticTokenPrefix) + secretBodyLen + checksumLen
+
 // Authenticate implements Authenticator.
 func (s *StaticTokens) Authenticate(ctx context.Context, req Request) (*Principal, error) {
 	if !strings.HasPrefix(req.Token, StaticTokenPrefix) {
 		return nil, ErrNotMine
 	}
-	if err := CheckSecret(StaticTokenPrefix, req.Token); err != nil {
-		return nil, Reject(MethodStaticToken, "", "%v", err)
+	// A token of the right length is looked up in the cache first: only
+	// tokens that passed CheckSecret are ever cached, under their hash, so
+	// a hit needs no second check. Any other length is refused before it
+	// is hashed.
+	if len(req.Token) != staticTokenLen {
+		return nil, Reject(MethodStaticToken, "", "%v", ErrSecretMalformed)
 	}
 	// The cache key is the token's hash and the source address, built on
 	// the stack: a cached principal costs no allocation for it.
@@ -43,6 +50,9 @@ func (s *StaticTokens) Authenticate(ctx context.Context, req Request) (*Principa
 	kb = req.RemoteIP.AppendTo(kb)
 	if p, ok := s.cache.getBytes(kb, req.Now); ok {
 		return p, nil
+	}
+	if err := CheckSecret(StaticTokenPrefix, req.Token); err != nil {
+		return nil, Reject(MethodStaticToken, "", "%v", err)
 	}
 	key := string(kb)
 	hash := key[:hashHexLen]

@@ -105,13 +105,18 @@ type observedAuthn struct {
 // Authenticate implements auth.Authenticator.
 func (o observedAuthn) Authenticate(ctx context.Context, req auth.Request) (*auth.Principal, error) {
 	p, err := o.next.Authenticate(ctx, req)
+	if err == nil {
+		if p != nil {
+			o.m.authSuccessOf.get(mode(p.Method)).Inc()
+		}
+		return p, nil
+	}
+	// rej is declared here, not above: errors.As makes it escape, an
+	// allocation the successful requests need not pay.
 	var rej *auth.Rejection
-	switch {
-	case err == nil && p != nil:
-		o.m.authOutcomes.WithLabelValues(mode(p.Method), "success", string(ReasonNone)).Inc()
-	case errors.As(err, &rej):
+	if errors.As(err, &rej) {
 		o.m.authOutcomes.WithLabelValues(mode(rej.Method), "rejected", string(Classify(rej.Reason))).Inc()
-	case err != nil:
+	} else {
 		o.m.authOutcomes.WithLabelValues("unknown", "error", string(ReasonNone)).Inc()
 	}
 	return p, err

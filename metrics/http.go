@@ -60,8 +60,8 @@ func (m *Metrics) observeHTTP(c *gin.Context, status int, took time.Duration) {
 	if authenticated {
 		client = p.ClientID
 	}
-	m.httpRequests.WithLabelValues(route, method, statusLabel(status), client).Inc()
-	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
+	m.httpRequestsOf.get(httpLabels{route: route, method: method, status: status, client: client}).Inc()
+	m.httpDurationOf.get(routeMethod{route, method}).Observe(took.Seconds())
 	if status == http.StatusTooManyRequests {
 		limiter := LimiterUnauthenticated
 		if authenticated {

@@ -23,6 +23,22 @@ type Metrics struct {
 	redisErrors  *prometheus.CounterVec
 	redisFaults  *prometheus.CounterVec
 	compatRules  *prometheus.CounterVec
+
+	// The children the hot path uses, by label values (series.go).
+	httpRequestsOf *series[httpLabels, prometheus.Counter]
+	httpDurationOf *series[routeMethod, prometheus.Observer]
+	authSuccessOf  *series[string, prometheus.Counter]  // by mode
+	redisLatencyOf *series[string, prometheus.Observer] // by command
+}
+
+// routeMethod are the labels of httpDuration.
+type routeMethod struct{ route, method string }
+
+// httpLabels are the labels of httpRequests, the status as a number.
+type httpLabels struct {
+	route, method string
+	status        int
+	client        string
 }
 
 // New returns Metrics on a fresh registry that also carries the Go runtime
@@ -66,6 +82,18 @@ func New() *Metrics {
 			Help: "IdP compatibility rules applied to SCIM requests, by rule.",
 		}, []string{"rule"}),
 	}
+	m.httpRequestsOf = newSeries(func(k httpLabels) prometheus.Counter {
+		return m.httpRequests.WithLabelValues(k.route, k.method, statusLabel(k.status), k.client)
+	})
+	m.httpDurationOf = newSeries(func(k routeMethod) prometheus.Observer {
+		return m.httpDuration.WithLabelValues(k.route, k.method)
+	})
+	m.authSuccessOf = newSeries(func(mode string) prometheus.Counter {
+		return m.authOutcomes.WithLabelValues(mode, "success", string(ReasonNone))
+	})
+	m.redisLatencyOf = newSeries(func(command string) prometheus.Observer {
+		return m.redisLatency.WithLabelValues(command)
+	})
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

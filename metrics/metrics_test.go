@@ -263,3 +263,29 @@ func TestExpiringCredentialsNeverRead(t *testing.T) {
 		t.Error("a gauge was reported although the token list was never read")
 	}
 }
+
+// TestSeriesConcurrent counts through the remembered children from many
+// goroutines at once, first uses racing: every increment reaches the one
+// series the registry exposes.
+func TestSeriesConcurrent(t *testing.T) {
+	m := New()
+	const workers, each = 8, 500
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				m.httpRequestsOf.get(httpLabels{route: "/r", method: "GET", status: 200 + (w+i)%2, client: "c"}).Inc()
+				m.authSuccessOf.get("static_token").Inc()
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	wantSeries(t, scrape(t, m),
+		`scimgate_http_requests_total{client="c",method="GET",route="/r",status="200"} 2000`,
+		`scimgate_http_requests_total{client="c",method="GET",route="/r",status="201"} 2000`,
+		`scimgate_auth_outcomes_total{mode="static_token",outcome="success",reason=""} 4000`,
+	)
+}

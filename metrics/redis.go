@@ -46,7 +46,7 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmds)
-		h.m.redisLatency.WithLabelValues(pipelineCommand).Observe(time.Since(start).Seconds())
+		h.m.redisLatencyOf.get(pipelineCommand).Observe(time.Since(start).Seconds())
 		failed := false
 		for _, c := range cmds {
 			if cerr := c.Err(); failure(cerr) && !handshake(c.Name()) {
@@ -64,7 +64,7 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 }
 
 func (h redisHook) observe(name string, took time.Duration, err error) {
-	h.m.redisLatency.WithLabelValues(name).Observe(took.Seconds())
+	h.m.redisLatencyOf.get(name).Observe(took.Seconds())
 	if failure(err) && !handshake(name) {
 		h.m.redisErrors.WithLabelValues(name).Inc()
 		h.fault(err)

@@ -80,6 +80,10 @@ type FailureGuard struct {
 	mu      sync.Mutex
 	blocked map[string]time.Time // address -> end of its block
 	maxSize int
+	// nblocked is len(blocked), readable without mu: while no network is
+	// blocked (the usual case), Wrap neither takes mu nor works out the
+	// client's address.
+	nblocked atomic.Int64
 }
 
 // NewFailureGuard checks o and returns the guard.
@@ -130,6 +134,7 @@ func (g *FailureGuard) Blocked(ip string, now time.Time) (time.Duration, bool) {
 	}
 	if !now.Before(until) {
 		delete(g.blocked, n)
+		g.nblocked.Store(int64(len(g.blocked)))
 		return 0, false
 	}
 	return until.Sub(now), true
@@ -198,11 +203,13 @@ func (g *FailureGuard) block(ip string, until time.Time) {
 				delete(g.blocked, k)
 			}
 		}
+		g.nblocked.Store(int64(len(g.blocked)))
 		if len(g.blocked) >= g.maxSize {
 			return // the Redis budget still throttles; only the shortcut is lost
 		}
 	}
 	g.blocked[ip] = until
+	g.nblocked.Store(int64(len(g.blocked)))
 }
 
 // Guard throttles a credential check done further down the chain (the
@@ -229,6 +236,10 @@ func (g *FailureGuard) Wrap(next gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if g.down() {
 			g.unavailable(c)
+			return
+		}
+		if g.nblocked.Load() == 0 {
+			next(c)
 			return
 		}
 		if left, ok := g.Blocked(c.ClientIP(), g.now()); ok {

@@ -289,7 +289,7 @@ func (h *Handler) fastRenderable(rt *schema.ResourceType, r *store.Resource, p p
 func (h *Handler) renderJSON(buf []byte, rt *schema.ResourceType, r *store.Resource, base string, p projection) ([]byte, error) {
 	if h.fastRenderable(rt, r, p) {
 		if buf == nil {
-			buf = make([]byte, 0, len(r.Doc)+320+len(base)*(1+len(r.Groups)+len(r.Members)))
+			buf = make([]byte, 0, renderCap(r, base))
 		}
 		return appendResource(buf, rt, r, base), nil
 	}
@@ -301,6 +301,11 @@ func (h *Handler) renderJSON(buf []byte, rt *schema.ResourceType, r *store.Resou
 		return nil, err
 	}
 	return append(buf, b...), nil
+}
+
+// renderCap is the room the fast rendering of r usually needs.
+func renderCap(r *store.Resource, base string) int {
+	return len(r.Doc) + 320 + len(base)*(1+len(r.Groups)+len(r.Members))
 }
 
 // appendResource appends what render adds to the stored document (id,
@@ -323,7 +328,7 @@ func appendResource(buf []byte, rt *schema.ResourceType, r *store.Resource, base
 	buf = append(buf, `","lastModified":"`...)
 	buf = r.Modified.UTC().AppendFormat(buf, time.RFC3339Nano)
 	buf = append(buf, `","location":`...)
-	buf = appendJSONString(buf, base+rt.Endpoint+"/"+r.ID)
+	buf = store.AppendJSONStringParts(buf, base, rt.Endpoint, "/", r.ID)
 	buf = append(buf, `,"version":"W/\"`...)
 	buf = strconv.AppendInt(buf, r.Version, 10)
 	buf = append(buf, `\""}`...)
@@ -334,7 +339,7 @@ func appendResource(buf []byte, rt *schema.ResourceType, r *store.Resource, base
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"$ref":`...)
-			buf = appendJSONString(buf, base+"/"+m.Type+"s/"+m.Value)
+			buf = store.AppendJSONStringParts(buf, base, "/", m.Type, "s/", m.Value)
 			if m.Display != "" {
 				buf = append(buf, `,"display":`...)
 				buf = appendJSONString(buf, m.Display)
@@ -354,7 +359,7 @@ func appendResource(buf []byte, rt *schema.ResourceType, r *store.Resource, base
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"$ref":`...)
-			buf = appendJSONString(buf, base+"/Groups/"+g.Value)
+			buf = store.AppendJSONStringParts(buf, base, "/Groups/", g.Value)
 			buf = append(buf, `,"display":`...)
 			buf = appendJSONString(buf, g.Display)
 			buf = append(buf, `,"type":"direct","value":`...)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,6 +21,7 @@ import (
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 	"github.com/scimgate/scimgate/scimapi/store"
 	"github.com/scimgate/scimgate/server"
+	"github.com/scimgate/scimgate/server/reqscope"
 	"github.com/scimgate/scimgate/tokenstore"
 )
 
@@ -89,6 +91,9 @@ type Handler struct {
 	opts     Options
 	filters  filterCache
 	canon    map[*schema.ResourceType]canonPlan // see fastrender.go
+	// responseBufs pools the buffers single resources are rendered into
+	// (*[]byte, respondResource).
+	responseBufs sync.Pool
 }
 
 // Backends resolves a directory to the store holding its resources. Every
@@ -133,7 +138,7 @@ func (h *Handler) withDirectory(c *gin.Context) {
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), storeKey{}, st))
+	reqscope.Set(c, storeKey{}, st)
 	c.Next()
 }
 

@@ -26,11 +26,14 @@ type request struct {
 func (h *Handler) newRequest(c *gin.Context, prefix string) *request {
 	base := h.opts.PublicURL
 	if base == "" {
-		scheme := "http"
+		scheme := "http://"
 		if c.Request.TLS != nil {
-			scheme = "https"
+			scheme = "https://"
 		}
-		base = scheme + "://" + c.Request.Host
+		if host := c.Request.Host; !strings.HasSuffix(host, "/") {
+			return &request{base: scheme + host + prefix} // one string, not two
+		}
+		base = scheme + c.Request.Host
 	}
 	return &request{base: strings.TrimSuffix(base, "/") + prefix}
 }
@@ -42,7 +45,31 @@ func writeJSON(c *gin.Context, status int, v any) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	c.Data(status, MediaType, b)
+	writeData(c, status, b)
+}
+
+// mediaTypeHeader is the Content-Type header value of every SCIM body,
+// shared by all responses as gin shares its own (nothing changes a header
+// value in place).
+var mediaTypeHeader = []string{MediaType}
+
+// writeData is c.Data(status, MediaType, b) without its per-response
+// allocations (the boxed renderer and the header value): the Content-Type
+// unless one is set already, the status, and b where a body is allowed.
+func writeData(c *gin.Context, status int, b []byte) {
+	hdr := c.Writer.Header()
+	if len(hdr["Content-Type"]) == 0 {
+		hdr["Content-Type"] = mediaTypeHeader
+	}
+	c.Status(status)
+	if status >= 100 && status <= 199 || status == http.StatusNoContent || status == http.StatusNotModified {
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	if _, err := c.Writer.Write(b); err != nil {
+		_ = c.Error(err)
+		c.Abort()
+	}
 }
 
 // writeError is the one place errors become SCIM error responses
@@ -67,7 +94,7 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 	b, _ := json.Marshal(body)
 	c.Abort()
 	e.Header(c.Writer.Header())
-	c.Data(status, MediaType, b)
+	writeData(c, status, b)
 }
 
 func toSCIMError(err error) error {
@@ -153,7 +180,12 @@ func decodeJSON(body []byte, into any) error {
 }
 
 // etag renders a version as a weak entity tag (RFC 7644 §3.14).
-func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
+func etag(v int64) string {
+	var b [24]byte // W/"-9223372036854775808"
+	t := append(b[:0], `W/"`...)
+	t = strconv.AppendInt(t, v, 10)
+	return string(append(t, '"')) // one allocation, not two
+}
 
 // matchesETag reports whether an If-Match / If-None-Match header value lists
 // the version (or is "*"). Weak comparison, as RFC 7232 §3.2 prescribes for

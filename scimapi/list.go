@@ -186,12 +186,14 @@ func (h *Handler) respondList(c *gin.Context, req *request, rts []*schema.Resour
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	body, err := h.listBody(pg, req.base, lp)
+	bp, buf := h.responseBuf(listBodyCap(pg))
+	body, err := h.listBody(buf, pg, req.base, lp)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	c.Data(http.StatusOK, MediaType, body)
+	writeData(c, http.StatusOK, body)
+	h.recycleResponse(bp, body)
 }
 
 // query runs a list over one or more resource types.

@@ -146,10 +146,16 @@ func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filt
 	})
 }
 
-// listBody encodes a ListResponse (RFC 7644 §3.4.2) with its members in
-// encoding/json's key order, each resource rendered by renderJSON.
-func (h *Handler) listBody(pg page, base string, lp listParams) ([]byte, error) {
-	buf := make([]byte, 0, 256+len(pg.hits)*1024)
+// listBodyCap is the room listBody usually needs for pg.
+func listBodyCap(pg page) int { return 256 + len(pg.hits)*1024 }
+
+// listBody appends to buf (nil: a new one sized for pg) a ListResponse
+// (RFC 7644 §3.4.2) with its members in encoding/json's key order, each
+// resource rendered by renderJSON.
+func (h *Handler) listBody(buf []byte, pg page, base string, lp listParams) ([]byte, error) {
+	if buf == nil {
+		buf = make([]byte, 0, listBodyCap(pg))
+	}
 	buf = append(buf, `{"Resources":[`...)
 	for i, ht := range pg.hits {
 		if i > 0 {

@@ -38,6 +38,9 @@ type projection struct {
 }
 
 func projectionOf(c *gin.Context) projection {
+	if c.Request.URL.RawQuery == "" {
+		return projection{} // without parsing the (empty) query into a map
+	}
 	return projection{attributes: splitAttrs(c.Query("attributes")), excluded: splitAttrs(c.Query("excludedAttributes"))}
 }
 
@@ -121,13 +124,43 @@ func (h *Handler) respondResource(c *gin.Context, req *request, rt *schema.Resou
 	if status == http.StatusCreated {
 		c.Header("Location", req.base+rt.Endpoint+"/"+r.ID)
 	}
-	b, err := h.renderJSON(nil, rt, r, req.base, p)
+	bp, buf := h.responseBuf(renderCap(r, req.base))
+	b, err := h.renderJSON(buf, rt, r, req.base, p)
 	if err != nil {
 		writeError(c, h.opts.Log, err)
 		return
 	}
-	c.Data(status, MediaType, b)
+	writeData(c, status, b)
+	h.recycleResponse(bp, b)
 }
+
+// responseBuf returns an empty buffer from responseBufs with room for n
+// bytes, or nil for the renderer to size one, and the holder to give back
+// with recycleResponse.
+func (h *Handler) responseBuf(n int) (*[]byte, []byte) {
+	bp, _ := h.responseBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if cap(*bp) < n {
+		return bp, nil
+	}
+	return bp, (*bp)[:0]
+}
+
+// recycleResponse gives b, a response body already written, back to
+// responseBufs in holder bp: the writer keeps no reference to it
+// (io.Writer's contract), so the next response may use it.
+func (h *Handler) recycleResponse(bp *[]byte, b []byte) {
+	if cap(b) <= maxPooledResponse {
+		*bp = b[:0]
+		h.responseBufs.Put(bp)
+	}
+}
+
+// maxPooledResponse is the largest buffer kept in responseBufs: a group's
+// thousands of members, or a long page, are rendered into one of their own.
+const maxPooledResponse = 64 << 10
 
 func (h *Handler) schemaOpts() schema.Options {
 	return schema.Options{Strict: h.opts.Strict, OnCompat: h.opts.OnCompat}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scimgate/scimgate/auth"
+	"github.com/scimgate/scimgate/server/reqscope"
 )
 
 // RequestIDHeader carries the request id in and out.
@@ -138,15 +139,17 @@ func probeRoute(route string) bool { return route == "/healthz" || route == "/re
 // Deadline gives every request below it an overall deadline of d: Redis
 // calls carry it (the client honours context deadlines), so a stalled Redis
 // costs a request at most d and answers 503 with Retry-After, not a hang.
-// d <= 0 sets none.
+// d <= 0 sets none. In the same copy of the request it opens a
+// reqscope.Scope, into which the middleware below (authentication, the
+// directory's store) put their values without copying the request again.
 func Deadline(d time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if d <= 0 {
-			c.Next()
-			return
+		var ctx context.Context = reqscope.New(c.Request.Context())
+		if d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
 		}
-		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
-		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -102,7 +103,29 @@ const jsonHex = "0123456789abcdef"
 // encoding/json renders it: HTML characters and U+2028/U+2029 escaped,
 // invalid UTF-8 replaced by U+FFFD.
 func AppendJSONString(b []byte, s string) []byte {
+	return append(appendJSONStringBody(append(b, '"'), s), '"')
+}
+
+// AppendJSONStringParts is AppendJSONString of the parts concatenated,
+// without building the concatenation when every part is valid UTF-8 (the
+// usual case: then every rune lies within one part and is escaped alone,
+// as in the whole).
+func AppendJSONStringParts(b []byte, parts ...string) []byte {
+	for _, p := range parts {
+		if !utf8.ValidString(p) {
+			return AppendJSONString(b, strings.Join(parts, ""))
+		}
+	}
 	b = append(b, '"')
+	for _, p := range parts {
+		b = appendJSONStringBody(b, p)
+	}
+	return append(b, '"')
+}
+
+// appendJSONStringBody appends s escaped as in a JSON string, without the
+// quotes.
+func appendJSONStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -143,5 +166,5 @@ func AppendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	return append(append(b, s[start:]...), '"')
+	return append(b, s[start:]...)
 }

@@ -94,3 +94,24 @@ func FuzzEncodeDoc(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendJSONStringParts checks the parts form against
+// AppendJSONString of their concatenation, with parts split at every byte
+// of strings holding escapes, multi-byte runes, U+2028 and invalid UTF-8
+// (a rune split between parts takes the concatenating path).
+func TestAppendJSONStringParts(t *testing.T) {
+	for _, s := range []string{
+		"", "https://h/scim/v2/Users/1",
+		"<a>&\"\\\b\f\n\r\t\x00\x1f é 日本 \u2028\u2029 😀",
+		"bad \xff\xfe utf8 \xe6\x97", "\xe6\x97\xa5",
+	} {
+		want := string(AppendJSONString([]byte("x"), s))
+		for i := 0; i <= len(s); i++ {
+			for j := i; j <= len(s); j++ {
+				if got := string(AppendJSONStringParts([]byte("x"), s[:i], s[i:j], s[j:])); got != want {
+					t.Fatalf("parts %q %q %q: %s, want %s", s[:i], s[i:j], s[j:], got, want)
+				}
+			}
+		}
+	}
+}

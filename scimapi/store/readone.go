@@ -59,12 +59,14 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	)
 	if ro.Groups {
 		of = redis.NewStringSliceCmd(ctx, "smembers", s.p+"of:"+id)
-		p, _ := s.pipes.Get().(redis.Pipeliner)
+		p, _ := s.pipes.Get().(*readPipe)
 		if p == nil {
-			p = s.c.Pipeline()
+			p = &readPipe{p: s.c.Pipeline()}
 		}
-		_ = p.BatchProcess(ctx, h, of)
-		_, err = p.Exec(ctx)
+		p.cmds = [2]redis.Cmder{h, of}
+		_ = p.p.BatchProcess(ctx, p.cmds[:]...)
+		_, err = p.p.Exec(ctx)
+		p.cmds = [2]redis.Cmder{}
 		s.pipes.Put(p) // Exec leaves it empty
 	} else {
 		err = s.c.Process(ctx, h)
@@ -78,12 +80,14 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	f := make([]any, 9)
 	copy(f[:5], v[:5])
+	// The strings are moved as the interface values they came in, not
+	// converted back to new ones (an allocation each).
 	f[7], f[8] = "", "1"
-	if role, ok := v[5].(string); ok {
-		f[7] = role
+	if _, ok := v[5].(string); ok {
+		f[7] = v[5]
 	}
-	if dv, ok := v[6].(string); ok {
-		f[8] = dv
+	if _, ok := v[6].(string); ok {
+		f[8] = v[6]
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
@@ -102,6 +106,13 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 		f[5] = gs
 	}
 	return decodeFields(id, f, ro.RawOnly)
+}
+
+// readPipe is a pooled pipeline of getOne with the array its two commands
+// are passed in (a variadic argument built per call escapes).
+type readPipe struct {
+	p    redis.Pipeliner
+	cmds [2]redis.Cmder
 }
 
 // getScript reads one resource with the read script (nil, nil: none).

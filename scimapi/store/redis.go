@@ -40,7 +40,7 @@ type Redis struct {
 	// after the resource's own key (see keys), as a *keyTail: they depend
 	// only on the type.
 	keyTails sync.Map
-	// pipes pools the empty pipelines of getOne (readone.go).
+	// pipes pools the empty pipelines of getOne (*readPipe, readone.go).
 	pipes sync.Pool
 }
 
