@@ -122,12 +122,8 @@ func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filt
 	if len(needles) == 0 {
 		return false, nil
 	}
-	sn := make([]store.Needle, len(needles))
-	for i, n := range needles {
-		sn[i] = store.Needle{Text: n.Text, Fold: n.Fold}
-	}
 	var candidates []string
-	return true, ds.ScanDocs(ctx, rt.Name, docScanBatch, sn, func(scanned int, rs []*store.Resource) (bool, error) {
+	return true, ds.ScanDocs(ctx, rt.Name, docScanBatch, needles, func(scanned int, rs []*store.Resource) (bool, error) {
 		if err := bud.charge(scanned); err != nil {
 			return false, err
 		}

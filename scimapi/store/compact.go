@@ -129,12 +129,16 @@ func expandDoc(doc string) (string, error) {
 	return string(append(b, doc...)), nil
 }
 
-// aliasesContaining returns the aliases that contain text, each as it
-// stands in a compact document (aliasMark and its code), concatenated.
-func aliasesContaining(text string) string {
+// aliasesContaining returns the aliases that contain an anchor (a folded
+// one in either ASCII case; aliases are ASCII), each as it stands in a
+// compact document (aliasMark and its code), concatenated.
+func aliasesContaining(an anchor) string {
 	var b []byte
 	for i, a := range aliases {
-		if strings.Contains(a, text) {
+		if an.fold {
+			a = strings.ToLower(a)
+		}
+		if strings.Contains(a, an.text) {
 			b = append(b, aliasMark, byte(aliasBase+i))
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/scimapi/filter"
 )
 
 // DecodeAttrs fills Attrs from Doc when a read left it nil
@@ -144,68 +146,97 @@ func (s *Redis) lookupRead(ctx context.Context, key, value string, ro ReadOption
 
 // Needle is a text that the stored attributes JSON of every resource a
 // scan wants contains: literally, or with Fold (Text lower-case ASCII)
-// ASCII-case-insensitively (see filter.Needle, whose texts these are).
-type Needle struct {
-	Text string
-	Fold bool
-}
+// ASCII-case-insensitively (filter.ContainsFold).
+type Needle = filter.Needle
 
-// minAnchor is the length of the longest anchor (see anchors) from which a
-// scan judges documents in Redis: a shorter text is in too many documents
-// to be worth the script's cost per document over plain reads.
+// minAnchor is the length of the longest literal anchor (see anchors) from
+// which a scan judges documents in Redis: a shorter text is in too many
+// documents to be worth the script's cost per document over plain reads.
+// A folded anchor alone never is: lower-casing every document in the
+// script costs Redis more than sending it.
 const minAnchor = 4
 
-// anchors returns texts every document containing the needles contains
-// literally: a literal needle's text, and a folded needle's longest run of
-// characters that are not ASCII letters (only letters fold: the non-ASCII
-// runes the filter's comparisons equate with ASCII ones, filter.ContainsFold's
-// K, ſ and İ, stand for letters), each at least two bytes long, the longest
-// first. ok is false when the longest is shorter than minAnchor. A needle
-// holding '"' gives none (filter's never do): in a compact document it
-// may straddle an alias (see scanDocsScript).
-func anchors(needles []Needle) (out []string, ok bool) {
+// anchor is a text every document a scan wants contains: literally, or
+// (fold) as scanDocsScript's ASCII-case-insensitive search finds it.
+type anchor struct {
+	text string
+	fold bool
+}
+
+// anchors returns texts every document containing the needles contains:
+// a literal needle's text; a folded needle's text as a folded anchor (a
+// literal one when it holds no ASCII letter: only letters fold) and its
+// longest run of at least two characters that are not ASCII letters as a
+// literal one (only letters fold: the non-ASCII runes the filter's
+// comparisons equate with ASCII ones, filter.ContainsFold's K, ſ and İ,
+// stand for letters). Literal anchors come first, the longest first: they
+// are cheaper to look for, and a folded one is looked for only in the
+// documents that contain them. ok is false when the longest literal anchor
+// is shorter than minAnchor. A needle holding '"' gives none (filter's never
+// do): in a compact document it may straddle an alias (see
+// scanDocsScript).
+func anchors(needles []Needle) (out []anchor, ok bool) {
+	longest := 0
 	for _, n := range needles {
 		if strings.Contains(n.Text, `"`) {
 			continue
 		}
-		if !n.Fold {
-			out = append(out, n.Text)
+		if !n.Fold || !strings.ContainsFunc(n.Text, isLetter) {
+			out = append(out, anchor{text: n.Text})
+			longest = max(longest, len(n.Text))
 			continue
 		}
-		best, start := "", -1
-		for i := 0; i <= len(n.Text); i++ {
-			letter := i < len(n.Text) && (n.Text[i]|0x20 >= 'a' && n.Text[i]|0x20 <= 'z')
-			switch {
-			case i < len(n.Text) && !letter && start < 0:
-				start = i
-			case (i == len(n.Text) || letter) && start >= 0:
-				if i-start > len(best) {
-					best = n.Text[start:i]
-				}
-				start = -1
+		out = append(out, anchor{text: n.Text, fold: true})
+		run := ""
+		for _, r := range strings.FieldsFunc(n.Text, isLetter) {
+			if len(r) > len(run) {
+				run = r
 			}
 		}
-		if len(best) >= 2 {
-			out = append(out, best)
+		if len(run) >= 2 {
+			out = append(out, anchor{text: run})
+			longest = max(longest, len(run))
 		}
 	}
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out, len(out) > 0 && len(out[0]) >= minAnchor
+	slices.SortStableFunc(out, func(a, b anchor) int {
+		if a.fold != b.fold {
+			if a.fold {
+				return 1
+			}
+			return -1
+		}
+		return len(b.text) - len(a.text)
+	})
+	return out, longest >= minAnchor
 }
+
+// isLetter reports whether r is a lower-case ASCII letter (folded texts
+// are lower-case).
+func isLetter(r rune) bool { return r >= 'a' && r <= 'z' }
 
 // scanDocsScript reads one step of an anchored scan (see ScanDocs): the
 // next ids of a type in id order and, of those, the documents that contain
 // every anchor, or an escape that encoding/json does not write for plain
 // text (\u00…, \/: filter.MayMatch does not judge those). The rest never
-// cross the network. A compact document (compactDoc) contains an anchor
-// when its JSON does: literally outside its aliases (an anchor is ASCII
-// without '"', so it never spans an alias's quotes, and the alias bytes
-// are not ASCII), or inside one, which the alias's two bytes stand for.
+// cross the network.
+//
+// A folded anchor (lower-case ASCII) is looked for in the document with
+// its ASCII letters lower-cased (string.lower: Redis's Lua runs in the C
+// locale, so only ASCII letters change). A document holding one of the
+// non-ASCII runes that filter.ContainsFold equates with an ASCII letter
+// (K U+212A, ſ U+017F, İ U+0130) is not judged on its folded anchors.
+//
+// A compact document (compactDoc) contains an anchor when its JSON does:
+// literally outside its aliases (an anchor is ASCII without '"', so it
+// never spans an alias's quotes, and the alias bytes are not ASCII, nor
+// changed by string.lower), or inside one, which the alias's two bytes
+// stand for.
 //
 //	KEYS[1] all:<Type>
 //	ARGV[1] key prefix  ARGV[2] ZRANGEBYLEX min ("-" or "(<last id>")
-//	ARGV[3] step size  ARGV[4..] per anchor: the anchor, then the aliases
-//	        containing it (their two bytes each, concatenated; "" = none)
+//	ARGV[3] step size  ARGV[4..] per anchor: the anchor, "f" when it is
+//	        folded (else ""), then the aliases containing it (their two
+//	        bytes each, concatenated; "" = none)
 //
 // Returns {ids read, last id read or "", id, document, ...}.
 var scanDocsScript = redis.NewScript(`
@@ -217,9 +248,23 @@ for _, id in ipairs(ids) do
   if doc then
     local take = true
     if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
-      for i = 4, #ARGV, 2 do
-        if not string.find(doc, ARGV[i], 1, true) then
-          local alts, found = ARGV[i + 1], false
+      -- low: the document lower-cased; false: it holds a rune that folds
+      -- to an ASCII letter, so folded anchors are not judged
+      local low
+      for i = 4, #ARGV, 3 do
+        local hay = doc
+        if ARGV[i + 1] ~= '' then
+          if low == nil then
+            if string.find(doc, '\226\132\170', 1, true) or string.find(doc, '\197\191', 1, true) or string.find(doc, '\196\176', 1, true) then
+              low = false
+            else
+              low = string.lower(doc)
+            end
+          end
+          hay = low
+        end
+        if hay and not string.find(hay, ARGV[i], 1, true) then
+          local alts, found = ARGV[i + 2], false
           for k = 1, #alts, 2 do
             if string.find(doc, string.sub(alts, k, k + 1), 1, true) then
               found = true
@@ -242,6 +287,32 @@ end
 return out
 `)
 
+// mayContain is filter.MayMatch of a stored document, compact or not,
+// without expanding it: a needle (no '"' in it) is in the expanded JSON
+// either outside the aliases, where the stored bytes are the same, or
+// inside one, which alts[i] (aliasesContaining) lists for needles[i].
+func mayContain(doc string, needles []Needle, alts []string) bool {
+	if strings.IndexByte(doc, aliasMark) < 0 {
+		return filter.MayMatch(doc, needles)
+	}
+	if strings.Contains(doc, `\u00`) || strings.Contains(doc, `\/`) {
+		return true
+	}
+	for i, n := range needles {
+		if filter.MayMatch(doc, needles[i:i+1]) || strings.Contains(n.Text, `"`) {
+			continue
+		}
+		found := false
+		for k := 0; k+1 < len(alts[i]) && !found; k += 2 {
+			found = strings.Contains(doc, alts[i][k:k+2])
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
 // scanDocsSHA is scanDocsScript's hash, boxed once.
 var scanDocsSHA any = scanDocsScript.Hash()
 
@@ -257,16 +328,21 @@ var scanDocsSHA any = scanDocsScript.Hash()
 // so documents a filter cannot match never cross the network; batch
 // bounds how long the script holds Redis. Otherwise a step is one
 // pipeline of one HGET per resource plus the ZRANGEBYLEX of the next
-// step: Redis is never held for more than one short command.
+// step: Redis is never held for more than one short command, and the
+// documents lacking a needle are dropped before they are expanded.
 func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []Needle, fn func(scanned int, rs []*Resource) (bool, error)) error {
 	an, ok := anchors(needles)
 	if !ok {
-		return s.scanAllDocs(ctx, typ, batch, fn)
+		return s.scanAllDocs(ctx, typ, batch, needles, fn)
 	}
-	line := make([]any, 0, 7+2*len(an))
+	line := make([]any, 0, 7+3*len(an))
 	line = append(line, "evalsha", scanDocsSHA, 1, s.allKey(typ), s.p, "-", batch)
 	for _, a := range an {
-		line = append(line, a, aliasesContaining(a))
+		fold := ""
+		if a.fold {
+			fold = "f"
+		}
+		line = append(line, a.text, fold, aliasesContaining(a))
 	}
 	for {
 		reply, err := s.runLine(ctx, scanDocsScript, line).Slice()
@@ -294,8 +370,13 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []N
 	}
 }
 
-// scanAllDocs is ScanDocs without anchors: every document of each step.
-func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, fn func(scanned int, rs []*Resource) (bool, error)) error {
+// scanAllDocs is ScanDocs without anchors in Redis: every document of
+// each step is read, and those lacking a needle dropped here (mayContain).
+func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles []Needle, fn func(scanned int, rs []*Resource) (bool, error)) error {
+	alts := make([]string, len(needles))
+	for i, n := range needles {
+		alts[i] = aliasesContaining(anchor{text: n.Text, fold: n.Fold})
+	}
 	ids, err := s.c.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: "-", Max: "+", Count: int64(batch)}).Result()
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", typ, err)
@@ -318,6 +399,9 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, fn func(
 		rs := make([]*Resource, 0, len(ids))
 		for i, cmd := range docs {
 			doc, err := cmd.Result()
+			if err == nil && !mayContain(doc, needles, alts) {
+				continue
+			}
 			if err == nil {
 				doc, err = expandDoc(doc)
 				if err != nil {
