@@ -112,6 +112,8 @@ type SCIM struct {
 	Indexes string `yaml:"indexes" doc:"comma-separated optional User indexes to keep, any of emails.value, displayName, name.familyName (empty: none; eq filters on them then scan)"`
 	// CompactResources stores resources compactly (store.Redis.CompactResources).
 	CompactResources bool `yaml:"compact_resources" doc:"store resources compactly (well-known SCIM strings aliased in the stored document, times as integers, lastModified stored from the first change); releases before it cannot read them: false during a rolling upgrade from one"`
+	// ReadCacheMB sizes the read cache (store.ReadCache); 0 turns it off.
+	ReadCacheMB int `yaml:"read_cache_mb" doc:"MiB of resources read by id kept in the gateway's memory, invalidated by Redis (CLIENT TRACKING) and at once by the gateway's own writes; single Redis server only (not Sentinel, Cluster or the embedded one); 0 turns it off"`
 }
 
 // IndexList splits Indexes into its entries.
@@ -154,6 +156,7 @@ func Default() Config {
 			Limits:              defaultSCIMLimits(),
 			RequestTimeout:      Duration(10 * time.Second),
 			CompactResources:    true,
+			ReadCacheMB:         64,
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.
@@ -213,6 +216,7 @@ func (c *Config) Validate() error {
 		{"redis.ready_timeout", checkRange(time.Duration(c.Redis.ReadyTimeout), time.Millisecond, time.Minute)},
 		{"scim.max_body_bytes", checkIntRange(c.SCIM.MaxBodyBytes, 1024, 1<<30)},
 		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
+		{"scim.read_cache_mb", checkIntRange(int64(c.SCIM.ReadCacheMB), 0, 65536)},
 		{"scim.delete_mode", checkOneOf(c.SCIM.DeleteMode, "hard", "soft")},
 		{"scim.soft_delete_retention", checkRange(time.Duration(c.SCIM.SoftDeleteRetention), time.Minute, 10*365*24*time.Hour)},
 		{"scim.indexes", store.CheckOptionalIndexes(c.SCIM.IndexList())},

@@ -30,6 +30,20 @@ import (
 type Conn struct {
 	Client   redis.UniversalClient
 	embedded *miniredis.Miniredis
+	// single is the client's options when it reaches one Redis server
+	// (not Sentinel or Cluster, not the embedded one).
+	single *redis.Options
+}
+
+// Single returns a copy of the client's options when it reaches one Redis
+// server (not through Sentinel or Cluster, not the embedded miniredis),
+// for a second client to the same server; ok is false otherwise.
+func (c *Conn) Single() (opts *redis.Options, ok bool) {
+	if c.single == nil {
+		return nil, false
+	}
+	o := *c.single
+	return &o, true
 }
 
 // Embedded reports whether the data lives in the in-process miniredis.
@@ -61,7 +75,11 @@ func Open(rawURL string, dialTimeout time.Duration, log *slog.Logger) (*Conn, er
 		return nil, err
 	}
 	opts.DialTimeout = dialTimeout
-	return &Conn{Client: newClient(opts)}, nil
+	c := &Conn{Client: newClient(opts)}
+	if !opts.IsClusterMode && opts.MasterName == "" {
+		c.single = opts.Simple()
+	}
+	return c, nil
 }
 
 // clusterReloadInterval is how often a cluster client refreshes its slot

@@ -87,9 +87,10 @@ func scimLimits(l config.SCIMLimits) scimapi.Limits {
 
 // newDirectoryStore opens directory id's SCIM resource store in the
 // configured delete mode, with the configured optional indexes and
-// compact resources setting (the same for every directory).
-func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *store.Redis {
-	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id)).CompactResources(cfg.SCIM.CompactResources)
+// compact resources setting (the same for every directory), reading
+// through rc (nil: no read cache).
+func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string, rc *store.ReadCache) *store.Redis {
+	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id)).CompactResources(cfg.SCIM.CompactResources).ReadCache(rc)
 	if cfg.SCIM.DeleteMode == "soft" {
 		st.SoftDelete()
 	}
@@ -99,15 +100,30 @@ func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string) *stor
 	return st
 }
 
+// openReadCache returns the read cache scim.read_cache_mb asks for, or nil
+// when it is off or the Redis is not one server (logged).
+func openReadCache(conn *redisconn.Conn, cfg config.Config, log *slog.Logger) *store.ReadCache {
+	if cfg.SCIM.ReadCacheMB == 0 {
+		return nil
+	}
+	opts, ok := conn.Single()
+	if !ok {
+		log.Info("read cache off: it needs a single Redis server (not Sentinel, Cluster or the embedded one)")
+		return nil
+	}
+	log.Info("read cache on", "max_mb", cfg.SCIM.ReadCacheMB)
+	return store.NewReadCache(opts, store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20})
+}
+
 // openDirectories returns the directory registry and the resolver giving
-// each SCIM request its directory's store.
-func openDirectories(conn *redisconn.Conn, cfg config.Config) (*directory.Registry, *directory.Backends, error) {
+// each SCIM request its directory's store, reading through rc.
+func openDirectories(conn *redisconn.Conn, cfg config.Config, rc *store.ReadCache) (*directory.Registry, *directory.Backends, error) {
 	reg, err := directory.NewRegistry(conn.Client, cfg.Redis.Prefix)
 	if err != nil {
 		return nil, nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
 	}
 	return reg, directory.NewBackends(reg, func(d directory.Directory) store.Store {
-		return newDirectoryStore(conn, cfg, d.ID)
+		return newDirectoryStore(conn, cfg, d.ID, rc)
 	}, 0), nil
 }
 
@@ -115,7 +131,7 @@ func openDirectories(conn *redisconn.Conn, cfg config.Config) (*directory.Regist
 // every directory in dirs once scim.soft_delete_retention has passed, every minute until ctx ends
 // (many replicas may run it: each purge is one atomic script). It returns a
 // function that stops the job and waits for it.
-func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *directory.Registry, cfg config.Config, log *slog.Logger) func() {
+func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *directory.Registry, cfg config.Config, rc *store.ReadCache, log *slog.Logger) func() {
 	if cfg.SCIM.DeleteMode != "soft" {
 		return func() {}
 	}
@@ -137,7 +153,7 @@ func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *direc
 				log.Warn("soft-delete purge: listing directories failed", "err", err.Error())
 			}
 			for _, id := range ids {
-				n, err := newDirectoryStore(conn, cfg, id).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
+				n, err := newDirectoryStore(conn, cfg, id, rc).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
 				if err != nil && ctx.Err() == nil {
 					log.Warn("soft-delete purge failed", "directory", id, "err", err.Error())
 				} else if n > 0 {

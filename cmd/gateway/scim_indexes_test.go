@@ -27,7 +27,7 @@ func TestDirectoryStoresGetSCIMIndexes(t *testing.T) {
 		cfg := config.Default()
 		cfg.SCIM.Indexes = c.indexes
 		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
-			if got := newDirectoryStore(conn, cfg, id).Indexed(store.TypeUser); !slices.Equal(got, c.want) {
+			if got := newDirectoryStore(conn, cfg, id, nil).Indexed(store.TypeUser); !slices.Equal(got, c.want) {
 				t.Errorf("scim.indexes %q, directory %s: Indexed(User) = %v, want %v", c.indexes, id, got, c.want)
 			}
 		}
@@ -43,7 +43,7 @@ func TestDirectoryStoresGetCompactResources(t *testing.T) {
 		cfg := config.Default()
 		cfg.SCIM.CompactResources = compact
 		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
-			st := newDirectoryStore(conn, cfg, id)
+			st := newDirectoryStore(conn, cfg, id, nil)
 			u, err := st.Create(t.Context(), store.TypeUser, map[string]any{"userName": "u-" + strconv.FormatBool(compact)}, nil, nil)
 			if err != nil {
 				t.Fatal(err)

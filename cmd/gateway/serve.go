@@ -84,7 +84,11 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
 	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
-	dirs, backends, err := openDirectories(conn, cfg)
+	rc := openReadCache(conn, cfg, log)
+	if rc != nil {
+		defer rc.Close()
+	}
+	dirs, backends, err := openDirectories(conn, cfg, rc)
 	if err != nil {
 		return err
 	}
@@ -182,7 +186,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return err
 	}
-	defer startSoftDeletePurge(ctx, conn, dirs, cfg, log)()
+	defer startSoftDeletePurge(ctx, conn, dirs, cfg, rc, log)()
 	// Audit retention by age runs until the gateway stops.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})

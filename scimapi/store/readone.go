@@ -53,25 +53,11 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 		return s.getScript(ctx, typ, id, ro)
 	}
 	h := redis.NewSliceCmd(ctx, hmgetArgs(s.resKey(id))...)
-	var (
-		of  *redis.StringSliceCmd
-		err error
-	)
+	var of *redis.StringSliceCmd
 	if ro.Groups {
 		of = redis.NewStringSliceCmd(ctx, "smembers", s.p+"of:"+id)
-		p, _ := s.pipes.Get().(*readPipe)
-		if p == nil {
-			p = &readPipe{p: s.c.Pipeline()}
-		}
-		p.cmds = [2]redis.Cmder{h, of}
-		_ = p.p.BatchProcess(ctx, p.cmds[:]...)
-		_, err = p.p.Exec(ctx)
-		p.cmds = [2]redis.Cmder{}
-		s.pipes.Put(p) // Exec leaves it empty
-	} else {
-		err = s.c.Process(ctx, h)
 	}
-	if err != nil {
+	if err := s.readPair(ctx, h, of); err != nil {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}
 	v := h.Val()
@@ -91,10 +77,11 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
-		names, err := s.c.HMGet(ctx, s.p+"gname", gids...).Result()
-		if err != nil {
+		nc := redis.NewSliceCmd(ctx, append([]any{"hmget", s.p + "gname"}, anySlice(gids)...)...)
+		if err := s.reader().Process(ctx, nc); err != nil {
 			return nil, fmt.Errorf("store: read group names: %w", err)
 		}
+		names := nc.Val()
 		gs := make([]any, 0, 2*len(gids))
 		for i, gid := range gids {
 			name, ok := names[i].(string)
@@ -106,6 +93,48 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 		f[5] = gs
 	}
 	return decodeFields(id, f, ro.RawOnly)
+}
+
+// readPair runs h and, when not nil, of: through the read cache when the
+// store has one (one command each: a pipeline bypasses the cache), else in
+// one pipelined round trip.
+func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.StringSliceCmd) error {
+	switch {
+	case s.rc != nil:
+		if err := s.rc.client.Process(ctx, h); err != nil || of == nil {
+			return err
+		}
+		return s.rc.client.Process(ctx, of)
+	case of == nil:
+		return s.c.Process(ctx, h)
+	}
+	p, _ := s.pipes.Get().(*readPipe)
+	if p == nil {
+		p = &readPipe{p: s.c.Pipeline()}
+	}
+	p.cmds = [2]redis.Cmder{h, of}
+	_ = p.p.BatchProcess(ctx, p.cmds[:]...)
+	_, err := p.p.Exec(ctx)
+	p.cmds = [2]redis.Cmder{}
+	s.pipes.Put(p) // Exec leaves it empty
+	return err
+}
+
+// reader is the client of single reads: the read cache's when there is one.
+func (s *Redis) reader() redis.UniversalClient {
+	if s.rc != nil {
+		return s.rc.client
+	}
+	return s.c
+}
+
+// anySlice boxes strings as command arguments.
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, x := range ss {
+		out[i] = x
+	}
+	return out
 }
 
 // readPipe is a pooled pipeline of getOne with the array its two commands

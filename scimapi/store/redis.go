@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,55 @@ type Redis struct {
 	keyTails sync.Map
 	// pipes pools the empty pipelines of getOne (*readPipe, readone.go).
 	pipes sync.Pool
+	// rc caches reads by id (ReadCache; nil: none).
+	rc *ReadCache
+}
+
+// ReadCache makes the store read resources by id through rc (nil: from
+// Redis every time); the store's writes drop what they change from it
+// before they return (forgetWrite). Several stores may share one.
+func (s *Redis) ReadCache(rc *ReadCache) *Redis {
+	s.rc = rc
+	return s
+}
+
+// forgetWrite drops from the read cache what a write of the resource typ
+// id with member change mc may have changed, whether or not it reports
+// success (a write whose reply was lost may have been applied): a User's
+// hash and group set; a Group's hash, the group names, and the group sets
+// of the members it adds or removes, or everything when it replaces its
+// members (the members it drops are not known here).
+func (s *Redis) forgetWrite(typ, id string, mc *MemberChange) {
+	if s.rc == nil {
+		return
+	}
+	if typ != TypeGroup {
+		s.rc.forget(s.resKey(id), s.p+"of:"+id)
+		return
+	}
+	if mc != nil && mc.Replace {
+		s.rc.flush()
+		return
+	}
+	keys := []string{s.resKey(id), s.p + "gname"}
+	if mc != nil {
+		for _, m := range mc.Add {
+			keys = append(keys, s.p+"of:"+m.Value)
+		}
+		for _, mid := range slices.Concat(mc.Remove, mc.RemoveExisting) {
+			keys = append(keys, s.p+"of:"+mid)
+		}
+	}
+	s.rc.forget(keys...)
+}
+
+// forgetAll drops the whole read cache: after a change whose keys are not
+// known here (a deletion also changes the deleted resource's groups or
+// members).
+func (s *Redis) forgetAll() {
+	if s.rc != nil {
+		s.rc.flush()
+	}
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
@@ -310,6 +360,7 @@ func resend(ctx context.Context, send func() error) error {
 // may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
+	defer s.forgetWrite(typ, id, mc)
 	var full, doc string // the attributes JSON, and as stored
 	var ix [3]string
 	var gname string
@@ -416,6 +467,7 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	}
 	token, deadline := guardArgs(ctx)
 	var aid string
+	defer s.forgetAll()
 	args := append([]any{s.p, id, strconv.FormatInt(version, 10),
 		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event}, ja.doc...)
 	err := resend(ctx, func() error {
@@ -664,6 +716,9 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 		keys = append(keys, s.resKey(id))
 		args = append(args, role)
 	}
+	if s.rc != nil {
+		defer s.rc.forget(slices.Clone(keys)...)
+	}
 	keys = append(keys, TaggedEventsKey(s.prefix, s.tag))
 	raw, err := setRolesScript.Run(ctx, s.c, keys, args...).StringSlice()
 	if err != nil {
@@ -679,6 +734,11 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 // PurgeDeleted implements Store.
 func (s *Redis) PurgeDeleted(ctx context.Context, before time.Time) (int, error) {
 	total := 0
+	defer func() {
+		if total > 0 {
+			s.forgetAll()
+		}
+	}()
 	for {
 		n, err := purgeScript.Run(ctx, s.c, []string{s.p + "deleted"}, s.p, before.UnixMilli(), 500).Int()
 		if err != nil {

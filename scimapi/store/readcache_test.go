@@ -1,0 +1,264 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/redistest"
+	"github.com/scimgate/scimgate/scimapi/store"
+	"github.com/scimgate/scimgate/scimapi/store/storetest"
+)
+
+// newReadCache returns a read cache on r's server, closed when the test
+// ends.
+func newReadCache(t testing.TB, r *redistest.Redis, cfg store.ReadCacheConfig) *store.ReadCache {
+	t.Helper()
+	c, ok := r.Client.(*redis.Client)
+	if !ok {
+		t.Fatalf("read cache needs a single-server client, have %T", r.Client)
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = 16 << 20
+	}
+	rc := store.NewReadCache(c.Options(), cfg)
+	t.Cleanup(func() { _ = rc.Close() })
+	return rc
+}
+
+// TestReadCacheConformance runs the conformance suite on a store reading
+// through a read cache: on real Redis the cache serves reads by id; on
+// miniredis, which refuses CLIENT TRACKING, go-redis reads from Redis every
+// time and the store behaves the same.
+func TestReadCacheConformance(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		rc := newReadCache(t, r, store.ReadCacheConfig{})
+		storetest.Run(t, func(t *testing.T) store.Store {
+			return store.NewRedis(r.Client, r.Prefix+t.Name()+":").ReadCache(rc)
+		})
+		if r.Mini == nil && rc.Len() == 0 {
+			t.Fatal("the read cache never kept a reply on real Redis")
+		}
+	})
+}
+
+// TestReadCacheOwnWrites: a read right after the store's own acknowledged
+// write returns what it wrote, although the cache drains Redis's pushed
+// invalidations only once an hour here: the writes drop what they change
+// from the cache themselves (user and group writes, membership changes,
+// renames, roles, deletions).
+func TestReadCacheOwnWrites(t *testing.T) {
+	r := redistest.Real(t)
+	ctx := context.Background()
+	rc := newReadCache(t, r, store.ReadCacheConfig{DrainInterval: time.Hour})
+	st := store.NewRedis(r.Client, r.Prefix).ReadCache(rc)
+	ro := store.ReadOptions{Groups: true}
+	get := func(typ, id string) *store.Resource {
+		t.Helper()
+		var res *store.Resource
+		for range 2 { // the second read is served by the cache
+			var err error
+			if res, err = st.Get(ctx, typ, id, ro); err != nil {
+				t.Fatalf("get %s %s: %v", typ, id, err)
+			}
+		}
+		return res
+	}
+	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "cached", "title": "one"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get(store.TypeUser, u.ID)
+	if rc.Len() == 0 {
+		t.Fatal("nothing cached after two reads")
+	}
+	// A user's own change.
+	if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "cached", "title": "two"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(store.TypeUser, u.ID); got.Attrs["title"] != "two" || got.Version != 2 {
+		t.Fatalf("read after update: title %v version %d", got.Attrs["title"], got.Version)
+	}
+	// A group created with the user: the user's groups.
+	g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "g1"}, []store.Member{{Value: u.ID}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := func() []string {
+		var out []string
+		for _, m := range get(store.TypeUser, u.ID).Groups {
+			out = append(out, m.Value+"="+m.Display)
+		}
+		return out
+	}
+	if got := groups(); !slices.Equal(got, []string{g.ID + "=g1"}) {
+		t.Fatalf("groups after the group's creation: %v", got)
+	}
+	// The group renamed: the user's group display name.
+	if _, _, err := st.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, map[string]any{"displayName": "g2"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := groups(); !slices.Equal(got, []string{g.ID + "=g2"}) {
+		t.Fatalf("groups after the rename: %v", got)
+	}
+	if got := get(store.TypeGroup, g.ID); got.Attrs["displayName"] != "g2" {
+		t.Fatalf("group after the rename: %v", got.Attrs)
+	}
+	// The user removed from the group, added back, then the members replaced.
+	for _, c := range []struct {
+		mc   *store.MemberChange
+		want []string
+	}{
+		{&store.MemberChange{Remove: []string{u.ID}}, nil},
+		{&store.MemberChange{Add: []store.Member{{Value: u.ID}}}, []string{g.ID + "=g2"}},
+		{&store.MemberChange{Replace: true}, nil},
+	} {
+		if _, _, err := st.Update(ctx, store.TypeGroup, g.ID, store.Condition{}, nil, c.mc, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := groups(); !slices.Equal(got, c.want) {
+			t.Fatalf("groups after %+v: %v, want %v", c.mc, got, c.want)
+		}
+	}
+	// Roles.
+	if _, err := st.SetRoles(ctx, map[string]string{u.ID: "admin"}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(store.TypeUser, u.ID); got.Role != "admin" {
+		t.Fatalf("role after SetRoles: %q", got.Role)
+	}
+	// Deletions.
+	if err := st.Delete(ctx, store.TypeGroup, g.ID, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, store.TypeGroup, g.ID, ro); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("group read after its deletion: %v", err)
+	}
+	if err := st.Delete(ctx, store.TypeUser, u.ID, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, store.TypeUser, u.ID, ro); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user read after its deletion: %v", err)
+	}
+}
+
+// TestReadCacheOtherWriter: a change written through another client (as
+// by another gateway replica) reaches a read through the cache once Redis's
+// invalidation is drained: within maxWait every time.
+func TestReadCacheOtherWriter(t *testing.T) {
+	reader, writer := readerAndWriter(t)
+	delays := staleness(t, context.Background(), reader, writer, 50)
+	const maxWait = 500 * time.Millisecond
+	if worst := delays[len(delays)-1]; worst > maxWait {
+		t.Fatalf("a change took %v to reach the cached reader (delays %v)", worst, delays)
+	}
+	t.Logf("staleness after another client's write: p50 %v, max %v", delays[len(delays)/2], delays[len(delays)-1])
+}
+
+// readerAndWriter returns two stores of one directory on the real Redis,
+// as two gateway replicas have: reader reads through a read cache (default
+// drain interval), writer writes through a client of its own.
+func readerAndWriter(t testing.TB) (reader, writer *store.Redis) {
+	r := redistest.Real(t)
+	reader = store.NewRedis(r.Client, r.Prefix).ReadCache(newReadCache(t, r, store.ReadCacheConfig{}))
+	other := redis.NewClient(r.Client.(*redis.Client).Options())
+	t.Cleanup(func() { _ = other.Close() })
+	return reader, store.NewRedis(other, r.Prefix)
+}
+
+// staleness writes n changes to one user through writer, each after reader
+// has cached the user, and returns, sorted, how long after each write's
+// acknowledgement reader first returned the new version.
+func staleness(t testing.TB, ctx context.Context, reader, writer *store.Redis, n int) []time.Duration {
+	t.Helper()
+	u, err := writer.Create(ctx, store.TypeUser, map[string]any{"userName": fmt.Sprintf("stale%d", time.Now().UnixNano())}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delays []time.Duration
+	for i := range n {
+		for range 2 {
+			if _, err := reader.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, _, err := writer.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": u.Attrs["userName"], "title": fmt.Sprint(i)}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked := time.Now()
+		for {
+			got, err := reader.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version == w.Version {
+				delays = append(delays, time.Since(acked))
+				break
+			}
+			if time.Since(acked) > maxStalenessWait {
+				t.Fatalf("version %d still read %v after version %d was written", got.Version, time.Since(acked), w.Version)
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	slices.Sort(delays)
+	return delays
+}
+
+// maxStalenessWait bounds staleness's wait for one change.
+const maxStalenessWait = 15 * time.Second
+
+// BenchmarkReadCacheStaleness measures how long after another client's
+// acknowledged write a reader through the read cache (default drain
+// interval) still returns the old version, over b.N writes: p50 and p99.
+//
+//	./scripts/test.sh -run '^$' -bench ReadCacheStaleness -benchtime 500x ./scimapi/store/
+func BenchmarkReadCacheStaleness(b *testing.B) {
+	reader, writer := readerAndWriter(b)
+	b.ResetTimer()
+	delays := staleness(b, context.Background(), reader, writer, b.N)
+	b.ReportMetric(float64(delays[len(delays)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds()), "p99-µs")
+}
+
+// TestReadCacheRedisRestart: when Redis restarts empty, what the cache
+// held is dropped with the connections it was read on: reads a moment
+// later find nothing instead of the cached user.
+func TestReadCacheRedisRestart(t *testing.T) {
+	srv := redistest.StartServer(t)
+	r := &redistest.Redis{Client: srv.Client(), Prefix: "restart:"}
+	ctx := context.Background()
+	rc := newReadCache(t, r, store.ReadCacheConfig{})
+	st := store.NewRedis(r.Client, r.Prefix).ReadCache(rc)
+	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "before"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := st.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rc.Len() == 0 {
+		t.Fatal("nothing cached")
+	}
+	srv.Kill()
+	srv.Start()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := st.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
+		if errors.Is(err, store.ErrNotFound) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("2 s after Redis restarted empty, the user is still read (%v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
