@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,11 @@ func startHotPathGateway(b *testing.B) *hotPathGateway {
 		"SCIMGATE_RATELIMIT_RATE": "0",
 		"SCIMGATE_LOG_LEVEL":      "warn",
 		"SCIMGATE_LISTEN":         "127.0.0.1:0",
+	}
+	// The read cache is on by default; SCIMGATE_SCIM_READ_CACHE_MB=0 in the
+	// environment compares without it.
+	if v, ok := os.LookupEnv("SCIMGATE_SCIM_READ_CACHE_MB"); ok {
+		env["SCIMGATE_SCIM_READ_CACHE_MB"] = v
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cli := func(args ...string) string {
