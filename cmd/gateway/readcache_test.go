@@ -12,8 +12,8 @@ import (
 
 // TestOpenReadCache: scim.read_cache_mb gives a read cache on a single
 // Redis server, and none when it is 0, or the Redis is Sentinel, Cluster or
-// the embedded one (go-redis caches only for one server; miniredis has no
-// CLIENT TRACKING).
+// the embedded one (go-redis caches only for one server, database 0;
+// miniredis has no CLIENT TRACKING).
 func TestOpenReadCache(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, c := range []struct {
@@ -23,6 +23,7 @@ func TestOpenReadCache(t *testing.T) {
 	}{
 		{"redis://127.0.0.1:1", 64, true},
 		{"redis://127.0.0.1:1", 0, false},
+		{"redis://127.0.0.1:1/1", 64, false},
 		{"", 64, false},
 		{"redis+sentinel://127.0.0.1:1/mymaster", 64, false},
 		{"redis+cluster://127.0.0.1:1,127.0.0.1:2", 64, false},

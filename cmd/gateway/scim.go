@@ -107,12 +107,12 @@ func openReadCache(conn *redisconn.Conn, cfg config.Config, log *slog.Logger) *s
 		return nil
 	}
 	opts, ok := conn.Single()
-	if !ok {
-		log.Info("read cache off: it needs a single Redis server (not Sentinel, Cluster or the embedded one)")
+	if !ok || opts.DB != 0 {
+		log.Info("read cache off: it needs a single Redis server (not Sentinel, Cluster or the embedded one), database 0")
 		return nil
 	}
 	log.Info("read cache on", "max_mb", cfg.SCIM.ReadCacheMB)
-	return store.NewReadCache(opts, store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20})
+	return store.NewReadCache(opts, store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20, Log: log})
 }
 
 // openDirectories returns the directory registry and the resolver giving

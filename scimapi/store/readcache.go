@@ -1,7 +1,12 @@
 package store
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,14 +24,22 @@ import (
 // push, and every entry read over a connection that closes is dropped with
 // it (a restarted or failed-over Redis).
 //
-// It needs one Redis server that accepts CLIENT TRACKING; when the server
-// refuses tracking, go-redis serves every read from Redis.
+// A cache hit does not reach Redis, so it cannot tell that Redis went out
+// of reach (a partition, a stalled server) while other replicas may still
+// write to it: a watcher pings Redis through the cache's client every
+// HealthInterval, and while a ping fails the cache is emptied and not used
+// (reads go to Redis, and fail there). The cache is used only once a probe
+// found that the server accepts CLIENT TRACKING.
 type ReadCache struct {
 	client *redis.Client
 	cache  *redis.LocalCache
 	// ns is the namespace go-redis puts before a key in the cache
 	// (database and ACL user); forget needs it to find the key's entries.
 	ns string
+	// serving is whether reads may use the cache (see watch).
+	serving atomic.Bool
+	stop    context.CancelFunc
+	done    sync.WaitGroup
 }
 
 // ReadCacheConfig sizes a ReadCache.
@@ -36,6 +49,11 @@ type ReadCacheConfig struct {
 	// DrainInterval is how often idle connections are read for pushed
 	// invalidations (0: go-redis's default, 5 ms).
 	DrainInterval time.Duration
+	// HealthInterval is how often Redis is pinged (0: 250 ms); a failed
+	// ping stops the cache's use within about twice this.
+	HealthInterval time.Duration
+	// Log gets the cache's state changes (nil: none).
+	Log *slog.Logger
 }
 
 // maxStaleness is how long a cached reply is served at most, whatever the
@@ -43,8 +61,8 @@ type ReadCacheConfig struct {
 const maxStaleness = 10 * time.Second
 
 // NewReadCache returns a ReadCache reading through a new client to the
-// Redis server of opts (copied; only database 0 is cached, as go-redis
-// allows). Close it after the stores using it.
+// Redis server of opts (copied), database 0 (go-redis caches no other:
+// with another it is never used). Close it after the stores using it.
 func NewReadCache(opts *redis.Options, cfg ReadCacheConfig) *ReadCache {
 	o := *opts
 	o.Protocol = 3
@@ -52,25 +70,113 @@ func NewReadCache(opts *redis.Options, cfg ReadCacheConfig) *ReadCache {
 	// that ignores pushes, on RESP2): the cache needs go-redis's default.
 	o.PushNotificationProcessor = nil
 	o.ContextTimeoutEnabled = true
-	cache := redis.NewLocalCache(redis.CacheConfig{
-		MaxMemoryBytes: cfg.MaxBytes,
-		MaxStaleness:   maxStaleness,
-		DrainInterval:  cfg.DrainInterval,
-	})
+	cache := redis.NewLocalCache(redis.CacheConfig{MaxMemoryBytes: cfg.MaxBytes, MaxStaleness: maxStaleness})
 	o.ClientSideCache = cache
+	// go-redis takes the drain interval from the config even when the
+	// cache itself is given.
+	o.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: cfg.DrainInterval}
 	user := o.Username
-	return &ReadCache{
+	rc := &ReadCache{
 		client: redis.NewClient(&o),
 		cache:  cache,
 		ns:     strconv.Itoa(o.DB) + "\x00" + strconv.Itoa(len(user)) + ":" + user + "\x00",
 	}
+	if cfg.HealthInterval <= 0 {
+		cfg.HealthInterval = 250 * time.Millisecond
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rc.stop = cancel
+	if o.DB == 0 {
+		rc.done.Add(1)
+		go rc.watch(ctx, &o, cfg.HealthInterval, cfg.Log)
+	}
+	return rc
 }
 
-// Close closes the cache's client.
-func (rc *ReadCache) Close() error { return rc.client.Close() }
+// watch decides serving until ctx ends: first it probes, until Redis
+// answers, whether the server accepts CLIENT TRACKING (never serving if it
+// refuses); then it pings every interval, serving after each ping that
+// succeeds and emptying the cache after each that fails.
+func (rc *ReadCache) watch(ctx context.Context, o *redis.Options, interval time.Duration, log *slog.Logger) {
+	defer rc.done.Done()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	wait := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			return true
+		}
+	}
+	for {
+		ok, err := probeTracking(ctx, o, interval)
+		if err == nil && !ok {
+			log.Warn("read cache off: the Redis server refuses CLIENT TRACKING")
+			return
+		}
+		if err == nil {
+			break
+		}
+		if !wait() {
+			return
+		}
+	}
+	for {
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		err := rc.client.Ping(pctx).Err()
+		cancel()
+		switch {
+		case err == nil && !rc.serving.Swap(true):
+			log.Info("read cache serving")
+		case err != nil && ctx.Err() == nil && rc.serving.Swap(false):
+			rc.cache.Flush()
+			log.Warn("read cache emptied and bypassed: Redis does not answer its ping", "err", err)
+		}
+		if !wait() {
+			return
+		}
+	}
+}
+
+// probeTracking reports whether the server of o accepts CLIENT TRACKING on
+// a RESP3 connection of its own; err is set when it could not tell.
+func probeTracking(ctx context.Context, o *redis.Options, timeout time.Duration) (bool, error) {
+	po := *o
+	po.ClientSideCache, po.ClientSideCacheConfig = nil, nil
+	po.PoolSize, po.MinIdleConns = 1, 0
+	c := redis.NewClient(&po)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 4*timeout)
+	defer cancel()
+	conn := c.Conn()
+	defer conn.Close()
+	if err := conn.Ping(ctx).Err(); err != nil {
+		return false, err
+	}
+	err := conn.Do(ctx, "client", "tracking", "on").Err()
+	var refused redis.Error
+	if err != nil && !errors.As(err, &refused) {
+		return false, err
+	}
+	return err == nil, nil
+}
+
+// Close stops the watcher and closes the cache's client.
+func (rc *ReadCache) Close() error {
+	rc.stop()
+	rc.done.Wait()
+	return rc.client.Close()
+}
 
 // Len returns how many replies the cache holds.
 func (rc *ReadCache) Len() int { return rc.cache.Len() }
+
+// Serving reports whether reads use the cache now.
+func (rc *ReadCache) Serving() bool { return rc.serving.Load() }
 
 // forget drops the cached replies that read any of keys.
 func (rc *ReadCache) forget(keys ...string) {

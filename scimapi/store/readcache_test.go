@@ -16,7 +16,8 @@ import (
 )
 
 // newReadCache returns a read cache on r's server, closed when the test
-// ends.
+// ends, once it serves (on real Redis; miniredis refuses CLIENT TRACKING,
+// so there it never does).
 func newReadCache(t testing.TB, r *redistest.Redis, cfg store.ReadCacheConfig) *store.ReadCache {
 	t.Helper()
 	c, ok := r.Client.(*redis.Client)
@@ -26,9 +27,23 @@ func newReadCache(t testing.TB, r *redistest.Redis, cfg store.ReadCacheConfig) *
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = 16 << 20
 	}
-	rc := store.NewReadCache(c.Options(), cfg)
+	o := c.Options()
+	rc := store.NewReadCache(&redis.Options{Addr: o.Addr, Username: o.Username, Password: o.Password, DB: o.DB}, cfg)
 	t.Cleanup(func() { _ = rc.Close() })
+	if r.Mini == nil {
+		waitServing(t, rc, true)
+	}
 	return rc
+}
+
+// waitServing waits up to 3 s for rc.Serving() to be want.
+func waitServing(t testing.TB, rc *store.ReadCache, want bool) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); rc.Serving() != want; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("read cache serving %v after 3 s, want %v", !want, want)
+		}
+	}
 }
 
 // TestReadCacheConformance runs the conformance suite on a store reading
@@ -44,30 +59,39 @@ func TestReadCacheConformance(t *testing.T) {
 		if r.Mini == nil && rc.Len() == 0 {
 			t.Fatal("the read cache never kept a reply on real Redis")
 		}
+		if r.Mini != nil && rc.Serving() {
+			t.Fatal("the read cache serves on miniredis, which refuses CLIENT TRACKING")
+		}
 	})
 }
 
 // TestReadCacheOwnWrites: a read right after the store's own acknowledged
 // write returns what it wrote, although the cache drains Redis's pushed
-// invalidations only once an hour here: the writes drop what they change
-// from the cache themselves (user and group writes, membership changes,
+// invalidations, and pings Redis, only once an hour here: the writes drop
+// what they change from the cache themselves (user and group writes, membership changes,
 // renames, roles, deletions).
 func TestReadCacheOwnWrites(t *testing.T) {
 	r := redistest.Real(t)
 	ctx := context.Background()
-	rc := newReadCache(t, r, store.ReadCacheConfig{DrainInterval: time.Hour})
+	rc := newReadCache(t, r, store.ReadCacheConfig{DrainInterval: time.Hour, HealthInterval: time.Hour})
 	st := store.NewRedis(r.Client, r.Prefix).ReadCache(rc)
 	ro := store.ReadOptions{Groups: true}
+	// get reads a resource twice: the first read is the one right after
+	// a write, which it returns; the second, served by the cache, must
+	// agree with it.
 	get := func(typ, id string) *store.Resource {
 		t.Helper()
-		var res *store.Resource
-		for range 2 { // the second read is served by the cache
+		var reads [2]*store.Resource
+		for i := range reads {
 			var err error
-			if res, err = st.Get(ctx, typ, id, ro); err != nil {
+			if reads[i], err = st.Get(ctx, typ, id, ro); err != nil {
 				t.Fatalf("get %s %s: %v", typ, id, err)
 			}
 		}
-		return res
+		if a, b := reads[0], reads[1]; a.Version != b.Version || a.Role != b.Role || fmt.Sprint(a.Groups) != fmt.Sprint(b.Groups) || fmt.Sprint(a.Attrs) != fmt.Sprint(b.Attrs) {
+			t.Fatalf("get %s %s: a second read gave %+v after %+v", typ, id, b, a)
+		}
+		return reads[0]
 	}
 	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "cached", "title": "one"}, nil, nil)
 	if err != nil {
@@ -260,5 +284,50 @@ func TestReadCacheRedisRestart(t *testing.T) {
 			t.Fatalf("2 s after Redis restarted empty, the user is still read (%v)", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReadCacheStalledRedis: while Redis does not answer (SIGSTOP, as in
+// a partition, where other replicas may still write to it), the cache is
+// emptied and bypassed within a second: reads fail instead of answering
+// from memory; once Redis answers again the cache serves again.
+func TestReadCacheStalledRedis(t *testing.T) {
+	srv := redistest.StartServer(t)
+	r := &redistest.Redis{Client: srv.Client(), Prefix: "stalled:"}
+	ctx := context.Background()
+	rc := newReadCache(t, r, store.ReadCacheConfig{HealthInterval: 100 * time.Millisecond})
+	st := store.NewRedis(r.Client, r.Prefix).ReadCache(rc)
+	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "stalled"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err := st.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
+		return err
+	}
+	for range 2 {
+		if err := read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Stop()
+	defer srv.Cont()
+	stopped := time.Now()
+	waitServing(t, rc, false)
+	t.Logf("cache bypassed %v after Redis stopped answering", time.Since(stopped))
+	if rc.Len() != 0 {
+		t.Fatalf("%d replies still cached while Redis does not answer", rc.Len())
+	}
+	// (The read waits out the test client's read timeout: it is not one
+	// with ContextTimeoutEnabled, as the gateway's are.)
+	if err := read(); err == nil {
+		t.Fatal("a read answered from memory while Redis does not answer")
+	}
+	srv.Cont()
+	waitServing(t, rc, true)
+	if err := read(); err != nil {
+		t.Fatalf("read after Redis came back: %v", err)
 	}
 }

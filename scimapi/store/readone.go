@@ -96,11 +96,11 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 }
 
 // readPair runs h and, when not nil, of: through the read cache when the
-// store has one (one command each: a pipeline bypasses the cache), else in
-// one pipelined round trip.
+// store has one serving (one command each: a pipeline bypasses the cache),
+// else in one pipelined round trip.
 func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.StringSliceCmd) error {
 	switch {
-	case s.rc != nil:
+	case s.rc != nil && s.rc.serving.Load():
 		if err := s.rc.client.Process(ctx, h); err != nil || of == nil {
 			return err
 		}
@@ -120,9 +120,9 @@ func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.Strin
 	return err
 }
 
-// reader is the client of single reads: the read cache's when there is one.
+// reader is the client of single reads: the read cache's when it serves.
 func (s *Redis) reader() redis.UniversalClient {
-	if s.rc != nil {
+	if s.rc != nil && s.rc.serving.Load() {
 		return s.rc.client
 	}
 	return s.c

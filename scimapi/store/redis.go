@@ -733,12 +733,7 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 
 // PurgeDeleted implements Store.
 func (s *Redis) PurgeDeleted(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	defer func() {
-		if total > 0 {
-			s.forgetAll()
-		}
-	}()
+	total := 0 // (no read cache entry to drop: it removes only deleted:<id> keys, never read by id)
 	for {
 		n, err := purgeScript.Run(ctx, s.c, []string{s.p + "deleted"}, s.p, before.UnixMilli(), 500).Int()
 		if err != nil {
