@@ -15,6 +15,7 @@ import (
 	"github.com/scimgate/scimgate/auth"
 	"github.com/scimgate/scimgate/config"
 	"github.com/scimgate/scimgate/directory"
+	"github.com/scimgate/scimgate/metrics"
 	"github.com/scimgate/scimgate/redisconn"
 	"github.com/scimgate/scimgate/sealbox"
 	"github.com/scimgate/scimgate/server"
@@ -87,6 +88,9 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	rc := openReadCache(conn, cfg, log)
 	if rc != nil {
 		defer rc.Close()
+		if err := mx.WatchReadCache(func() metrics.ReadCacheStats { return metrics.ReadCacheStats(rc.Stats()) }); err != nil {
+			return err
+		}
 	}
 	dirs, backends, err := openDirectories(conn, cfg, rc)
 	if err != nil {

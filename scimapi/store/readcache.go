@@ -175,6 +175,20 @@ func (rc *ReadCache) Close() error {
 // Len returns how many replies the cache holds.
 func (rc *ReadCache) Len() int { return rc.cache.Len() }
 
+// ReadCacheStats counts a ReadCache's work.
+type ReadCacheStats struct {
+	Hits, Misses uint64 // reads answered from memory, and sent to Redis
+	Entries      int    // replies held
+	Bytes        int64  // their estimated size
+	Serving      bool   // see Serving
+}
+
+// Stats returns the cache's counts so far.
+func (rc *ReadCache) Stats() ReadCacheStats {
+	st := rc.cache.Stats()
+	return ReadCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.MemoryUsageBytes, Serving: rc.Serving()}
+}
+
 // Serving reports whether reads use the cache now.
 func (rc *ReadCache) Serving() bool { return rc.serving.Load() }
 
