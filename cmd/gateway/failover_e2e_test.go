@@ -20,8 +20,16 @@ import (
 //
 // Replication is asynchronous (the gateway does not WAIT): a write the
 // master acknowledged in the last instant before the kill, before its
-// replication stream left the socket, could be lost with the master; on
-// loopback that window is microseconds wide, and the tests assert no loss.
+// replication stream left the socket, could be lost with the master. On
+// loopback that window is usually microseconds wide, but on a starved
+// 2-core machine a replica has been seen to miss a write acknowledged just
+// before the kill (TestFaultClusterFailover: 2 of about 6 runs on a loaded
+// machine, 2026-12), so such a loss is tolerated within replicationLag of the kill,
+// one per worker at most, and logged; any other loss fails.
+
+// replicationLag is how long before a master's kill an acknowledged write
+// may still be missing from the promoted replica.
+const replicationLag = 250 * time.Millisecond
 
 // failoverSlack is how long after Redis's promotion the gateway may still
 // answer errors (issue 13).
@@ -173,7 +181,7 @@ func runFailover(t *testing.T, g *faultGateway, kill func(), promoted func() boo
 	if r.code != http.StatusOK {
 		t.Errorf("/readyz still %d %s after promotion (took %s): %s", r.code, time.Since(f.promoted).Round(time.Millisecond), r.took, r.body)
 	}
-	f.created, f.refused, f.unknown = g.checkWrites(posts, f.killed, failoverWorkers)
+	f.created, f.refused, f.unknown = g.checkWrites(posts, f.killed, failoverWorkers, replicationLag)
 	if !g.present("before") {
 		t.Error("the user written before the failover is missing")
 	}
