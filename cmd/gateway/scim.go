@@ -131,7 +131,7 @@ func openDirectories(conn *redisconn.Conn, cfg config.Config, rc *store.ReadCach
 // every directory in dirs once scim.soft_delete_retention has passed, every minute until ctx ends
 // (many replicas may run it: each purge is one atomic script). It returns a
 // function that stops the job and waits for it.
-func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *directory.Registry, cfg config.Config, rc *store.ReadCache, log *slog.Logger) func() {
+func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *directory.Registry, cfg config.Config, log *slog.Logger) func() {
 	if cfg.SCIM.DeleteMode != "soft" {
 		return func() {}
 	}
@@ -153,7 +153,7 @@ func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *direc
 				log.Warn("soft-delete purge: listing directories failed", "err", err.Error())
 			}
 			for _, id := range ids {
-				n, err := newDirectoryStore(conn, cfg, id, rc).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
+				n, err := newDirectoryStore(conn, cfg, id, nil).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
 				if err != nil && ctx.Err() == nil {
 					log.Warn("soft-delete purge failed", "directory", id, "err", err.Error())
 				} else if n > 0 {

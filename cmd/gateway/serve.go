@@ -190,7 +190,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	if err != nil {
 		return err
 	}
-	defer startSoftDeletePurge(ctx, conn, dirs, cfg, rc, log)()
+	defer startSoftDeletePurge(ctx, conn, dirs, cfg, log)()
 	// Audit retention by age runs until the gateway stops.
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})

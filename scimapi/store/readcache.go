@@ -172,9 +172,6 @@ func (rc *ReadCache) Close() error {
 	return rc.client.Close()
 }
 
-// Len returns how many replies the cache holds.
-func (rc *ReadCache) Len() int { return rc.cache.Len() }
-
 // ReadCacheStats counts a ReadCache's work.
 type ReadCacheStats struct {
 	Hits, Misses uint64 // reads answered from memory, and sent to Redis
@@ -189,15 +186,24 @@ func (rc *ReadCache) Stats() ReadCacheStats {
 	return ReadCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.MemoryUsageBytes, Serving: rc.Serving()}
 }
 
-// Serving reports whether reads use the cache now.
-func (rc *ReadCache) Serving() bool { return rc.serving.Load() }
+// Serving reports whether reads use the cache now (never for a nil
+// ReadCache, a store without one).
+func (rc *ReadCache) Serving() bool { return rc != nil && rc.serving.Load() }
 
-// forget drops the cached replies that read any of keys.
+// forget drops the cached replies that read any of keys (nothing for a
+// nil ReadCache).
 func (rc *ReadCache) forget(keys ...string) {
+	if rc == nil {
+		return
+	}
 	for _, k := range keys {
 		rc.cache.DeleteByRedisKey(rc.ns + k)
 	}
 }
 
-// flush drops every cached reply.
-func (rc *ReadCache) flush() { rc.cache.Flush() }
+// flush drops every cached reply (nothing for a nil ReadCache).
+func (rc *ReadCache) flush() {
+	if rc != nil {
+		rc.cache.Flush()
+	}
+}

@@ -56,7 +56,7 @@ func TestReadCacheConformance(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store {
 			return store.NewRedis(r.Client, r.Prefix+t.Name()+":").ReadCache(rc)
 		})
-		if r.Mini == nil && rc.Len() == 0 {
+		if r.Mini == nil && rc.Stats().Entries == 0 {
 			t.Fatal("the read cache never kept a reply on real Redis")
 		}
 		if r.Mini != nil && rc.Serving() {
@@ -98,7 +98,7 @@ func TestReadCacheOwnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	get(store.TypeUser, u.ID)
-	if rc.Len() == 0 {
+	if rc.Stats().Entries == 0 {
 		t.Fatal("nothing cached after two reads")
 	}
 	// A user's own change.
@@ -269,7 +269,7 @@ func TestReadCacheRedisRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if rc.Len() == 0 {
+	if rc.Stats().Entries == 0 {
 		t.Fatal("nothing cached")
 	}
 	srv.Kill()
@@ -317,8 +317,8 @@ func TestReadCacheStalledRedis(t *testing.T) {
 	stopped := time.Now()
 	waitServing(t, rc, false)
 	t.Logf("cache bypassed %v after Redis stopped answering", time.Since(stopped))
-	if rc.Len() != 0 {
-		t.Fatalf("%d replies still cached while Redis does not answer", rc.Len())
+	if rc.Stats().Entries != 0 {
+		t.Fatalf("%d replies still cached while Redis does not answer", rc.Stats().Entries)
 	}
 	// (The read waits out the test client's read timeout: it is not one
 	// with ContextTimeoutEnabled, as the gateway's are.)

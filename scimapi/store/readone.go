@@ -77,11 +77,10 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
-		nc := redis.NewSliceCmd(ctx, append([]any{"hmget", s.p + "gname"}, anySlice(gids)...)...)
-		if err := s.reader().Process(ctx, nc); err != nil {
+		names, err := s.reader().HMGet(ctx, s.p+"gname", gids...).Result()
+		if err != nil {
 			return nil, fmt.Errorf("store: read group names: %w", err)
 		}
-		names := nc.Val()
 		gs := make([]any, 0, 2*len(gids))
 		for i, gid := range gids {
 			name, ok := names[i].(string)
@@ -100,7 +99,7 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 // else in one pipelined round trip.
 func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.StringSliceCmd) error {
 	switch {
-	case s.rc != nil && s.rc.serving.Load():
+	case s.rc.Serving():
 		if err := s.rc.client.Process(ctx, h); err != nil || of == nil {
 			return err
 		}
@@ -122,19 +121,10 @@ func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.Strin
 
 // reader is the client of single reads: the read cache's when it serves.
 func (s *Redis) reader() redis.UniversalClient {
-	if s.rc != nil && s.rc.serving.Load() {
+	if s.rc.Serving() {
 		return s.rc.client
 	}
 	return s.c
-}
-
-// anySlice boxes strings as command arguments.
-func anySlice(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, x := range ss {
-		out[i] = x
-	}
-	return out
 }
 
 // readPipe is a pooled pipeline of getOne with the array its two commands

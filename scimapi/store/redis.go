@@ -63,7 +63,7 @@ func (s *Redis) ReadCache(rc *ReadCache) *Redis {
 // members (the members it drops are not known here).
 func (s *Redis) forgetWrite(typ, id string, mc *MemberChange) {
 	if s.rc == nil {
-		return
+		return // no key list built on every write without a cache
 	}
 	if typ != TypeGroup {
 		s.rc.forget(s.resKey(id), s.p+"of:"+id)
@@ -83,15 +83,6 @@ func (s *Redis) forgetWrite(typ, id string, mc *MemberChange) {
 		}
 	}
 	s.rc.forget(keys...)
-}
-
-// forgetAll drops the whole read cache: after a change whose keys are not
-// known here (a deletion also changes the deleted resource's groups or
-// members).
-func (s *Redis) forgetAll() {
-	if s.rc != nil {
-		s.rc.flush()
-	}
 }
 
 // SoftDelete makes Delete keep each deleted resource, outside every index
@@ -467,7 +458,9 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	}
 	token, deadline := guardArgs(ctx)
 	var aid string
-	defer s.forgetAll()
+	// A deletion also changes the deleted resource's groups or members,
+	// which are not known here: the whole read cache goes.
+	defer s.rc.flush()
 	args := append([]any{s.p, id, strconv.FormatInt(version, 10),
 		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event}, ja.doc...)
 	err := resend(ctx, func() error {
@@ -716,9 +709,7 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 		keys = append(keys, s.resKey(id))
 		args = append(args, role)
 	}
-	if s.rc != nil {
-		defer s.rc.forget(slices.Clone(keys)...)
-	}
+	defer s.rc.forget(keys...) // the users' hashes (the events key appended below is not in this slice)
 	keys = append(keys, TaggedEventsKey(s.prefix, s.tag))
 	raw, err := setRolesScript.Run(ctx, s.c, keys, args...).StringSlice()
 	if err != nil {
@@ -733,7 +724,9 @@ func (s *Redis) SetRoles(ctx context.Context, roles map[string]string, auditID s
 
 // PurgeDeleted implements Store.
 func (s *Redis) PurgeDeleted(ctx context.Context, before time.Time) (int, error) {
-	total := 0 // (no read cache entry to drop: it removes only deleted:<id> keys, never read by id)
+	// Nothing to drop from a read cache: a purge removes only deleted:<id>
+	// keys, which are never read by id.
+	total := 0
 	for {
 		n, err := purgeScript.Run(ctx, s.c, []string{s.p + "deleted"}, s.p, before.UnixMilli(), 500).Int()
 		if err != nil {
