@@ -318,7 +318,7 @@ while i <= #ARGV do
   local cur = redis.call('HMGET', res, 't', 'dv')
   if cur[1] and (cur[2] or '1') == dv then
     for k = 0, n - 1 do
-      redis.call('ZADD', KEYS[tonumber(ARGV[i + 2 * k])], 0, ARGV[i + 2 * k + 1] .. '\0' .. id)
+      redis.call('ZADD', KEYS[tonumber(ARGV[i + 2 * k])], '0', ARGV[i + 2 * k + 1] .. '\0' .. id)
     end
     if ix3 ~= '' then redis.call('HSET', res, 'ix3', ix3) end
     done = done + 1

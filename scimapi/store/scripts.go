@@ -189,7 +189,7 @@ if ARGV[7] ~= '' then
   if mode == 'create' or not sameDoc(redis.call('HGET', res, 'doc'), ARGV[7]) then
     hs[#hs + 1] = 'doc'
     hs[#hs + 1] = ARGV[7]
-    if mode ~= 'create' then redis.call('HINCRBY', res, 'dv', 1) end
+    if mode ~= 'create' then redis.call('HINCRBY', res, 'dv', '1') end
     changed = true
     docChanged = true
   end
@@ -201,7 +201,7 @@ if ARGV[8] ~= '' then
     if ARGV[i + 2] == '1' then
       redis.call('HSET', KEYS[tonumber(ARGV[i])], ARGV[i + 1], id)
     else
-      redis.call('ZADD', KEYS[tonumber(ARGV[i])], 0, ARGV[i + 1] .. '\0' .. id)
+      redis.call('ZADD', KEYS[tonumber(ARGV[i])], '0', ARGV[i + 1] .. '\0' .. id)
     end
   end
   hs[#hs + 1] = 'ix'
@@ -261,9 +261,9 @@ if mode == 'create' then
   hs[#hs + 1] = 't'
   hs[#hs + 1] = typ
   hs[#hs + 1] = 'v'
-  hs[#hs + 1] = 1
+  hs[#hs + 1] = '1'
   hs[#hs + 1] = 'dv'
-  hs[#hs + 1] = 1
+  hs[#hs + 1] = '1'
   hs[#hs + 1] = 'c'
   if stamp ~= '' then
     hs[#hs + 1] = stamp
@@ -272,14 +272,17 @@ if mode == 'create' then
     hs[#hs + 1] = 'm'
     hs[#hs + 1] = ARGV[6]
   end
-  redis.call('ZADD', KEYS[2], 0, id)
+  redis.call('ZADD', KEYS[2], '0', id)
 elseif changed then
-  v = redis.call('HINCRBY', res, 'v', 1)
+  v = redis.call('HINCRBY', res, 'v', '1')
   hs[#hs + 1] = 'm'
   if stamp ~= '' then hs[#hs + 1] = stamp else hs[#hs + 1] = ARGV[6] end
 else
   v = tonumber(redis.call('HGET', res, 'v'))
 end
+-- v as text: a number passed to redis.call or concatenated is formatted
+-- with sprintf, which a creation avoids
+local vs = mode == 'create' and '1' or tostring(v)
 local auditID = ''
 if changed and ARGV[11] ~= '' then
   local maxlen = ARGV[11]
@@ -293,7 +296,7 @@ if changed and ARGV[11] ~= '' then
   local ev = KEYS[#KEYS]
   if docChanged and ARGV[18] ~= '' then
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', ARGV[18], 'resource_type', typ, 'id', id,
-      'audit_id', auditID, 'time', ARGV[6], 'version', v, 'changed', ARGV[22])
+      'audit_id', auditID, 'time', ARGV[6], 'version', vs, 'changed', ARGV[22])
   end
   for mid in pairs(added) do
     redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_added', 'resource_type', typ, 'id', id,
@@ -307,7 +310,7 @@ end
 
 if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
 local ch = changed and 1 or 0
-writeDone(p, ARGV[13], v .. ' ' .. ch .. ' ' .. auditID)
+writeDone(p, ARGV[13], vs .. (changed and ' 1 ' or ' 0 ') .. auditID)
 local known = nil
 if mode == 'create' and ARGV[7] ~= '' then
   -- the fields just set by the HSET above (no role yet), the document
@@ -358,7 +361,7 @@ end
 local ofkey = p .. 'of:' .. id
 for _, gid in ipairs(redis.call('SMEMBERS', ofkey)) do
   if redis.call('HDEL', p .. 'm:' .. gid, id) == 1 then
-    redis.call('HINCRBY', p .. 'r:' .. gid, 'v', 1)
+    redis.call('HINCRBY', p .. 'r:' .. gid, 'v', '1')
     redis.call('HSET', p .. 'r:' .. gid, 'm', ARGV[4])
     if maxlen then
       redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', 'Group',
