@@ -123,6 +123,45 @@ func TestCompactResourceHash(t *testing.T) {
 	})
 }
 
+// TestMemberDeletionStamp: deleting a user changes the groups that held
+// it, and each such group's "m" is stored in the form its writes use:
+// unix nanoseconds for compact resources, RFC 3339 text for plain ones.
+// Either way the group reads back with lastModified at the deletion.
+func TestMemberDeletionStamp(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		for _, plain := range []bool{false, true} {
+			st := store.NewRedis(r.Client, r.Prefix).CompactResources(!plain)
+			u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "member-" + uuid.NewString()}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "g-" + uuid.NewString()},
+				[]store.Member{{Value: u.ID}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Millisecond)
+			before := time.Now()
+			if err := st.Delete(ctx, store.TypeUser, u.ID, 0, nil); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.Get(ctx, store.TypeGroup, g.ID, store.ReadOptions{Members: true})
+			if err != nil || len(got.Members) != 0 || got.Version != g.Version+1 ||
+				got.Modified.Before(before) || got.Modified.After(time.Now()) {
+				t.Fatalf("plain=%v: group after its member's deletion: %+v %v", plain, got, err)
+			}
+			want := itoa(got.Modified.UnixNano())
+			if plain {
+				want = got.Modified.Format(time.RFC3339Nano)
+			}
+			if m, _ := r.Client.HGet(ctx, st.KeyBase()+"r:"+g.ID, "m").Result(); m != want {
+				t.Fatalf("plain=%v: m = %q, want %q", plain, m, want)
+			}
+		}
+	})
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func redisZ(member string) redis.Z { return redis.Z{Member: member} }

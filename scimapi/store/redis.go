@@ -378,10 +378,6 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	}
 	now := s.now().UTC()
 	ja := encodeJournal(j, id, now, members != "", mode == "create")
-	var stamp any = "" // ARGV[26]
-	if !s.plain {
-		stamp = now.UnixNano()
-	}
 	token, deadline := guardArgs(ctx)
 	// Small integers and constant strings are ARGV that cost no
 	// allocation to pass (Redis receives their decimal text).
@@ -389,7 +385,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	line = append(line, s.p, id, typ, modeArg(mode), cond.Version, now.Format(time.RFC3339Nano),
 		doc, ix[0], members, gname, ja.maxLen, cond.AttrVersion,
 		token, deadline, flagArg(ro.Members), flagArg(ro.Groups), ix[1], ja.event,
-		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ], stamp)
+		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ], s.stamp(now))
 	line = append(append(append(append(line, ja.doc...), ja.docMembers...), ja.members...), entries...)
 	var res []any
 	err = resend(ctx, func() error {
@@ -424,6 +420,15 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		r.Attrs = attrs
 	}
 	return r, ch == 1, nil
+}
+
+// stamp is now as the scripts store "c" and "m" of compact resources
+// (unix nanoseconds), or "" when resources are stored plain (RFC 3339).
+func (s *Redis) stamp(now time.Time) any {
+	if s.plain {
+		return ""
+	}
+	return now.UnixNano()
 }
 
 // scriptErr maps the scripts' error replies to the store's errors.
@@ -462,7 +467,7 @@ func (s *Redis) Delete(ctx context.Context, typ, id string, version int64, j *Jo
 	// which are not known here: the whole read cache goes.
 	defer s.rc.flush()
 	args := append([]any{s.p, id, strconv.FormatInt(version, 10),
-		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event}, ja.doc...)
+		now.Format(time.RFC3339Nano), typ, ja.maxLen, soft, token, deadline, ja.event, s.stamp(now)}, ja.doc...)
 	err := resend(ctx, func() error {
 		var err error
 		aid, err = deleteScript.Run(ctx, s.c, s.keys(typ, id), args...).Text()

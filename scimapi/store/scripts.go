@@ -331,8 +331,10 @@ return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[
 //	ARGV[5] type
 //	ARGV[6] journal: the streams' approximate MAXLEN ("" = no journal);
 //	        KEYS[#KEYS-1] is the audit stream, KEYS[#KEYS] the change-event
-//	        stream; ARGV[10] the change-event type, ARGV[11..] the audit
+//	        stream; ARGV[10] the change-event type, ARGV[12..] the audit
 //	        record as stream entry fields (audit.AppendFields)
+//	ARGV[11] compact resources: now as unix nanoseconds, the form the
+//	        groups that lose the member store "m" in ("" = off: ARGV[4])
 //	ARGV[7] soft delete: the deletion time in unix ms ("" = hard delete)
 //	ARGV[8] write token ("" = none)  ARGV[9] deadline, unix ms ("0" = none):
 //	        see writeGuard
@@ -353,16 +355,18 @@ dropIndexEntries(res, id)
 local maxlen, aid = nil, nil
 if ARGV[6] ~= '' then
   maxlen = ARGV[6]
-  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, 11))
+  aid = redis.call('XADD', KEYS[#KEYS - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, 12))
   redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', ARGV[10], 'resource_type', ARGV[5], 'id', id,
     'audit_id', aid, 'time', ARGV[4])
 end
 -- groups that contain this resource lose it
 local ofkey = p .. 'of:' .. id
+local mstamp = ARGV[11] or ''
+if mstamp == '' then mstamp = ARGV[4] end
 for _, gid in ipairs(redis.call('SMEMBERS', ofkey)) do
   if redis.call('HDEL', p .. 'm:' .. gid, id) == 1 then
     redis.call('HINCRBY', p .. 'r:' .. gid, 'v', '1')
-    redis.call('HSET', p .. 'r:' .. gid, 'm', ARGV[4])
+    redis.call('HSET', p .. 'r:' .. gid, 'm', mstamp)
     if maxlen then
       redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', maxlen, '*', 'type', 'group.member_removed', 'resource_type', 'Group',
         'id', gid, 'audit_id', aid, 'time', ARGV[4], 'member', id)
