@@ -139,11 +139,34 @@ func (h *Handler) readBody(c *gin.Context, into any) error {
 	if c.Request.ContentLength > h.opts.MaxBodyBytes {
 		return scimerr.New(http.StatusRequestEntityTooLarge, "", "request body exceeds %d bytes", h.opts.MaxBodyBytes)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.MaxBodyBytes))
+	body, err := readAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.opts.MaxBodyBytes), c.Request.ContentLength)
 	if err != nil {
 		return bodyReadError(err)
 	}
 	return decodeJSON(body, into)
+}
+
+// readAll reads r to its end into one buffer sized for n bytes, the
+// declared Content-Length (checked against the body limit before; the
+// server reads no more than it), growing it only when n is unknown (-1).
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	if n < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, n+1) // the +1 takes the read that reports EOF
+	for {
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // bodyReadError answers a body that could not be read as the client's
@@ -160,18 +183,21 @@ func bodyReadError(err error) error {
 	return scimerr.New(be.Status, "", "%s", be.Detail)
 }
 
-// decodeJSON decodes a JSON object strictly enough to reject trailing data.
+// decodeJSON decodes a JSON object, rejecting trailing data. It decodes
+// from body itself (a json.Decoder would first copy it into a buffer of
+// its own) and looks closer only at a body it refused.
 func decodeJSON(body []byte, into any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(into); err != nil {
+	if err := json.Unmarshal(body, into); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {
 			return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q has the wrong type", ute.Field)
 		}
+		var syn *json.SyntaxError
+		var first json.RawMessage
+		if errors.As(err, &syn) && json.NewDecoder(bytes.NewReader(body)).Decode(&first) == nil {
+			return scimerr.BadRequest(scimerr.InvalidSyntax, "request body has data after the JSON object")
+		}
 		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not valid JSON")
-	}
-	if dec.More() {
-		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body has data after the JSON object")
 	}
 	if m, ok := into.(*map[string]any); ok && *m == nil {
 		return scimerr.BadRequest(scimerr.InvalidSyntax, "request body must be a JSON object")
