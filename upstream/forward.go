@@ -225,7 +225,9 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	if err := dec.Decode(&doc); err != nil || doc == nil {
 		return nil, scimerr.BadRequest(scimerr.InvalidSyntax, "request body is not a JSON object")
 	}
-	if dec.More() {
+	// anything but whitespace after the object (dec.More would miss a
+	// stray '}' or ']')
+	if len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
 		return nil, scimerr.BadRequest(scimerr.InvalidSyntax, "request body has data after the JSON object")
 	}
 	return doc, nil
