@@ -114,6 +114,9 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 		return nil, false, nil
 	}
 	value = ix.norm(value)
+	if s.rc.Serving() {
+		return s.lookupCached(ctx, typ, s.ixKey(typ, ix), value, ro)
+	}
 	raw, err := s.lookupRead(ctx, s.ixKey(typ, ix), value, ro)
 	if err != nil {
 		return nil, true, fmt.Errorf("store: lookup %s: %w", attr, err)
@@ -128,6 +131,31 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 	}
 	r, err := decodeFields(id, fields, ro.RawOnly)
 	if err != nil {
+		return nil, true, err
+	}
+	return []*Resource{r}, true, nil
+}
+
+// lookupCached is LookupGet while the read cache serves: the index entry
+// is read from Redis with one HGET (never cached: every write of the type
+// changes the index hash, so a cached entry would be dropped at once), and
+// the resource it names by id as Get reads it, usually from the cache. A
+// lookup then costs Redis one plain command instead of a script, the
+// lookup that finds nothing (an IdP's check before a creation) as well.
+// The resource may be as stale as a cached read by id (a change made
+// through another replica, until its invalidation arrives); the caller
+// matches it against the filter, so a resource renamed meanwhile is not
+// returned for its old name.
+func (s *Redis) lookupCached(ctx context.Context, typ, key, value string, ro ReadOptions) ([]*Resource, bool, error) {
+	id, err := s.c.HGet(ctx, key, value).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("store: lookup: %w", err)
+	}
+	r, err := s.getOne(ctx, typ, id, ro)
+	if err != nil || r == nil {
 		return nil, true, err
 	}
 	return []*Resource{r}, true, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -168,6 +169,63 @@ func TestReadCacheOwnWrites(t *testing.T) {
 	}
 	if _, err := st.Get(ctx, store.TypeUser, u.ID, ro); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user read after its deletion: %v", err)
+	}
+}
+
+// TestReadCacheLookupGet: while the read cache serves, LookupGet reads the
+// index entry from Redis and the resource through the cache (a second
+// lookup of one user is a cache hit), answers as a store without the cache
+// does, and after the store's own rename finds the user by its new name
+// only, at its new version.
+func TestReadCacheLookupGet(t *testing.T) {
+	r := redistest.Real(t)
+	ctx := context.Background()
+	rc := newReadCache(t, r, store.ReadCacheConfig{DrainInterval: time.Hour, HealthInterval: time.Hour})
+	st := store.NewRedis(r.Client, r.Prefix).ReadCache(rc)
+	plain := store.NewRedis(r.Client, r.Prefix)
+	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "Looked", "title": "one"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "lg"}, []store.Member{{Value: u.ID}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := store.ReadOptions{Groups: true}
+	lookup := func(s *store.Redis, name string) []*store.Resource {
+		t.Helper()
+		rs, ok, err := s.LookupGet(ctx, store.TypeUser, "userName", name, ro)
+		if err != nil || !ok {
+			t.Fatalf("LookupGet %q: %v %v", name, ok, err)
+		}
+		return rs
+	}
+	want := lookup(plain, "LOOKED")
+	if len(want) != 1 || len(want[0].Groups) != 1 || want[0].Groups[0].Value != g.ID {
+		t.Fatalf("plain lookup: %+v", want)
+	}
+	for i := range 2 {
+		hits := rc.Stats().Hits
+		got := lookup(st, "looked")
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want[0]) {
+			t.Fatalf("cached lookup %d = %+v, want %+v", i, got, want)
+		}
+		if i == 1 && rc.Stats().Hits <= hits {
+			t.Fatal("the second lookup of one user did not read through the cache")
+		}
+	}
+	if got := lookup(st, "absent"); len(got) != 0 {
+		t.Fatalf("lookup of an absent name: %+v", got)
+	}
+	w, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "Renamed", "title": "two"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(st, "looked"); len(got) != 0 {
+		t.Fatalf("lookup of the old name after the rename: %+v", got)
+	}
+	if got := lookup(st, "renamed"); len(got) != 1 || got[0].Version != w.Version || got[0].Attrs["title"] != "two" {
+		t.Fatalf("lookup of the new name after the rename: %+v", got)
 	}
 }
 
