@@ -60,13 +60,17 @@ func (s *Redis) ReadCache(rc *ReadCache) *Redis {
 // success (a write whose reply was lost may have been applied): a User's
 // hash and group set; a Group's hash, the group names, and the group sets
 // of the members it adds or removes, or everything when it replaces its
-// members (the members it drops are not known here).
-func (s *Redis) forgetWrite(typ, id string, mc *MemberChange) {
+// members (the members it drops are not known here). A User's creation
+// (created) drops nothing: its id is new, this write's own random UUIDv7,
+// so no read can have cached its keys.
+func (s *Redis) forgetWrite(typ, id string, mc *MemberChange, created bool) {
 	if s.rc == nil {
 		return // no key list built on every write without a cache
 	}
 	if typ != TypeGroup {
-		s.rc.forget(s.resKey(id), s.p+"of:"+id)
+		if !created {
+			s.rc.forget(s.resKey(id), s.p+"of:"+id)
+		}
 		return
 	}
 	if mc != nil && mc.Replace {
@@ -351,7 +355,7 @@ func resend(ctx context.Context, send func() error) error {
 // may carry attrs itself as its Attrs (see Store.Create).
 // maxUsers caps the Users a create may find (0: no cap).
 func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition, attrs map[string]any, mc *MemberChange, j *Journal, ro ReadOptions, maxUsers int64) (*Resource, bool, error) {
-	defer s.forgetWrite(typ, id, mc)
+	defer s.forgetWrite(typ, id, mc, mode == "create")
 	var full, doc string // the attributes JSON, and as stored
 	var ix [3]string
 	var gname string
