@@ -115,6 +115,26 @@ func openReadCache(conn *redisconn.Conn, cfg config.Config, log *slog.Logger) *s
 	return store.NewReadCache(opts, store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20, Log: log})
 }
 
+// adviseListpack logs, once, in the background, a warning when the Redis
+// server keeps resource hashes as hash tables (store.ListpackAdvice); it
+// says nothing when it cannot tell or Redis is the embedded one.
+func adviseListpack(ctx context.Context, conn *redisconn.Conn, log *slog.Logger) {
+	if conn.Embedded() {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		advice, err := store.ListpackAdvice(ctx, conn.Client)
+		switch {
+		case err != nil:
+			log.Debug("hash-max-listpack-value not checked", "err", err)
+		case advice != "":
+			log.Warn(advice)
+		}
+	}()
+}
+
 // openDirectories returns the directory registry and the resolver giving
 // each SCIM request its directory's store, reading through rc.
 func openDirectories(conn *redisconn.Conn, cfg config.Config, rc *store.ReadCache) (*directory.Registry, *directory.Backends, error) {

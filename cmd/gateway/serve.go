@@ -85,6 +85,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
 	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
+	adviseListpack(ctx, conn, log)
 	rc := openReadCache(conn, cfg, log)
 	if rc != nil {
 		defer rc.Close()
