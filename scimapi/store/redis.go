@@ -408,8 +408,8 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
 	// A creation stored exactly the document encoded from attrs, and the
-	// script leaves it out of its reply (a resend answered from the write
-	// token has it in full): answer with attrs itself rather than decoding
+	// script leaves it out of its reply (a resend answered as applied,
+	// see createResent, has it in full): answer with attrs itself rather than decoding
 	// that document again, when attrs is what decoding would give
 	// (jsonNative).
 	if mode == "create" && doc != "" && (fields[1] == "" || fields[1] == doc) {
@@ -451,8 +451,8 @@ func scriptErr(err error) error {
 		return &NoTargetError{ID: strings.TrimPrefix(msg, "NOTARGET ")}
 	case msg == "QUOTA":
 		return &QuotaError{}
-	case msg == "EXISTS":
-		return errors.New("store: generated id collides with an existing resource")
+	case msg == "GONE":
+		return errors.New("store: the creation was applied, then the resource deleted before its reply arrived")
 	}
 	return fmt.Errorf("store: redis: %w", err)
 }

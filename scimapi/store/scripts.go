@@ -117,27 +117,45 @@ end
 //	         comma-separated; "" for creations).
 //	         Change events carry the new version, not the document: a
 //	         consumer reads the resource (the webhook worker does).
-//	ARGV[13] write token ("" = none)  ARGV[14] deadline, unix ms ("0" = none):
+//	ARGV[13] write token ("" = none; a creation stores none, see
+//	         createResent)  ARGV[14] deadline, unix ms ("0" = none):
 //	         see writeGuard
 //	ARGV[15] reply with members "1"|"0"  ARGV[16] reply with groups "1"|"0"
 //	ARGV[24] creating a User: the most Users KEYS[2] may hold ("0" = no cap),
 //	         checked here so concurrent creations cannot pass it (QUOTA)
 //
+// createResent: a creation stores no write token, which would cost each
+// one a key with an expiry. Its id is new (the gateway's own random
+// UUIDv7), so finding the resource there means an earlier send of this
+// same write was applied and its reply lost: it is answered as applied,
+// with the resource as it is now and no audit entry id (""). A resource
+// deleted again before the resend left a tombstone (deleteScript keeps
+// gone:<id> as long as a write token), and the creation answers GONE
+// instead of bringing it back.
+//
 // Returns {version, changed(0|1), audit entry id or "", resource as readScript
-// returns it, with an empty document when a creation stored ARGV[7]} or an error reply: NOTFOUND, EXISTS, VERSION, UNIQUENESS <attr>,
+// returns it, with an empty document when a creation stored ARGV[7]} or an error reply: NOTFOUND, GONE, VERSION, UNIQUENESS <attr>,
 // NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + luaDocAliases + `
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
 local stamp = ARGV[26] or ''
-local done, gerr = writeGuard(p, ARGV[13], ARGV[14])
+-- A creation stores no write token (see createResent): only updates do.
+local token = ARGV[13]
+if mode == 'create' then
+  token = ''
+  if redis.call('EXISTS', res) == 1 then
+    return writeReply(p, res, id, {tonumber(redis.call('HGET', res, 'v')), 1, ''}, ARGV[15], ARGV[16])
+  end
+  if redis.call('EXISTS', p .. 'gone:' .. id) == 1 then return redis.error_reply('GONE') end
+end
+local done, gerr = writeGuard(p, token, ARGV[14])
 if gerr then return redis.error_reply(gerr) end
 if done then
   local dv, dch, daid = string.match(done, '^(%d+) (%d) (.*)$')
   return writeReply(p, res, id, {tonumber(dv), tonumber(dch), daid}, ARGV[15], ARGV[16])
 end
 if mode == 'create' then
-  if redis.call('EXISTS', res) == 1 then return redis.error_reply('EXISTS') end
   if typ == 'User' and ARGV[24] ~= '0' and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[24]) then
     return redis.error_reply('QUOTA')
   end
@@ -310,7 +328,7 @@ end
 
 if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
 local ch = changed and 1 or 0
-writeDone(p, ARGV[13], vs .. (changed and ' 1 ' or ' 0 ') .. auditID)
+writeDone(p, token, vs .. (changed and ' 1 ' or ' 0 ') .. auditID)
 local known = nil
 if mode == 'create' and ARGV[7] ~= '' then
   -- the fields just set by the HSET above (no role yet), the document
@@ -392,6 +410,8 @@ else
   redis.call('DEL', res)
 end
 redis.call('ZREM', KEYS[2], id)
+-- a resent creation of this resource (createResent) must not bring it back
+redis.call('SET', p .. 'gone:' .. id, '1', 'PX', 120000)
 return writeDone(p, ARGV[8], aid or '')
 `)
 
