@@ -303,21 +303,38 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 			}
 		}
 	}
-	if rs, ok, err := h.lookupGet(ctx, rt, f, ro, resp, bud, !fullDoc); ok || err != nil {
+	if rs, ok, err := h.lookupGet(ctx, rt, f, ro, resp, bud, !fullDoc, false); ok || err != nil {
 		if err != nil {
 			return err
 		}
 		loaded := store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups}
-		for _, r := range rs {
-			doc, err := lookupMatchDoc(rt, r, f)
-			if err != nil {
-				return err
+		visitMatching := func(rs []*store.Resource) (bool, error) {
+			matched := false
+			for _, r := range rs {
+				doc, err := lookupMatchDoc(rt, r, f)
+				if err != nil {
+					return false, err
+				}
+				if f.Match(doc) {
+					matched = true
+					visit(r, doc, loaded)
+				}
 			}
-			if f.Match(doc) {
-				visit(r, doc, loaded)
-			}
+			return matched, nil
 		}
-		return nil
+		matched, err := visitMatching(rs)
+		if err != nil || matched || len(rs) == 0 {
+			return err
+		}
+		// The index named a resource that does not match: a cached copy
+		// older than the index entry (a rename through another replica not
+		// yet invalidated here; see store.Redis.LookupGet). Read both again
+		// in one step.
+		if rs, _, err = h.lookupGet(ctx, rt, f, ro, resp, bud, !fullDoc, true); err != nil {
+			return err
+		}
+		_, err = visitMatching(rs)
+		return err
 	}
 	if f != nil {
 		attr, values, ok := f.IndexCandidateSet(h.store(ctx).Indexed(rt.Name)...)

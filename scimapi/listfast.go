@@ -22,8 +22,9 @@ const docScanBatch = 200
 // indexed attribute (userName eq "…") in one round trip, reading with
 // what the filter and the response need. ok is false when the store or
 // the filter does not allow it. With raw, the resources' Attrs are left
-// undecoded (see lookupMatchDoc).
-func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro, resp store.ReadOptions, bud *budget, raw bool) ([]*store.Resource, bool, error) {
+// undecoded (see lookupMatchDoc). With fresh, nothing is read from a read
+// cache (store.ReadOptions.Fresh).
+func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro, resp store.ReadOptions, bud *budget, raw, fresh bool) ([]*store.Resource, bool, error) {
 	lg, isLG := h.store(ctx).(store.LookupGetter)
 	if !isLG || f == nil {
 		return nil, false, nil
@@ -35,7 +36,7 @@ func (h *Handler) lookupGet(ctx context.Context, rt *schema.ResourceType, f *fil
 	if err := bud.reserve(1); err != nil { // a unique index yields at most one
 		return nil, true, err
 	}
-	ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups, RawOnly: raw}
+	ro = store.ReadOptions{Members: ro.Members || resp.Members, Groups: ro.Groups || resp.Groups, RawOnly: raw, Fresh: fresh}
 	return lg.LookupGet(ctx, rt.Name, attr, values[0], ro)
 }
 

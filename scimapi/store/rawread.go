@@ -114,7 +114,7 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 		return nil, false, nil
 	}
 	value = ix.norm(value)
-	if s.rc.Serving() {
+	if s.rc.Serving() && !ro.Fresh {
 		return s.lookupCached(ctx, typ, s.ixKey(typ, ix), value, ro)
 	}
 	raw, err := s.lookupRead(ctx, s.ixKey(typ, ix), value, ro)
@@ -142,10 +142,13 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 // the resource it names by id as Get reads it, usually from the cache. A
 // lookup then costs Redis one plain command instead of a script, the
 // lookup that finds nothing (an IdP's check before a creation) as well.
-// The resource may be as stale as a cached read by id (a change made
-// through another replica, until its invalidation arrives); the caller
-// matches it against the filter, so a resource renamed meanwhile is not
-// returned for its old name.
+// The index entry and the resource are not read in one step, and the
+// resource may be as stale as a cached read by id (a change made through
+// another replica, until its invalidation arrives): a user renamed there
+// is found by its new name with its old attributes. A caller that finds
+// the resource does not hold value (the SCIM handler matches it against
+// the filter) asks again with ReadOptions.Fresh, which reads both in one
+// script, as without the cache.
 func (s *Redis) lookupCached(ctx context.Context, typ, key, value string, ro ReadOptions) ([]*Resource, bool, error) {
 	id, err := s.c.HGet(ctx, key, value).Result()
 	if errors.Is(err, redis.Nil) {

@@ -57,7 +57,7 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	if ro.Groups {
 		of = redis.NewStringSliceCmd(ctx, "smembers", s.p+"of:"+id)
 	}
-	if err := s.readPair(ctx, h, of); err != nil {
+	if err := s.readPair(ctx, h, of, ro.Fresh); err != nil {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}
 	v := h.Val()
@@ -77,7 +77,7 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
-		names, err := s.reader().HMGet(ctx, s.p+"gname", gids...).Result()
+		names, err := s.reader(ro.Fresh).HMGet(ctx, s.p+"gname", gids...).Result()
 		if err != nil {
 			return nil, fmt.Errorf("store: read group names: %w", err)
 		}
@@ -95,11 +95,11 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 }
 
 // readPair runs h and, when not nil, of: through the read cache when the
-// store has one serving (one command each: a pipeline bypasses the cache),
-// else in one pipelined round trip.
-func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.StringSliceCmd) error {
+// store has one serving and the read need not be fresh (one command each:
+// a pipeline bypasses the cache), else in one pipelined round trip.
+func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.StringSliceCmd, fresh bool) error {
 	switch {
-	case s.rc.Serving():
+	case s.rc.Serving() && !fresh:
 		if err := s.rc.client.Process(ctx, h); err != nil || of == nil {
 			return err
 		}
@@ -119,9 +119,10 @@ func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.Strin
 	return err
 }
 
-// reader is the client of single reads: the read cache's when it serves.
-func (s *Redis) reader() redis.UniversalClient {
-	if s.rc.Serving() {
+// reader is the client of single reads: the read cache's when it serves
+// and the read need not be fresh.
+func (s *Redis) reader(fresh bool) redis.UniversalClient {
+	if s.rc.Serving() && !fresh {
 		return s.rc.client
 	}
 	return s.c

@@ -40,6 +40,12 @@
 //	P{scim}:gname               hash  group id -> displayName (for User.groups)
 //	P{scim}:deleted             zset  soft-deleted ids, scored by deletion time (unix ms)
 //	P{scim}:deleted:<id>        hash  a soft-deleted resource, kept until purged
+//	P{scim}:w:<token>           string the reply of an update or deletion, for
+//	                                  120 s (writeGuard: a resend is answered
+//	                                  with it, not applied again)
+//	P{scim}:gone:<id>           string "1" for 120 s after id's deletion: a
+//	                                  resent creation of id is not redone
+//	                                  (createResent in scripts.go)
 //	P{scim}:audit               stream audit events (package audit)
 //	P{scim}:events              stream change events for the application
 //
@@ -124,6 +130,9 @@ type ReadOptions struct {
 	Members bool // a Group's members
 	Groups  bool // the groups containing a resource
 	RawOnly bool // fill Doc and leave Attrs nil (see Resource.DecodeAttrs)
+	// Fresh reads from Redis, never from a read cache (Redis.ReadCache):
+	// for a caller that found a cached copy stale (see Redis.LookupGet).
+	Fresh bool
 }
 
 // Condition is what an Update requires of the stored resource; zero
