@@ -3,7 +3,10 @@ package store
 import "context"
 
 // LookupGetter is implemented by stores that resolve a unique index entry
-// and read the resource in one round trip (see Redis.LookupGet).
+// and read the resource it names in one call (see Redis.LookupGet). Unless
+// ro.Fresh, the resource may be a cached copy that no longer holds value
+// (changed elsewhere, not yet invalidated): a caller checks it and asks
+// again with ro.Fresh when it does not.
 type LookupGetter interface {
 	LookupGet(ctx context.Context, typ, attr, value string, ro ReadOptions) ([]*Resource, bool, error)
 }

@@ -103,11 +103,13 @@ func uniqueIndex(typ, attr string) (index, bool) {
 	return found[0], true
 }
 
-// LookupGet is Lookup followed by GetMany in one round trip, for an
-// attribute with a unique index (User userName): it returns the resource
-// whose attr equals value, as the index normalises it (none or one). ok is
-// false, and nothing is read, when attr has no unique index; use Lookup
-// and GetMany then.
+// LookupGet is Lookup followed by GetMany, for an attribute with a unique
+// index (User userName): it returns the resource whose attr equals value,
+// as the index normalises it (none or one). Without the read cache, or
+// with ro.Fresh, it reads both in one script; while the cache serves, see
+// lookupCached (the resource may be a stale copy). ok is false, and
+// nothing is read, when attr has no unique index; use Lookup and GetMany
+// then.
 func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadOptions) (rs []*Resource, ok bool, err error) {
 	ix, ok := uniqueIndex(typ, attr)
 	if !ok {
