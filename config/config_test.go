@@ -124,6 +124,18 @@ func TestSCIMIndexes(t *testing.T) {
 	}
 }
 
+// TestSCIMDocumentKeys: scim.document_keys is on by default and
+// SCIMGATE_SCIM_DOCUMENT_KEYS=false turns it off (a rolling upgrade).
+func TestSCIMDocumentKeys(t *testing.T) {
+	if !Default().SCIM.DocumentKeys {
+		t.Fatal("scim.document_keys off by default")
+	}
+	cfg, err := Load("", env(map[string]string{"SCIMGATE_SCIM_DOCUMENT_KEYS": "false"}))
+	if err != nil || cfg.SCIM.DocumentKeys {
+		t.Fatalf("SCIMGATE_SCIM_DOCUMENT_KEYS=false: %v %v", cfg.SCIM.DocumentKeys, err)
+	}
+}
+
 // TestSCIMCompactResources: scim.compact_resources is on by default and
 // SCIMGATE_SCIM_COMPACT_RESOURCES=false turns it off (a rolling upgrade).
 func TestSCIMCompactResources(t *testing.T) {

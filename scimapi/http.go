@@ -115,6 +115,10 @@ func toSCIMError(err error) error {
 		return scimerr.NotFound("resource not found")
 	case errors.Is(err, store.ErrVersionMismatch):
 		return scimerr.PreconditionFailed("the resource has changed (version mismatch)")
+	case errors.Is(err, store.ErrCreatedThenDeleted):
+		// No scimType fits (RFC 7644 §3.12): a conflict with another
+		// client's request, which the caller may resolve by creating again.
+		return scimerr.New(http.StatusConflict, "", "the resource was created, then deleted by another request before this response")
 	case errors.As(err, &ue):
 		return scimerr.Conflict("%s is already in use", ue.Attr)
 	case errors.As(err, &ime):

@@ -100,7 +100,7 @@ func openAdmin(af adminFlags, cio cliIO) (*adminSession, error) {
 	svc.SetOfferedScopes(cfg.Scopes.OfferedList())
 	events := audit.NewLog(conn.Client, cfg.Redis.Prefix, cfg.Audit.MaxLen)
 	svc.SetAudit(events, slog.New(slog.NewTextHandler(cio.stderr, nil)))
-	dirs, _, err := openDirectories(conn, cfg, nil)
+	dirs, _, err := openDirectories(conn, cfg, nil, nil)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err

@@ -86,11 +86,13 @@ func scimLimits(l config.SCIMLimits) scimapi.Limits {
 }
 
 // newDirectoryStore opens directory id's SCIM resource store in the
-// configured delete mode, with the configured optional indexes and
-// compact resources setting (the same for every directory), reading
-// through rc (nil: no read cache).
-func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string, rc *store.ReadCache) *store.Redis {
-	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id)).CompactResources(cfg.SCIM.CompactResources).ReadCache(rc)
+// configured delete mode, with the configured optional indexes, compact
+// resources and document keys settings (the same for every directory),
+// reading through rc (nil: no read cache), placing documents by lv (nil:
+// Redis's default hash-max-listpack-value).
+func newDirectoryStore(conn *redisconn.Conn, cfg config.Config, id string, rc *store.ReadCache, lv *store.ListpackValue) *store.Redis {
+	st := store.NewRedisTagged(conn.Client, cfg.Redis.Prefix, directory.Tag(id)).CompactResources(cfg.SCIM.CompactResources).
+		DocumentKeys(cfg.SCIM.DocumentKeys).Listpack(lv).ReadCache(rc)
 	if cfg.SCIM.DeleteMode == "soft" {
 		st.SoftDelete()
 	}
@@ -115,35 +117,41 @@ func openReadCache(conn *redisconn.Conn, cfg config.Config, log *slog.Logger) *s
 	return store.NewReadCache(opts, store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20, Log: log})
 }
 
-// adviseListpack logs, once, in the background, a warning when the Redis
-// server keeps resource hashes as hash tables (store.ListpackAdvice); it
-// says nothing when it cannot tell or Redis is the embedded one.
-func adviseListpack(ctx context.Context, conn *redisconn.Conn, log *slog.Logger) {
+// readListpack returns the hash-max-listpack-value by which the stores
+// place documents, read from the Redis server once, in the background,
+// with a warning logged when it is below the recommended value
+// (store.ListpackAdvice). Until then, with the embedded Redis, and when it
+// cannot tell (logged at debug), it is Redis's default.
+func readListpack(ctx context.Context, conn *redisconn.Conn, log *slog.Logger) *store.ListpackValue {
+	lv := &store.ListpackValue{}
 	if conn.Embedded() {
-		return
+		return lv
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		advice, err := store.ListpackAdvice(ctx, conn.Client)
-		switch {
-		case err != nil:
-			log.Debug("hash-max-listpack-value not checked", "err", err)
-		case advice != "":
+		n, err := lv.Read(ctx, conn.Client)
+		if err != nil {
+			log.Debug("hash-max-listpack-value not read", "err", err)
+			return
+		}
+		if advice := store.ListpackAdvice(n); advice != "" {
 			log.Warn(advice)
 		}
 	}()
+	return lv
 }
 
 // openDirectories returns the directory registry and the resolver giving
-// each SCIM request its directory's store, reading through rc.
-func openDirectories(conn *redisconn.Conn, cfg config.Config, rc *store.ReadCache) (*directory.Registry, *directory.Backends, error) {
+// each SCIM request its directory's store, reading through rc and placing
+// documents by lv.
+func openDirectories(conn *redisconn.Conn, cfg config.Config, rc *store.ReadCache, lv *store.ListpackValue) (*directory.Registry, *directory.Backends, error) {
 	reg, err := directory.NewRegistry(conn.Client, cfg.Redis.Prefix)
 	if err != nil {
 		return nil, nil, usageError{&config.KeyError{Key: "redis.prefix", Err: err}}
 	}
 	return reg, directory.NewBackends(reg, func(d directory.Directory) store.Store {
-		return newDirectoryStore(conn, cfg, d.ID, rc)
+		return newDirectoryStore(conn, cfg, d.ID, rc, lv)
 	}, 0), nil
 }
 
@@ -173,7 +181,7 @@ func startSoftDeletePurge(ctx context.Context, conn *redisconn.Conn, dirs *direc
 				log.Warn("soft-delete purge: listing directories failed", "err", err.Error())
 			}
 			for _, id := range ids {
-				n, err := newDirectoryStore(conn, cfg, id, nil).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
+				n, err := newDirectoryStore(conn, cfg, id, nil, nil).PurgeDeleted(ctx, time.Now().Add(-cfg.SCIM.SoftDeleteRetention.Std()))
 				if err != nil && ctx.Err() == nil {
 					log.Warn("soft-delete purge failed", "directory", id, "err", err.Error())
 				} else if n > 0 {

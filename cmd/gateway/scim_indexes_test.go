@@ -1,8 +1,8 @@
 package main
 
 import (
+	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -27,7 +27,7 @@ func TestDirectoryStoresGetSCIMIndexes(t *testing.T) {
 		cfg := config.Default()
 		cfg.SCIM.Indexes = c.indexes
 		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
-			if got := newDirectoryStore(conn, cfg, id, nil).Indexed(store.TypeUser); !slices.Equal(got, c.want) {
+			if got := newDirectoryStore(conn, cfg, id, nil, nil).Indexed(store.TypeUser); !slices.Equal(got, c.want) {
 				t.Errorf("scim.indexes %q, directory %s: Indexed(User) = %v, want %v", c.indexes, id, got, c.want)
 			}
 		}
@@ -35,22 +35,30 @@ func TestDirectoryStoresGetSCIMIndexes(t *testing.T) {
 }
 
 // TestDirectoryStoresGetCompactResources: every directory's store writes
-// compact resources unless scim.compact_resources is off.
+// compact resources unless scim.compact_resources is off, and its documents
+// in keys of their own unless scim.document_keys is off.
 func TestDirectoryStoresGetCompactResources(t *testing.T) {
 	r := redistest.Mini(t)
 	conn := &redisconn.Conn{Client: r.Client}
 	for _, compact := range []bool{true, false} {
-		cfg := config.Default()
-		cfg.SCIM.CompactResources = compact
-		for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
-			st := newDirectoryStore(conn, cfg, id, nil)
-			u, err := st.Create(t.Context(), store.TypeUser, map[string]any{"userName": "u-" + strconv.FormatBool(compact)}, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := r.Client.HGet(t.Context(), st.KeyBase()+"r:"+u.ID, "doc").Result()
-			if err != nil || strings.Contains(doc, "\x01") != compact {
-				t.Errorf("scim.compact_resources %v, directory %s: stored %q (%v)", compact, id, doc, err)
+		for _, keys := range []bool{true, false} {
+			cfg := config.Default()
+			cfg.SCIM.CompactResources = compact
+			cfg.SCIM.DocumentKeys = keys
+			for _, id := range []string{directory.DefaultID, "6f1c0f3e-5a8e-4b8e-9d5e-1f2a3b4c5d6e"} {
+				st := newDirectoryStore(conn, cfg, id, nil, nil)
+				u, err := st.Create(t.Context(), store.TypeUser, map[string]any{"userName": fmt.Sprintf("u-%v-%v", compact, keys),
+					"title": strings.Repeat("a long title ", 10)}, nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				doc, err := r.Client.HGet(t.Context(), st.KeyBase()+"r:"+u.ID, "doc").Result()
+				if keys {
+					doc, err = r.Client.Get(t.Context(), st.KeyBase()+"d:"+u.ID).Result()
+				}
+				if err != nil || strings.Contains(doc, "\x01") != compact {
+					t.Errorf("scim.compact_resources %v, scim.document_keys %v, directory %s: stored %q (%v)", compact, keys, id, doc, err)
+				}
 			}
 		}
 	}

@@ -85,7 +85,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 	hasher := auth.NewTokenHasher(cfg.Tokens.Pepper)
 	admin := adminapi.NewService(store, hasher, time.Now)
 	admin.SetOfferedScopes(cfg.Scopes.OfferedList())
-	adviseListpack(ctx, conn, log)
+	lv := readListpack(ctx, conn, log)
 	rc := openReadCache(conn, cfg, log)
 	if rc != nil {
 		defer rc.Close()
@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg config.Config, cio cliIO, ready func(net.Add
 			return err
 		}
 	}
-	dirs, backends, err := openDirectories(conn, cfg, rc)
+	dirs, backends, err := openDirectories(conn, cfg, rc, lv)
 	if err != nil {
 		return err
 	}

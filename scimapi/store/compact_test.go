@@ -97,9 +97,10 @@ func TestCompactResourceHash(t *testing.T) {
 			t.Fatal(err)
 		}
 		full, _ := json.Marshal(attrs)
-		if _, ok := h["m"]; ok || h["c"] != itoa(u.Created.UnixNano()) || !strings.Contains(h["doc"], "\x01") ||
-			len(h["doc"]) >= len(full)-150 || strings.Contains(h["doc"], "urn:") {
-			t.Fatalf("stored hash %q", h)
+		doc := storedDoc(t, r, st, u.ID)
+		if _, ok := h["m"]; ok || h["c"] != itoa(u.Created.UnixNano()) || !strings.Contains(doc, "\x01") ||
+			len(doc) >= len(full)-150 || strings.Contains(doc, "urn:") {
+			t.Fatalf("stored hash %q, document %q", h, doc)
 		}
 		readPaths(t, st, u.ID, "USER000007@contoso.com", attrs, u.Created, u.Created)
 
@@ -206,8 +207,15 @@ func TestPreviousFormatReads(t *testing.T) {
 		if err != nil || !changed || upd.Version != 5 {
 			t.Fatalf("update of a plain document: %+v %v %v", upd, changed, err)
 		}
-		if got, _ := r.Client.HGet(ctx, p+"r:"+id, "doc").Result(); !strings.Contains(got, "\x01") {
+		if got := storedDoc(t, r, st, id); !strings.Contains(got, "\x01") {
 			t.Fatalf("changed document not stored compactly: %q", got)
+		}
+		// and moved to its document key (DocumentKeys), at the new attribute version
+		if n, _ := r.Client.HExists(ctx, p+"r:"+id, "doc").Result(); n {
+			t.Fatal("changed document still in the hash")
+		}
+		if got, _ := r.Client.Get(ctx, p+"d:"+id).Result(); !strings.HasPrefix(got, "4 {") {
+			t.Fatalf("document key %q, want attribute version 4", got)
 		}
 		readPaths(t, st, id, "user000003@contoso.com", attrs, created, upd.Modified)
 		if err := st.Delete(ctx, store.TypeUser, id, 0, nil); err != nil {
@@ -225,15 +233,16 @@ func TestPreviousFormatReads(t *testing.T) {
 	})
 }
 
-// TestCompactResourcesOff: with compact resources off a store writes what
-// the release before them wrote (plain JSON, RFC 3339 "c" and "m"), and
+// TestCompactResourcesOff: with compact resources and document keys off a
+// store writes what the release before them wrote (plain JSON in the hash,
+// RFC 3339 "c" and "m"), and
 // an update with the same attributes as a compact document, or a compact
 // store's update with those of a plain one, changes nothing.
 func TestCompactResourcesOff(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
 		compact := store.NewRedis(r.Client, r.Prefix)
-		plain := store.NewRedis(r.Client, r.Prefix).CompactResources(false)
+		plain := store.NewRedis(r.Client, r.Prefix).CompactResources(false).DocumentKeys(false)
 		attrs := entraUser(1)
 		u, err := plain.Create(ctx, store.TypeUser, attrs, nil, nil)
 		if err != nil {

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Doc returns the stored attributes of resource id of typ as JSON, as the
@@ -12,12 +15,22 @@ import (
 // resource's version; or ErrNotFound. Change events carry a version, not the document: the
 // webhook worker reads it here at delivery time.
 func (s *Redis) Doc(ctx context.Context, typ, id string) (json.RawMessage, int64, error) {
-	f, err := s.c.HMGet(ctx, s.resKey(id), "t", "doc", "v").Result()
-	if err != nil {
+	var h *redis.SliceCmd
+	var d *redis.StringCmd
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		h = p.HMGet(ctx, s.resKey(id), "t", "doc", "v")
+		d = p.Get(ctx, s.docKey(id))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, 0, fmt.Errorf("store: read %s %s: %w", typ, id, err)
 	}
+	f := h.Val()
 	t, _ := f[0].(string)
 	doc, _ := f[1].(string)
+	if doc == "" {
+		_, doc = docValue(d.Val())
+	}
 	if t != typ || doc == "" {
 		return nil, 0, ErrNotFound
 	}

@@ -211,13 +211,15 @@ return n
 // backfillStep indexes the resources ids of typ.
 func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) error {
 	cmds := make([]*redis.SliceCmd, len(ids))
+	docs := make([]*redis.StringCmd, len(ids))
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
 			cmds[i] = p.HMGet(ctx, s.resKey(id), "doc", "dv", "ix3")
+			docs[i] = p.Get(ctx, s.docKey(id))
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: backfill %s: %w", typ, err)
 	}
 	indexes := indexesOf(typ)
@@ -225,12 +227,17 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 	for i, id := range ids {
 		f := cmds[i].Val()
 		doc, _ := f[0].(string)
-		if doc == "" {
-			continue // deleted since
-		}
 		dv, _ := f[1].(string)
 		if dv == "" {
 			dv = "1"
+		}
+		if doc == "" {
+			// the document key's, at the version it names (the script
+			// skips the resource when that is not the hash's any more)
+			dv, doc = docValue(docs[i].Val())
+		}
+		if doc == "" {
+			continue // deleted since
 		}
 		doc, err := expandDoc(doc)
 		if err != nil {

@@ -4,39 +4,70 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
 
+// DefaultListpackValue is Redis's default hash-max-listpack-value: a hash
+// holding a longer field or value is kept as a hash table, not a compact
+// listpack.
+const DefaultListpackValue = 64
+
 // RecommendedListpackValue is the hash-max-listpack-value the store's
-// resource hashes want: a resource's hash holds its JSON (typically 200 to
-// 600 bytes), and with a value longer than hash-max-listpack-value (Redis's
-// default is 64) Redis keeps the hash as a hash table instead of a compact
-// listpack, about 0.5 KB more per typical user (BenchmarkMemoryPerUser).
+// resource hashes want: with it a resource's hash keeps its JSON (typically
+// 200 to 600 bytes) and stays a listpack, about 0.2 KB per typical user
+// less than its JSON in a key of its own (DocumentKeys), which a lower
+// value makes the store use (BenchmarkMemoryPerUser).
 const RecommendedListpackValue = 1024
 
-// ListpackAdvice reads the server's hash-max-listpack-value and returns a
-// warning for the operator when it is below RecommendedListpackValue ("":
-// none). It returns an error when it cannot tell (CONFIG refused, as on
-// some managed services, or Redis out of reach); the caller then says
-// nothing. With a Cluster client the answer is one node's.
-func ListpackAdvice(ctx context.Context, c redis.UniversalClient) (string, error) {
+// ListpackValue is the hash-max-listpack-value of the Redis that the stores
+// sharing it write to, as far as they know it: DefaultListpackValue until
+// Read learns the server's. With document keys on, a write keeps a
+// resource's document in its hash only when the hash then stays a
+// listpack (see Redis.Listpack). The zero value and nil are ready to use.
+type ListpackValue struct{ n atomic.Int64 }
+
+// Get returns the value known.
+func (l *ListpackValue) Get() int {
+	if l == nil {
+		return DefaultListpackValue
+	}
+	if n := l.n.Load(); n > 0 {
+		return int(n)
+	}
+	return DefaultListpackValue
+}
+
+// Read reads the server's hash-max-listpack-value, keeps it, and returns
+// it. It returns an error when it cannot tell (CONFIG refused, as on some
+// managed services, or Redis out of reach), and l keeps what it knew.
+// With a Cluster client the answer is one node's.
+func (l *ListpackValue) Read(ctx context.Context, c redis.UniversalClient) (int, error) {
 	kv, err := c.ConfigGet(ctx, "hash-max-listpack-value").Result()
 	if err != nil {
-		return "", fmt.Errorf("store: read hash-max-listpack-value: %w", err)
+		return 0, fmt.Errorf("store: read hash-max-listpack-value: %w", err)
 	}
 	v, ok := kv["hash-max-listpack-value"]
 	if !ok {
-		return "", fmt.Errorf("store: the server has no hash-max-listpack-value (Redis before 7)")
+		return 0, fmt.Errorf("store: the server has no hash-max-listpack-value (Redis before 7)")
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil {
-		return "", fmt.Errorf("store: hash-max-listpack-value %q: %w", v, err)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("store: hash-max-listpack-value %q: %w", v, err)
 	}
+	l.n.Store(int64(max(n, 1)))
+	return n, nil
+}
+
+// ListpackAdvice returns a warning for the operator when the server's
+// hash-max-listpack-value n is below RecommendedListpackValue ("": none).
+func ListpackAdvice(n int) string {
 	if n >= RecommendedListpackValue {
-		return "", nil
+		return ""
 	}
-	return fmt.Sprintf("Redis has hash-max-listpack-value %d: a SCIM resource whose JSON is longer is stored as a hash table, "+
-		"about 0.5 KB more per user than with %d (set it in redis.conf or the service's parameters; see deploy/README.md)",
-		n, RecommendedListpackValue), nil
+	return fmt.Sprintf("Redis has hash-max-listpack-value %d: a SCIM resource whose JSON is longer is stored in a key of its own "+
+		"(or, with scim.document_keys off, in a hash table), about 0.2 KB (0.5 KB) more per user than with %d "+
+		"(set it in redis.conf or the service's parameters; see deploy/README.md)",
+		n, RecommendedListpackValue)
 }

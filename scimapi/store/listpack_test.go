@@ -11,19 +11,24 @@ import (
 
 // TestListpackAdvice: a redis-server with its default hash-max-listpack-value
 // (64) gets advice, one with the recommended value none; miniredis, which
-// has no CONFIG GET, gives an error (the gateway then says nothing).
+// has no CONFIG GET, gives an error (the gateway then says nothing) and the
+// value known stays Redis's default.
 func TestListpackAdvice(t *testing.T) {
 	ctx := context.Background()
-	def := redistest.StartServer(t)
-	advice, err := store.ListpackAdvice(ctx, def.Client())
-	if err != nil || !strings.Contains(advice, "hash-max-listpack-value 64") {
-		t.Fatalf("default server: %q %v", advice, err)
+	var lv store.ListpackValue
+	n, err := lv.Read(ctx, redistest.StartServer(t).Client())
+	if advice := store.ListpackAdvice(n); err != nil || n != 64 || lv.Get() != 64 || !strings.Contains(advice, "hash-max-listpack-value 64") {
+		t.Fatalf("default server: %d %q %v", n, advice, err)
 	}
-	tuned := redistest.StartServer(t, "--hash-max-listpack-value", "1024")
-	if advice, err := store.ListpackAdvice(ctx, tuned.Client()); err != nil || advice != "" {
-		t.Fatalf("server with 1024: %q %v", advice, err)
+	n, err = lv.Read(ctx, redistest.StartServer(t, "--hash-max-listpack-value", "1024").Client())
+	if advice := store.ListpackAdvice(n); err != nil || n != 1024 || lv.Get() != 1024 || advice != "" {
+		t.Fatalf("server with 1024: %d %q %v", n, advice, err)
 	}
-	if advice, err := store.ListpackAdvice(ctx, redistest.Mini(t).Client); err == nil || advice != "" {
-		t.Fatalf("miniredis: %q %v", advice, err)
+	var mini store.ListpackValue
+	if _, err := mini.Read(ctx, redistest.Mini(t).Client); err == nil || mini.Get() != store.DefaultListpackValue {
+		t.Fatalf("miniredis: %d %v", mini.Get(), err)
+	}
+	if (*store.ListpackValue)(nil).Get() != store.DefaultListpackValue {
+		t.Fatal("nil ListpackValue")
 	}
 }

@@ -68,7 +68,8 @@ func entraJournal(attrs map[string]any) *store.Journal {
 // redis-server with hash-max-listpack-value 1024: a resource hash, whose
 // document is longer than the default 64 bytes, is then kept as a compact
 // listpack instead of a hash table. With -v it also logs the memory of
-// each key family.
+// each key family. The store places documents by the server's
+// hash-max-listpack-value (DocumentKeys), as the gateway does.
 //
 //	go test -run '^$' -bench MemoryPerUser -benchtime 1x ./scimapi/store/
 func BenchmarkMemoryPerUser(b *testing.B) {
@@ -83,7 +84,12 @@ func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 		srv := redistest.StartServer(b, serverArgs...)
 		c := srv.Client()
 		ctx := context.Background()
-		st := store.NewRedis(c, "scimgate:")
+		// documents placed by the server's hash-max-listpack-value, as the gateway does
+		var lv store.ListpackValue
+		if _, err := lv.Read(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		st := store.NewRedis(c, "scimgate:").Listpack(&lv)
 		if err := st.EnableIndexes(indexes...); err != nil {
 			b.Fatal(err)
 		}
@@ -122,7 +128,7 @@ func benchMemory(b *testing.B, indexes []string, serverArgs ...string) {
 		b.ReportMetric(float64(streamMemory(b, c)-streams)/n, "streams-B/user")
 		b.ReportMetric(float64(tokens-after)/n, "wtoken-B/user")
 		if testing.Verbose() {
-			for _, pat := range []string{"scimgate:{scim}:r:*", "scimgate:{scim}:u:*", "scimgate:{scim}:x:User:externalId",
+			for _, pat := range []string{"scimgate:{scim}:r:*", "scimgate:{scim}:d:*", "scimgate:{scim}:u:*", "scimgate:{scim}:x:User:externalId",
 				"scimgate:{scim}:x:User:emails.value", "scimgate:{scim}:x:User:displayName", "scimgate:{scim}:x:User:name.familyName",
 				"scimgate:{scim}:all:*", "scimgate:{scim}:audit", "scimgate:{scim}:events"} {
 				keys, _ := c.Keys(ctx, pat).Result()

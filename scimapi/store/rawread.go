@@ -32,7 +32,8 @@ func (r *Resource) DecodeAttrs() error {
 // read as created; with raw, Attrs is left for DecodeAttrs.
 func decodeFields(id string, f []any, raw bool) (*Resource, error) {
 	str := func(i int) string { s, _ := f[i].(string); return s }
-	doc, err := expandDoc(str(1))
+	_, doc := docValue(str(1))
+	doc, err := expandDoc(doc)
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", id, err)
 	}
@@ -277,7 +278,9 @@ local p = ARGV[1]
 local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {#ids, ids[#ids] or ''}
 for _, id in ipairs(ids) do
-  local doc = redis.call('HGET', p .. 'r:' .. id, 'doc')
+  -- the hash's document, else the document key's value as it is (its
+  -- "<dv> " prefix may match an anchor: the caller judges exactly)
+  local doc = redis.call('HGET', p .. 'r:' .. id, 'doc') or redis.call('GET', p .. 'd:' .. id)
   if doc then
     local take = true
     if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
@@ -390,7 +393,8 @@ func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []N
 		rs := make([]*Resource, 0, (len(reply)-2)/2)
 		for i := 2; i+1 < len(reply); i += 2 {
 			id, _ := reply[i].(string)
-			doc, err := expandDoc(reply[i+1].(string))
+			_, doc := docValue(reply[i+1].(string))
+			doc, err := expandDoc(doc)
 			if err != nil {
 				return fmt.Errorf("store: scan %s %s: %w", typ, id, err)
 			}
@@ -415,11 +419,13 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 		return fmt.Errorf("store: scan %s: %w", typ, err)
 	}
 	for len(ids) > 0 {
-		docs := make([]*redis.StringCmd, len(ids))
+		// the hash's document, else the document key's (DocumentKeys)
+		docs := make([]*redis.StringCmd, 2*len(ids))
 		var next *redis.StringSliceCmd
 		_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range ids {
-				docs[i] = p.HGet(ctx, s.resKey(id), "doc")
+				docs[2*i] = p.HGet(ctx, s.resKey(id), "doc")
+				docs[2*i+1] = p.Get(ctx, s.docKey(id))
 			}
 			if len(ids) == batch {
 				next = p.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: "(" + ids[len(ids)-1], Max: "+", Count: int64(batch)})
@@ -430,8 +436,12 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 			return fmt.Errorf("store: scan %s: %w", typ, err)
 		}
 		rs := make([]*Resource, 0, len(ids))
-		for i, cmd := range docs {
-			doc, err := cmd.Result()
+		for i := range ids {
+			doc, err := docs[2*i].Result()
+			if errors.Is(err, redis.Nil) {
+				doc, err = docs[2*i+1].Result()
+				_, doc = docValue(doc)
+			}
 			if err == nil && !mayContain(doc, needles, alts) {
 				continue
 			}

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -30,8 +32,8 @@ func hmgetArgs(key string) []any {
 }
 
 // getOne reads one resource with plain commands instead of the read script:
-// one pipelined round trip of HMGET of the resource hash and SMEMBERS of
-// its groups (ro.Groups). A Group read with its members keeps the script:
+// one pipelined round trip of HMGET of the resource hash, GET of its
+// document key (DocumentKeys) and SMEMBERS of its groups (ro.Groups). A Group read with its members keeps the script:
 // the members come in the hash's order, which HGETALL's map reply (RESP3)
 // loses and HKEYS/HVALS do not pair on miniredis.
 // A script costs Redis about ten times the CPU of these commands, and a
@@ -47,17 +49,23 @@ func hmgetArgs(key string) []any {
 // A group deleted in between (its name gone) sends the read to the script,
 // so a group is never reported without its name; a group renamed in between
 // shows its newer name, which is not part of the member's version.
+// The hash and the document key are not read as one snapshot either (nor
+// at once from the read cache, whose entries are invalidated one key at a
+// time): a document key's value carries the attribute version it was
+// written at, and when that is not the hash's "dv" (a write in between),
+// or the hash has no document anywhere, the read goes to the script.
 // It returns nil, nil when the resource does not exist.
 func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Resource, error) {
 	if ro.Members && typ == TypeGroup {
 		return s.getScript(ctx, typ, id, ro)
 	}
 	h := redis.NewSliceCmd(ctx, hmgetArgs(s.resKey(id))...)
+	d := redis.NewStringCmd(ctx, "get", s.docKey(id))
 	var of *redis.StringSliceCmd
 	if ro.Groups {
 		of = redis.NewStringSliceCmd(ctx, "smembers", s.p+"of:"+id)
 	}
-	if err := s.readPair(ctx, h, of, ro.Fresh); err != nil {
+	if err := s.readCmds(ctx, h, d, of, ro.Fresh); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}
 	v := h.Val()
@@ -74,6 +82,13 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	if _, ok := v[6].(string); ok {
 		f[8] = v[6]
+	}
+	if _, ok := v[1].(string); !ok {
+		dv, doc := docValue(d.Val())
+		if dv == "" || dv != f[8] {
+			return s.getScript(ctx, typ, id, ro)
+		}
+		f[1] = doc
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
@@ -94,27 +109,35 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	return decodeFields(id, f, ro.RawOnly)
 }
 
-// readPair runs h and, when not nil, of: through the read cache when the
-// store has one serving and the read need not be fresh (one command each:
-// a pipeline bypasses the cache), else in one pipelined round trip.
-func (s *Redis) readPair(ctx context.Context, h *redis.SliceCmd, of *redis.StringSliceCmd, fresh bool) error {
-	switch {
-	case s.rc.Serving() && !fresh:
-		if err := s.rc.client.Process(ctx, h); err != nil || of == nil {
+// readCmds runs h, d and, when not nil, of: through the read cache when
+// the store has one serving and the read need not be fresh (one command
+// each: a pipeline bypasses the cache), else in one pipelined round trip.
+// A missing document key is redis.Nil in d, not an error.
+func (s *Redis) readCmds(ctx context.Context, h *redis.SliceCmd, d *redis.StringCmd, of *redis.StringSliceCmd, fresh bool) error {
+	if s.rc.Serving() && !fresh {
+		if err := s.rc.client.Process(ctx, h); err != nil {
 			return err
 		}
+		if err := s.rc.client.Process(ctx, d); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if of == nil {
+			return nil
+		}
 		return s.rc.client.Process(ctx, of)
-	case of == nil:
-		return s.c.Process(ctx, h)
 	}
 	p, _ := s.pipes.Get().(*readPipe)
 	if p == nil {
 		p = &readPipe{p: s.c.Pipeline()}
 	}
-	p.cmds = [2]redis.Cmder{h, of}
-	_ = p.p.BatchProcess(ctx, p.cmds[:]...)
+	p.cmds = [3]redis.Cmder{h, d, of}
+	n := 3
+	if of == nil {
+		n = 2
+	}
+	_ = p.p.BatchProcess(ctx, p.cmds[:n]...)
 	_, err := p.p.Exec(ctx)
-	p.cmds = [2]redis.Cmder{}
+	p.cmds = [3]redis.Cmder{}
 	s.pipes.Put(p) // Exec leaves it empty
 	return err
 }
@@ -128,11 +151,29 @@ func (s *Redis) reader(fresh bool) redis.UniversalClient {
 	return s.c
 }
 
-// readPipe is a pooled pipeline of getOne with the array its two commands
-// are passed in (a variadic argument built per call escapes).
+// readPipe is a pooled pipeline of getOne with the array its commands are
+// passed in (a variadic argument built per call escapes).
 type readPipe struct {
 	p    redis.Pipeliner
-	cmds [2]redis.Cmder
+	cmds [3]redis.Cmder
+}
+
+// docKey is the key of resource id's document (DocumentKeys).
+func (s *Redis) docKey(id string) string { return s.p + "d:" + id }
+
+// docValue splits a stored document as reads get it: a document key's
+// value, "<dv> <JSON>", into the attribute version it was written at and
+// the JSON; the hash's "doc" field (JSON, an object) is returned as it is,
+// with dv "".
+func docValue(v string) (dv, doc string) {
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return "", v
+	}
+	i := strings.IndexByte(v, ' ')
+	if i < 0 {
+		return "", v
+	}
+	return v[:i], v[i+1:]
 }
 
 // getScript reads one resource with the read script (nil, nil: none).

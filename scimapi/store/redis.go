@@ -28,6 +28,10 @@ type Redis struct {
 	soft   bool
 	// plain turns compact resources off (CompactResources).
 	plain bool
+	// hashDocs turns document keys off (DocumentKeys); lv is the
+	// server's hash-max-listpack-value (Listpack).
+	hashDocs bool
+	lv       *ListpackValue
 	// optional holds the ready fields ("<Type>:<attr>") of the optional
 	// indexes enabled (EnableIndexes); offFields, per type, those of the
 	// disabled ones, comma-separated (the write script clears them).
@@ -69,7 +73,7 @@ func (s *Redis) forgetWrite(typ, id string, mc *MemberChange, created bool) {
 	}
 	if typ != TypeGroup {
 		if !created {
-			s.rc.forget(s.resKey(id), s.p+"of:"+id)
+			s.rc.forget(s.resKey(id), s.docKey(id), s.p+"of:"+id)
 		}
 		return
 	}
@@ -77,7 +81,7 @@ func (s *Redis) forgetWrite(typ, id string, mc *MemberChange, created bool) {
 		s.rc.flush()
 		return
 	}
-	keys := []string{s.resKey(id), s.p + "gname"}
+	keys := []string{s.resKey(id), s.docKey(id), s.p + "gname"}
 	if mc != nil {
 		for _, m := range mc.Add {
 			keys = append(keys, s.p+"of:"+m.Value)
@@ -107,6 +111,42 @@ func (s *Redis) SoftDelete() *Redis {
 func (s *Redis) CompactResources(on bool) *Redis {
 	s.plain = !on
 	return s
+}
+
+// DocumentKeys sets whether writes may store a resource's document (its
+// attributes JSON) in a key of its own, d:<id>, as they do unless turned
+// off, rather than in the "doc" field of its hash. Redis keeps a hash with
+// a value longer than its hash-max-listpack-value (64 bytes by default;
+// see Listpack) as a hash table instead of a compact listpack, so a write
+// of attributes puts the document in its key when it is longer than that
+// and the hash's other fields are not (docInKey): about 300 B less per
+// typical user under Redis's default; otherwise in the hash, which saves
+// the key. A write of attributes moves the document to where it belongs;
+// reads take either place (the hash's field first). Releases before
+// document keys read only the hash: turn it off while such gateways share
+// the Redis (a rolling upgrade).
+func (s *Redis) DocumentKeys(on bool) *Redis {
+	s.hashDocs = !on
+	return s
+}
+
+// Listpack gives the store the server's hash-max-listpack-value, as lv
+// knows it (shared, and learnt, by the caller; nil: Redis's default), by
+// which writes place documents (DocumentKeys).
+func (s *Redis) Listpack(lv *ListpackValue) *Redis {
+	s.lv = lv
+	return s
+}
+
+// docInKey reports whether a write of attributes stores the document doc
+// in its own key, given the hash's index fields ix: with document keys on,
+// when the document is too long for a listpack hash and the index fields
+// are not (with one of them too long the hash is a hash table anyway, and
+// the document is best kept in it). The hash's other fields (type,
+// versions, times, role) are short.
+func (s *Redis) docInKey(doc string, ix [3]string) bool {
+	lim := s.lv.Get()
+	return !s.hashDocs && len(doc) > lim && len(ix[0]) <= lim && len(ix[1]) <= lim && len(ix[2]) <= lim
 }
 
 // EnableIndexes turns on the optional indexes of Users named by attrs
@@ -385,11 +425,12 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	token, deadline := guardArgs(ctx)
 	// Small integers and constant strings are ARGV that cost no
 	// allocation to pass (Redis receives their decimal text).
-	line := s.evalLine(writeScript, typ, id, 26+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
+	line := s.evalLine(writeScript, typ, id, 27+len(ja.doc)+len(ja.docMembers)+len(ja.members)+len(entries))
 	line = append(line, s.p, id, typ, modeArg(mode), cond.Version, now.Format(time.RFC3339Nano),
 		doc, ix[0], members, gname, ja.maxLen, cond.AttrVersion,
 		token, deadline, flagArg(ro.Members), flagArg(ro.Groups), ix[1], ja.event,
-		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ], s.stamp(now))
+		len(ja.doc), len(ja.docMembers), len(ja.members), ja.changed, ix[2], maxUsers, s.offFields[typ], s.stamp(now),
+		flagArg(s.docInKey(doc, ix)))
 	line = append(append(append(append(line, ja.doc...), ja.docMembers...), ja.members...), entries...)
 	var res []any
 	err = resend(ctx, func() error {
@@ -412,7 +453,7 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	// see createResent, has it in full): answer with attrs itself rather than decoding
 	// that document again, when attrs is what decoding would give
 	// (jsonNative).
-	if mode == "create" && doc != "" && (fields[1] == "" || fields[1] == doc) {
+	if stored, _ := fields[1].(string); mode == "create" && doc != "" && (stored == "" || stored == doc || strings.TrimPrefix(stored, "1 ") == doc) {
 		fields[1] = full // not compact: decodeFields has nothing to expand
 	}
 	reuse := mode == "create" && fields[1] == full && jsonNative(attrs)
@@ -452,7 +493,7 @@ func scriptErr(err error) error {
 	case msg == "QUOTA":
 		return &QuotaError{}
 	case msg == "GONE":
-		return errors.New("store: the creation was applied, then the resource deleted before its reply arrived")
+		return ErrCreatedThenDeleted
 	}
 	return fmt.Errorf("store: redis: %w", err)
 }

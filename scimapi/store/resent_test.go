@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,7 +104,7 @@ func TestCreateResent(t *testing.T) {
 		}}
 		hook.n.Store(2) // done with the first hook
 		r.Client.AddHook(hook2)
-		if _, err := s.Create(ctx, TypeUser, map[string]any{"userName": "bob"}, nil, nil); err == nil || !strings.Contains(err.Error(), "deleted before its reply") {
+		if _, err := s.Create(ctx, TypeUser, map[string]any{"userName": "bob"}, nil, nil); !errors.Is(err, ErrCreatedThenDeleted) {
 			t.Fatalf("resent creation of a resource deleted meanwhile: %v", err)
 		}
 		if deleted == "" {

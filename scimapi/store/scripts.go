@@ -99,7 +99,11 @@ end
 //	        "m" are stored in, a creation storing no "m" (lastModified is
 //	        then "c"); "" = off, both stored as ARGV[6] (see
 //	        Redis.CompactResources)
-//	ARGV[27..] the audit records' fields (see ARGV[11]), then the new index
+//	ARGV[27] "1"|"0": where a write of attributes stores the document, in
+//	        its own key d:<id> as "<dv> <JSON>" ("1", see Redis.DocumentKeys)
+//	        or in the hash's "doc" field ("0"); it drops the other place.
+//	        Either is read (see luaReadOne).
+//	ARGV[28..] the audit records' fields (see ARGV[11]), then the new index
 //	        entries, four ARGV each: keyIndex, value, unique "1"|"0",
 //	        attribute name (for UNIQUENESS)
 //	ARGV[9] member change JSON {"replace":b,"add":[[id,display]],"remove":[id],"present":[id]} ("" = none)
@@ -109,7 +113,7 @@ end
 //	         stream. Records are appended only when something changed, in
 //	         the same atomic step as the change. The audit record is built
 //	         by the caller as stream entry fields (audit.AppendFields), one
-//	         per outcome, each a run of ARGV from ARGV[27] on: attributes
+//	         per outcome, each a run of ARGV from ARGV[28] on: attributes
 //	         changed (or nothing visible; ARGV[19] of them), attributes and
 //	         members changed (ARGV[20]), members only (ARGV[21]). ARGV[18]
 //	         is the change-event type of an attribute change ("" = none),
@@ -172,7 +176,7 @@ end
 
 -- the audit records' field lists, then the index entries
 local nAudit = {tonumber(ARGV[19] or '0'), tonumber(ARGV[20] or '0'), tonumber(ARGV[21] or '0')}
-local auditFrom = {27, 27 + nAudit[1], 27 + nAudit[1] + nAudit[2]}
+local auditFrom = {28, 28 + nAudit[1], 28 + nAudit[1] + nAudit[2]}
 local ixFrom = auditFrom[3] + nAudit[3]
 if ARGV[8] ~= '' then
   for i = ixFrom, #ARGV, 4 do
@@ -204,10 +208,25 @@ local changed = (mode == 'create')
 local docChanged = (mode == 'create')
 local added, removed = {}, {}
 if ARGV[7] ~= '' then
-  if mode == 'create' or not sameDoc(redis.call('HGET', res, 'doc'), ARGV[7]) then
-    hs[#hs + 1] = 'doc'
-    hs[#hs + 1] = ARGV[7]
-    if mode ~= 'create' then redis.call('HINCRBY', res, 'dv', '1') end
+  -- the stored document: the hash's "doc" field, else the document key
+  local dkey = p .. 'd:' .. id
+  local cur, inHash = nil, false
+  if mode ~= 'create' then
+    cur = redis.call('HGET', res, 'doc')
+    inHash = cur ~= false
+    if not inHash then cur = docOf(redis.call('GET', dkey)) end
+  end
+  if mode == 'create' or not sameDoc(cur, ARGV[7]) then
+    local dv = '1'
+    if mode ~= 'create' then dv = tostring(redis.call('HINCRBY', res, 'dv', '1')) end
+    if ARGV[27] == '1' then
+      redis.call('SET', dkey, dv .. ' ' .. ARGV[7])
+      if inHash then redis.call('HDEL', res, 'doc') end
+    else
+      hs[#hs + 1] = 'doc'
+      hs[#hs + 1] = ARGV[7]
+      if mode ~= 'create' and not inHash then redis.call('DEL', dkey) end
+    end
     changed = true
     docChanged = true
   end
@@ -359,7 +378,7 @@ return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[
 //
 // Returns the audit entry id ("" without a journal), or an error reply:
 // NOTFOUND, VERSION, DEADLINE.
-var deleteScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + `
+var deleteScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaDocOf + `
 local p, id = ARGV[1], ARGV[2]
 local res = KEYS[1]
 local done, gerr = writeGuard(p, ARGV[8], ARGV[9])
@@ -401,14 +420,19 @@ if redis.call('HGET', res, 't') == 'Group' then
   redis.call('DEL', mkey)
   redis.call('HDEL', p .. 'gname', id)
 end
+local dkey = p .. 'd:' .. id
 if ARGV[7] ~= '' then
-  -- soft delete: keep the record, outside every index, until purged
+  -- soft delete: keep the record, outside every index, until purged, its
+  -- document in the hash
+  local d = redis.call('GET', dkey)
+  if d and redis.call('HEXISTS', res, 'doc') == 0 then redis.call('HSET', res, 'doc', docOf(d)) end
   redis.call('HSET', res, 'deleted', ARGV[4])
   redis.call('RENAME', res, p .. 'deleted:' .. id)
   redis.call('ZADD', p .. 'deleted', ARGV[7], id)
 else
   redis.call('DEL', res)
 end
+redis.call('DEL', dkey)
 redis.call('ZREM', KEYS[2], id)
 -- a resent creation of this resource (createResent) must not bring it back
 redis.call('SET', p .. 'gone:' .. id, '1', 'PX', 120000)
@@ -430,17 +454,30 @@ end
 return #ids
 `)
 
+// luaDocOf defines docOf(v): the JSON of a document key's value v
+// ("<dv> <JSON>"), or false for false (no key).
+const luaDocOf = `
+local function docOf(v)
+  if not v then return false end
+  return string.sub(v, string.find(v, ' ', 1, true) + 1)
+end
+`
+
 // luaReadOne defines readOne(p, key, id, members, groups, known), shared by
 // the read scripts and the write reply: the resource at key as
 // {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
+// when it does not exist; doc is the hash's "doc" field or, without one,
+// the value of its document key d:<id> ("<dv> <JSON>", see docValue), or {}
 // when it does not exist; m is empty when the hash has none (a compact
 // resource not changed since its creation: lastModified is c). known,
 // when not nil, stands for the HMGET of the resource's fields (a creation
 // knows them all).
-const luaReadOne = `
+const luaReadOne = luaDocOf + `
 local function readOne(p, key, id, members, groups, known)
   local r = known or redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
   if not r[1] then return {} end
+  -- the document key's value as it is ("<dv> <JSON>": the caller cuts it)
+  if not r[2] then r[2] = redis.call('GET', p .. 'd:' .. id) or '' end
   local gs = {}
   if groups == '1' then
     for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do

@@ -16,10 +16,15 @@
 // (NewRedisTagged). Below, P is the configured prefix (e.g. "scimgate:")
 // and {scim} stands for the directory's tag.
 //
-//	P{scim}:r:<id>              hash  t (type), doc (JSON attributes, compact or
-//	                                  not: compactDoc), v (version), c (created),
-//	                                  m (lastModified; absent: c), each unix ns or
-//	                                  RFC 3339, ix, ix2, ix3 (index entries)
+//	P{scim}:r:<id>              hash  t (type), v (version), dv (attribute version),
+//	                                  c (created), m (lastModified; absent: c),
+//	                                  each unix ns or RFC 3339, role, ix, ix2, ix3
+//	                                  (index entries), and doc (JSON attributes,
+//	                                  compact or not: compactDoc) unless in d:<id>
+//	                                  (DocumentKeys)
+//	P{scim}:d:<id>              string "<dv> <JSON attributes>" (DocumentKeys):
+//	                                  the document, out of the hash so that
+//	                                  Redis keeps the hash as a listpack
 //	P{scim}:all:<Type>          zset  every id of the type, score 0, in lexicographic
 //	                                  order = creation order (ids are UUIDv7)
 //	P{scim}:u:<Type>:<attr>     hash  unique index: normalised value -> id
@@ -232,6 +237,10 @@ type Store interface {
 var (
 	ErrNotFound        = errors.New("store: resource not found")
 	ErrVersionMismatch = errors.New("store: version mismatch")
+	// ErrCreatedThenDeleted answers a creation that was applied and its
+	// resource deleted again, by another request, before the reply reached
+	// the caller (a lost reply, resent by the client library).
+	ErrCreatedThenDeleted = errors.New("store: the creation was applied, then the resource deleted before its reply arrived")
 )
 
 // UniquenessError reports a taken unique attribute value.
