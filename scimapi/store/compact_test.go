@@ -170,8 +170,8 @@ func redisZ(member string) redis.Z { return redis.Z{Member: member} }
 // TestPreviousFormatReads: a user stored by the release before compact
 // resources (plain JSON document, RFC 3339 "c" and "m", written here by
 // hand) reads unchanged every way, an update with the same attributes
-// changes nothing, a real one stores it compactly, and delete removes its
-// index entries.
+// changes nothing, a real one stores it compactly in its document key (the
+// hash rebuilt as a listpack), and delete removes its index entries.
 func TestPreviousFormatReads(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
@@ -191,6 +191,9 @@ func TestPreviousFormatReads(t *testing.T) {
 		r.Client.HSet(ctx, p+"u:User:userName", "user000003@contoso.com", id)
 		r.Client.ZAdd(ctx, p+"x:User:externalId", redisZ("user000003\x00"+id))
 
+		if enc, _ := r.Client.ObjectEncoding(ctx, p+"r:"+id).Result(); r.Mini == nil && enc != "hashtable" {
+			t.Fatalf("hash of the previous format: %s, want hashtable", enc)
+		}
 		readPaths(t, st, id, "user000003@contoso.com", attrs, created, modified)
 		if ids, err := st.Lookup(ctx, store.TypeUser, "externalId", "user000003"); err != nil || len(ids) != 1 || ids[0] != id {
 			t.Fatalf("Lookup externalId = %v %v", ids, err)
@@ -216,6 +219,11 @@ func TestPreviousFormatReads(t *testing.T) {
 		}
 		if got, _ := r.Client.Get(ctx, p+"d:"+id).Result(); !strings.HasPrefix(got, "4 {") {
 			t.Fatalf("document key %q, want attribute version 4", got)
+		}
+		// The hash, a hash table while it held the document (longer than
+		// Redis's default hash-max-listpack-value), is rebuilt as a listpack.
+		if enc, _ := r.Client.ObjectEncoding(ctx, p+"r:"+id).Result(); r.Mini == nil && enc != "listpack" {
+			t.Fatalf("hash encoding after the document moved out: %s", enc)
 		}
 		readPaths(t, st, id, "user000003@contoso.com", attrs, created, upd.Modified)
 		if err := st.Delete(ctx, store.TypeUser, id, 0, nil); err != nil {

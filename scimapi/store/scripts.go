@@ -221,7 +221,21 @@ if ARGV[7] ~= '' then
     if mode ~= 'create' then dv = tostring(redis.call('HINCRBY', res, 'dv', '1')) end
     if ARGV[27] == '1' then
       redis.call('SET', dkey, dv .. ' ' .. ARGV[7])
-      if inHash then redis.call('HDEL', res, 'doc') end
+      if inHash then
+        -- The hash is rebuilt without its document rather than HDEL'd:
+        -- Redis never turns a hash table back into a listpack, and a
+        -- hash written before document keys is one (its document too long).
+        local f = redis.call('HGETALL', res)
+        local keep = {}
+        for i = 1, #f, 2 do
+          if f[i] ~= 'doc' then
+            keep[#keep + 1] = f[i]
+            keep[#keep + 1] = f[i + 1]
+          end
+        end
+        redis.call('DEL', res)
+        redis.call('HSET', res, unpack(keep))
+      end
     else
       hs[#hs + 1] = 'doc'
       hs[#hs + 1] = ARGV[7]
