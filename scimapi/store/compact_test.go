@@ -214,8 +214,8 @@ func TestPreviousFormatReads(t *testing.T) {
 			t.Fatalf("changed document not stored compactly: %q", got)
 		}
 		// and moved to its document key (DocumentKeys), at the new attribute version
-		if n, _ := r.Client.HExists(ctx, p+"r:"+id, "doc").Result(); n {
-			t.Fatal("changed document still in the hash")
+		if doc, _ := r.Client.HGet(ctx, p+"r:"+id, "doc").Result(); doc != inKeyMark {
+			t.Fatalf("changed document still in the hash: %q", doc)
 		}
 		if got, _ := r.Client.Get(ctx, p+"d:"+id).Result(); !strings.HasPrefix(got, "4 {") {
 			t.Fatalf("document key %q, want attribute version 4", got)

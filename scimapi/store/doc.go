@@ -17,24 +17,42 @@ import (
 func (s *Redis) Doc(ctx context.Context, typ, id string) (json.RawMessage, int64, error) {
 	var h *redis.SliceCmd
 	var d *redis.StringCmd
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		h = p.HMGet(ctx, s.resKey(id), "t", "doc", "v")
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		h = p.HMGet(ctx, s.resKey(id), "t", "doc", "v", "dv")
 		d = p.Get(ctx, s.docKey(id))
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err := errors.Join(h.Err(), ignoreNil(d.Err())); err != nil {
 		return nil, 0, fmt.Errorf("store: read %s %s: %w", typ, id, err)
 	}
 	f := h.Val()
 	t, _ := f[0].(string)
 	doc, _ := f[1].(string)
-	if doc == "" {
-		_, doc = docValue(d.Val())
+	if t == typ && (doc == "" || doc == docInKeyMark) {
+		// the document key's, at the hash's attribute version; else the
+		// two were read around a write: read again in one script
+		hdv, _ := f[3].(string)
+		if hdv == "" {
+			hdv = "1"
+		}
+		dv, kd := docValue(d.Val())
+		if dv != hdv {
+			r, err := s.getScript(ctx, typ, id, ReadOptions{RawOnly: true})
+			if err != nil {
+				return nil, 0, err
+			}
+			if r == nil {
+				return nil, 0, ErrNotFound
+			}
+			return json.RawMessage(r.Doc), r.Version, nil
+		}
+		doc = kd
 	}
 	if t != typ || doc == "" {
 		return nil, 0, ErrNotFound
 	}
-	if doc, err = expandDoc(doc); err != nil {
+	doc, err := expandDoc(doc)
+	if err != nil {
 		return nil, 0, fmt.Errorf("store: read %s %s: %w", typ, id, err)
 	}
 	v, _ := f[2].(string)

@@ -15,12 +15,16 @@ import (
 	"github.com/scimgate/scimgate/scimapi/store"
 )
 
+// inKeyMark is a hash's "doc" when the document is in its key.
+const inKeyMark = "\x01\x00"
+
 // storedDoc returns resource id's stored document as it is in Redis: the
-// hash's "doc" field, else the JSON of its document key ("<dv> <JSON>").
+// hash's "doc" field, else (none, or inKeyMark) the JSON of its document
+// key ("<dv> <JSON>").
 func storedDoc(t *testing.T, r *redistest.Redis, st *store.Redis, id string) string {
 	t.Helper()
 	ctx := context.Background()
-	if doc, err := r.Client.HGet(ctx, st.KeyBase()+"r:"+id, "doc").Result(); err == nil {
+	if doc, err := r.Client.HGet(ctx, st.KeyBase()+"r:"+id, "doc").Result(); err == nil && doc != inKeyMark {
 		return doc
 	}
 	v, err := r.Client.Get(ctx, st.KeyBase()+"d:"+id).Result()
@@ -46,8 +50,8 @@ func TestDocumentKeys(t *testing.T) {
 		}
 		docKey := func(id string) string {
 			t.Helper()
-			if n, _ := r.Client.HExists(ctx, p+"r:"+id, "doc").Result(); n {
-				t.Fatalf("%s: document in the hash", id)
+			if doc, _ := r.Client.HGet(ctx, p+"r:"+id, "doc").Result(); doc != inKeyMark {
+				t.Fatalf("%s: the hash's doc is %q, not the in-key mark", id, doc)
 			}
 			v, _ := r.Client.Get(ctx, p+"d:"+id).Result()
 			return v
@@ -163,8 +167,8 @@ func TestDocumentKeysRollingUpgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := r.Client.HExists(ctx, p+"r:"+u.ID, "doc").Result(); n {
-			t.Fatal("document left in the hash by a write with document keys on")
+		if doc, _ := r.Client.HGet(ctx, p+"r:"+u.ID, "doc").Result(); doc != inKeyMark {
+			t.Fatalf("document left in the hash by a write with document keys on: %q", doc)
 		}
 		readPaths(t, off, u.ID, "user000004@contoso.com", attrs, u.Created, upd.Modified)
 		attrs["title"] = "back in the hash"
@@ -243,5 +247,46 @@ func TestDocumentKeyTornCachedRead(t *testing.T) {
 	}
 	if _, err := reader.Get(ctx, store.TypeUser, "no-such-id", store.ReadOptions{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("read of a missing id: %v", err)
+	}
+}
+
+// TestRebuiltHashTakesNewIndexFields: a user whose index record was too
+// long for a listpack (a long userName) keeps its document in its hash, a
+// hash table; once a change shortens that record, the document moves to
+// its key and the hash is rebuilt from its new fields, a listpack again
+// (not from the old ones, which would keep it a hash table).
+func TestRebuiltHashTakesNewIndexFields(t *testing.T) {
+	r := redistest.Real(t)
+	ctx := context.Background()
+	st := store.NewRedis(r.Client, r.Prefix)
+	attrs := entraUser(8)
+	attrs["userName"] = strings.Repeat("long", 20) + "@contoso.com"
+	u, err := st.Create(ctx, store.TypeUser, attrs, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := st.KeyBase() + "r:" + u.ID
+	if enc, _ := r.Client.ObjectEncoding(ctx, key).Result(); enc != "hashtable" {
+		t.Fatalf("hash with a long index record: %s", enc)
+	}
+	if doc, _ := r.Client.HGet(ctx, key, "doc").Result(); doc == inKeyMark || doc == "" {
+		t.Fatalf("document not in the hash table: %q", doc)
+	}
+	attrs["userName"] = "short@contoso.com"
+	if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, attrs, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if enc, _ := r.Client.ObjectEncoding(ctx, key).Result(); enc != "listpack" {
+		t.Fatalf("hash after the record shortened: %s", enc)
+	}
+	if doc, _ := r.Client.HGet(ctx, key, "doc").Result(); doc != inKeyMark {
+		t.Fatalf("document not moved to its key: %q", doc)
+	}
+	got, err := st.Get(ctx, store.TypeUser, u.ID, store.ReadOptions{})
+	if err != nil || !reflect.DeepEqual(got.Attrs, attrs) || got.Version != 2 {
+		t.Fatalf("read back: %+v %v", got, err)
+	}
+	if ids, _ := st.Lookup(ctx, store.TypeUser, "userName", "SHORT@contoso.com"); len(ids) != 1 {
+		t.Fatalf("lookup by the new userName: %v", ids)
 	}
 }

@@ -212,15 +212,19 @@ return n
 func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) error {
 	cmds := make([]*redis.SliceCmd, len(ids))
 	docs := make([]*redis.StringCmd, len(ids))
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
 			cmds[i] = p.HMGet(ctx, s.resKey(id), "doc", "dv", "ix3")
 			docs[i] = p.Get(ctx, s.docKey(id))
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("store: backfill %s: %w", typ, err)
+	// each command's own error: a pipeline's is its first failure, which
+	// may be a GET's redis.Nil (no document key) before a real one
+	for i := range ids {
+		if err := errors.Join(cmds[i].Err(), ignoreNil(docs[i].Err())); err != nil {
+			return fmt.Errorf("store: backfill %s: %w", typ, err)
+		}
 	}
 	indexes := indexesOf(typ)
 	args := []any{s.p}
@@ -231,7 +235,7 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 		if dv == "" {
 			dv = "1"
 		}
-		if doc == "" {
+		if doc == "" || doc == docInKeyMark {
 			// the document key's, at the version it names (the script
 			// skips the resource when that is not the hash's any more)
 			dv, doc = docValue(docs[i].Val())

@@ -54,7 +54,7 @@ func (l *ListpackValue) Read(ctx context.Context, c redis.UniversalClient) (int,
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("store: hash-max-listpack-value %q: %w", v, err)
+		return 0, fmt.Errorf("store: hash-max-listpack-value %q is not a count", v)
 	}
 	l.n.Store(int64(max(n, 1)))
 	return n, nil

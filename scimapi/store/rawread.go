@@ -273,14 +273,15 @@ func isLetter(r rune) bool { return r >= 'a' && r <= 'z' }
 //	        bytes each, concatenated; "" = none)
 //
 // Returns {ids read, last id read or "", id, document, ...}.
-var scanDocsScript = redis.NewScript(`
+var scanDocsScript = redis.NewScript(luaDocOf + `
 local p = ARGV[1]
 local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {#ids, ids[#ids] or ''}
 for _, id in ipairs(ids) do
   -- the hash's document, else the document key's value as it is (its
   -- "<dv> " prefix may match an anchor: the caller judges exactly)
-  local doc = redis.call('HGET', p .. 'r:' .. id, 'doc') or redis.call('GET', p .. 'd:' .. id)
+  local doc = redis.call('HGET', p .. 'r:' .. id, 'doc')
+  if not doc or doc == DOC_IN_KEY then doc = redis.call('GET', p .. 'd:' .. id) end
   if doc then
     local take = true
     if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
@@ -436,11 +437,17 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 			return fmt.Errorf("store: scan %s: %w", typ, err)
 		}
 		rs := make([]*Resource, 0, len(ids))
+		var again []string // documents moved between the HGET and the GET
 		for i := range ids {
 			doc, err := docs[2*i].Result()
-			if errors.Is(err, redis.Nil) {
+			if (err == nil && doc == docInKeyMark) || errors.Is(err, redis.Nil) {
+				hashErr := err
 				doc, err = docs[2*i+1].Result()
 				_, doc = docValue(doc)
+				if errors.Is(err, redis.Nil) && hashErr == nil {
+					again = append(again, ids[i])
+					continue
+				}
 			}
 			if err == nil && !mayContain(doc, needles, alts) {
 				continue
@@ -457,6 +464,17 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 			case !errors.Is(err, redis.Nil): // redis.Nil: deleted in between
 				return fmt.Errorf("store: scan %s: %w", typ, err)
 			}
+		}
+		if len(again) > 0 {
+			// read in one script each: the ones still existing, in id order
+			rr, err := s.getManyScript(ctx, typ, again, ReadOptions{RawOnly: true})
+			if err != nil {
+				return fmt.Errorf("store: scan %s: %w", typ, err)
+			}
+			for _, r := range rr {
+				rs = append(rs, &Resource{Type: typ, ID: r.ID, Doc: r.Doc})
+			}
+			slices.SortFunc(rs, func(a, b *Resource) int { return strings.Compare(a.ID, b.ID) })
 		}
 		if more, err := fn(len(ids), rs); err != nil || !more || next == nil {
 			return err

@@ -65,7 +65,10 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	if ro.Groups {
 		of = redis.NewStringSliceCmd(ctx, "smembers", s.p+"of:"+id)
 	}
-	if err := s.readCmds(ctx, h, d, of, ro.Fresh); err != nil && !errors.Is(err, redis.Nil) {
+	// each command's own error: a pipeline's is its first failure, which
+	// may be the GET's redis.Nil (no document key) before a real one
+	_ = s.readCmds(ctx, h, d, of, ro.Fresh)
+	if err := errors.Join(h.Err(), ignoreNil(d.Err()), cmdErr(of)); err != nil {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}
 	v := h.Val()
@@ -83,7 +86,7 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	if _, ok := v[6].(string); ok {
 		f[8] = v[6]
 	}
-	if _, ok := v[1].(string); !ok {
+	if hd, _ := v[1].(string); hd == "" || hd == docInKeyMark {
 		dv, doc := docValue(d.Val())
 		if dv == "" || dv != f[8] {
 			return s.getScript(ctx, typ, id, ro)
@@ -160,6 +163,28 @@ type readPipe struct {
 
 // docKey is the key of resource id's document (DocumentKeys).
 func (s *Redis) docKey(id string) string { return s.p + "d:" + id }
+
+// docInKeyMark is a hash's "doc" when the document is in its key. It is
+// not JSON, and to compact documents an unknown alias: a release before
+// document keys, which reads only the hash, fails on it (an error, not a
+// resource without attributes whose next PATCH would write them so).
+const docInKeyMark = "\x01\x00"
+
+// ignoreNil is err unless it is redis.Nil (a missing key or field).
+func ignoreNil(err error) error {
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	return err
+}
+
+// cmdErr is c's error (nil for a nil command).
+func cmdErr(c *redis.StringSliceCmd) error {
+	if c == nil {
+		return nil
+	}
+	return c.Err()
+}
 
 // docValue splits a stored document as reads get it: a document key's
 // value, "<dv> <JSON>", into the attribute version it was written at and

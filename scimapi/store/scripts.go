@@ -207,37 +207,29 @@ local hs = {}
 local changed = (mode == 'create')
 local docChanged = (mode == 'create')
 local added, removed = {}, {}
+-- rebuild: the document moves out of the hash, which is then written
+-- anew at the end rather than changed in place: Redis never turns a hash
+-- table back into a listpack, and a hash that held a long document is one
+local rebuild = false
 if ARGV[7] ~= '' then
-  -- the stored document: the hash's "doc" field, else the document key
+  -- the stored document: the hash's "doc" field, else (none, or the
+  -- in-key mark) the document key
   local dkey = p .. 'd:' .. id
   local cur, inHash = nil, false
   if mode ~= 'create' then
     cur = redis.call('HGET', res, 'doc')
-    inHash = cur ~= false
+    inHash = cur ~= false and cur ~= DOC_IN_KEY
     if not inHash then cur = docOf(redis.call('GET', dkey)) end
   end
   if mode == 'create' or not sameDoc(cur, ARGV[7]) then
     local dv = '1'
     if mode ~= 'create' then dv = tostring(redis.call('HINCRBY', res, 'dv', '1')) end
+    hs[#hs + 1] = 'doc'
     if ARGV[27] == '1' then
       redis.call('SET', dkey, dv .. ' ' .. ARGV[7])
-      if inHash then
-        -- The hash is rebuilt without its document rather than HDEL'd:
-        -- Redis never turns a hash table back into a listpack, and a
-        -- hash written before document keys is one (its document too long).
-        local f = redis.call('HGETALL', res)
-        local keep = {}
-        for i = 1, #f, 2 do
-          if f[i] ~= 'doc' then
-            keep[#keep + 1] = f[i]
-            keep[#keep + 1] = f[i + 1]
-          end
-        end
-        redis.call('DEL', res)
-        redis.call('HSET', res, unpack(keep))
-      end
+      hs[#hs + 1] = DOC_IN_KEY
+      rebuild = inHash
     else
-      hs[#hs + 1] = 'doc'
       hs[#hs + 1] = ARGV[7]
       if mode ~= 'create' and not inHash then redis.call('DEL', dkey) end
     end
@@ -359,6 +351,19 @@ if changed and ARGV[11] ~= '' then
   end
 end
 
+if rebuild then
+  -- the hash's fields as they are now, with those of hs over them
+  local f = redis.call('HGETALL', res)
+  local set = {}
+  for i = 1, #hs, 2 do set[hs[i]] = true end
+  for i = 1, #f, 2 do
+    if not set[f[i]] then
+      hs[#hs + 1] = f[i]
+      hs[#hs + 1] = f[i + 1]
+    end
+  end
+  redis.call('DEL', res)
+end
 if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
 local ch = changed and 1 or 0
 writeDone(p, token, vs .. (changed and ' 1 ' or ' 0 ') .. auditID)
@@ -439,7 +444,8 @@ if ARGV[7] ~= '' then
   -- soft delete: keep the record, outside every index, until purged, its
   -- document in the hash
   local d = redis.call('GET', dkey)
-  if d and redis.call('HEXISTS', res, 'doc') == 0 then redis.call('HSET', res, 'doc', docOf(d)) end
+  local hd = redis.call('HGET', res, 'doc')
+  if d and (not hd or hd == DOC_IN_KEY) then redis.call('HSET', res, 'doc', docOf(d)) end
   redis.call('HSET', res, 'deleted', ARGV[4])
   redis.call('RENAME', res, p .. 'deleted:' .. id)
   redis.call('ZADD', p .. 'deleted', ARGV[7], id)
@@ -469,11 +475,16 @@ return #ids
 `)
 
 // luaDocOf defines docOf(v): the JSON of a document key's value v
-// ("<dv> <JSON>"), or false for false (no key).
+// ("<dv> <JSON>"; v as it is without a space), or false for false (no
+// key); and DOC_IN_KEY, the hash's "doc" when the document is in its key
+// (docInKeyMark).
 const luaDocOf = `
+local DOC_IN_KEY = '\1\0'
 local function docOf(v)
   if not v then return false end
-  return string.sub(v, string.find(v, ' ', 1, true) + 1)
+  local sp = string.find(v, ' ', 1, true)
+  if not sp then return v end
+  return string.sub(v, sp + 1)
 end
 `
 
@@ -491,7 +502,7 @@ local function readOne(p, key, id, members, groups, known)
   local r = known or redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
   if not r[1] then return {} end
   -- the document key's value as it is ("<dv> <JSON>": the caller cuts it)
-  if not r[2] then r[2] = redis.call('GET', p .. 'd:' .. id) or '' end
+  if not r[2] or r[2] == DOC_IN_KEY then r[2] = redis.call('GET', p .. 'd:' .. id) or '' end
   local gs = {}
   if groups == '1' then
     for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do

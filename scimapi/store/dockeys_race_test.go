@@ -1,0 +1,144 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/redistest"
+	"github.com/scimgate/scimgate/scimapi/store"
+)
+
+// splitHook runs the next pipeline of more than after commands in two
+// parts, calling between after the first; with between nil it runs the
+// first part only and fails the rest, as a connection lost mid-pipeline.
+type splitHook struct {
+	after   int
+	armed   bool
+	between func()
+}
+
+func (h *splitHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *splitHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *splitHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !h.armed || len(cmds) <= h.after {
+			return next(ctx, cmds)
+		}
+		h.armed = false
+		if err := next(ctx, cmds[:h.after]); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if h.between == nil {
+			lost := errors.New("connection lost")
+			for _, c := range cmds[h.after:] {
+				c.SetErr(lost)
+			}
+			// as go-redis answers a pipeline: its first command's error
+			for _, c := range cmds {
+				if err := c.Err(); err != nil {
+					return err
+				}
+			}
+		}
+		h.between()
+		return next(ctx, cmds[h.after:])
+	}
+}
+
+// hooked returns a store on a client of its own to r's server with hook h,
+// and a store writing through another client with document keys off.
+func hooked(t *testing.T, r *redistest.Redis, h *splitHook) (st, hashWriter *store.Redis) {
+	t.Helper()
+	var o *redis.Options
+	if r.Mini != nil {
+		o = &redis.Options{Protocol: 2, Addr: r.Mini.Addr()}
+	} else {
+		o = r.Client.(*redis.Client).Options()
+	}
+	c, w := redis.NewClient(o), redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close(); _ = w.Close() })
+	c.AddHook(h)
+	return store.NewRedis(c, r.Prefix), store.NewRedis(w, r.Prefix).DocumentKeys(false)
+}
+
+// TestDocumentMovedMidRead: the reads that pipeline the hash and the
+// document key (Doc, used by webhook deliveries, and the unanchored scan)
+// find a resource whose document another gateway moves from its key back
+// into its hash between the two commands, rather than reporting it
+// missing.
+func TestDocumentMovedMidRead(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		h := &splitHook{after: 1}
+		st, hashWriter := hooked(t, r, h)
+		attrs := entraUser(5)
+		u, err := st.Create(ctx, store.TypeUser, attrs, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		move := func() {
+			n++
+			attrs["title"] = "moved " + strings.Repeat("i", n)
+			if _, _, err := hashWriter.Update(ctx, store.TypeUser, u.ID, store.Condition{}, attrs, nil, nil); err != nil {
+				t.Error(err)
+			}
+		}
+		h.armed, h.between = true, move
+		doc, v, err := st.Doc(ctx, store.TypeUser, u.ID)
+		if err != nil || !strings.Contains(string(doc), `"moved i"`) || v != 2 {
+			t.Fatalf("Doc across a move: %s v%d %v", doc, v, err)
+		}
+		// back into its key, then the scan
+		attrs["title"] = "in its key"
+		if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, attrs, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		h.armed = true
+		var found []string
+		err = st.ScanDocs(ctx, store.TypeUser, 100, nil, func(_ int, rs []*store.Resource) (bool, error) {
+			for _, r := range rs {
+				found = append(found, r.ID+" "+r.Doc)
+			}
+			return true, nil
+		})
+		if err != nil || len(found) != 1 || !strings.Contains(found[0], `"moved ii"`) {
+			t.Fatalf("scan across a move: %q %v", found, err)
+		}
+	})
+}
+
+// TestPipelineFailureIsAnError: a read whose pipeline fails after its first
+// commands (the connection lost) returns an error, although an earlier
+// command's reply was redis.Nil (no document key: the document is in the
+// hash), and the index backfill does not crash on the missing replies.
+func TestPipelineFailureIsAnError(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		h := &splitHook{after: 2}
+		st, hashWriter := hooked(t, r, h)
+		var ids []string
+		for i := range 3 {
+			u, err := hashWriter.Create(ctx, store.TypeUser, entraUser(i), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		h.armed = true
+		if _, err := st.Get(ctx, store.TypeUser, ids[0], store.ReadOptions{Groups: true}); err == nil {
+			t.Fatal("Get with its groups' read lost: no error")
+		}
+		if err := st.EnableIndexes("emails.value"); err != nil {
+			t.Fatal(err)
+		}
+		h.armed = true
+		if err := st.Backfill(ctx, store.TypeUser); err == nil || !strings.Contains(err.Error(), "connection lost") {
+			t.Fatalf("backfill with replies lost: %v", err)
+		}
+	})
+}
