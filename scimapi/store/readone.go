@@ -33,9 +33,10 @@ func hmgetArgs(key string) []any {
 
 // getOne reads one resource with plain commands instead of the read script:
 // one pipelined round trip of HMGET of the resource hash, GET of its
-// document key (DocumentKeys) and SMEMBERS of its groups (ro.Groups). A Group read with its members keeps the script:
-// the members come in the hash's order, which HGETALL's map reply (RESP3)
-// loses and HKEYS/HVALS do not pair on miniredis.
+// document key (DocumentKeys) and SMEMBERS of its groups (ro.Groups). A
+// Group read with its members keeps the script: the members come in the
+// hash's order, which HGETALL's map reply (RESP3) loses and HKEYS/HVALS
+// do not pair on miniredis.
 // A script costs Redis about ten times the CPU of these commands, and a
 // read by id is the most frequent request. It is a plain pipeline, not
 // MULTI/EXEC: Redis refuses every command queued in a transaction once
