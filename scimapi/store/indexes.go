@@ -138,18 +138,24 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	ready, err := s.c.HMGet(ctx, s.readyKey(), fields...).Result()
-	if err != nil {
-		return fmt.Errorf("store: backfill %s: %w", typ, err)
-	}
-	var building []any
-	for i, v := range ready {
-		if v != readyValue {
-			building = append(building, fields[i])
+	// the fields not marked complete; read again under the lock: a
+	// Backfill that held it may have completed them since
+	pending := func() ([]any, error) {
+		ready, err := s.c.HMGet(ctx, s.readyKey(), fields...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("store: backfill %s: %w", typ, err)
 		}
+		var building []any
+		for i, v := range ready {
+			if v != readyValue {
+				building = append(building, fields[i])
+			}
+		}
+		return building, nil
 	}
-	if len(building) == 0 {
-		return nil
+	building, err := pending()
+	if err != nil || len(building) == 0 {
+		return err
 	}
 	lock := s.p + "ixlock:" + typ
 	ok, err := s.c.SetNX(ctx, lock, "1", backfillLockTTL).Result()
@@ -157,6 +163,9 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 		return err
 	}
 	defer s.c.Del(context.WithoutCancel(ctx), lock)
+	if building, err = pending(); err != nil || len(building) == 0 {
+		return err
+	}
 	token := "building " + uuid.NewString()
 	args := make([]any, 0, 2*len(building))
 	for _, f := range building {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -49,9 +50,9 @@ func (h *splitHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	}
 }
 
-// hooked returns a store on a client of its own to r's server with hook h,
-// and a store writing through another client with document keys off.
-func hooked(t *testing.T, r *redistest.Redis, h *splitHook) (st, hashWriter *store.Redis) {
+// ownClient returns a client of its own to r's server, closed when the
+// test ends.
+func ownClient(t *testing.T, r *redistest.Redis) *redis.Client {
 	t.Helper()
 	var o *redis.Options
 	if r.Mini != nil {
@@ -59,10 +60,18 @@ func hooked(t *testing.T, r *redistest.Redis, h *splitHook) (st, hashWriter *sto
 	} else {
 		o = r.Client.(*redis.Client).Options()
 	}
-	c, w := redis.NewClient(o), redis.NewClient(o)
-	t.Cleanup(func() { _ = c.Close(); _ = w.Close() })
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// hooked returns a store on a client of its own to r's server with hook h,
+// and a store writing through another client with document keys off.
+func hooked(t *testing.T, r *redistest.Redis, h *splitHook) (st, hashWriter *store.Redis) {
+	t.Helper()
+	c := ownClient(t, r)
 	c.AddHook(h)
-	return store.NewRedis(c, r.Prefix), store.NewRedis(w, r.Prefix).DocumentKeys(false)
+	return store.NewRedis(c, r.Prefix), store.NewRedis(ownClient(t, r), r.Prefix).DocumentKeys(false)
 }
 
 // TestDocumentMovedMidRead: the reads that pipeline the hash and the
@@ -139,6 +148,58 @@ func TestPipelineFailureIsAnError(t *testing.T) {
 		h.armed = true
 		if err := st.Backfill(ctx, store.TypeUser); err == nil || !strings.Contains(err.Error(), "connection lost") {
 			t.Fatalf("backfill with replies lost: %v", err)
+		}
+	})
+}
+
+// TestBackfillAfterAnotherCompleted: a Backfill that found an index
+// incomplete, then took the lock only after another gateway's Backfill
+// completed the index and released it, leaves the index marked complete
+// (it used to mark it building again and redo it all, Lookup answering
+// ErrIndexBuilding meanwhile: a flake of TestOptionalIndexTransitions).
+func TestBackfillAfterAnotherCompleted(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		c := ownClient(t, r)
+		late := store.NewRedis(c, r.Prefix)
+		other := store.NewRedis(r.Client, r.Prefix)
+		// other's Backfill runs just before late takes the lock
+		// (SET ixlock:User NX); late marking an index building is seen
+		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
+			key, _ := cmd.Args()[1].(string)
+			return cmd.Name() == "set" && strings.Contains(key, "ixlock:")
+		}, fn: func() {
+			if err := other.Backfill(ctx, store.TypeUser); err != nil {
+				t.Error(err)
+			}
+		}})
+		var building atomic.Bool
+		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
+			v, _ := cmd.Args()[len(cmd.Args())-1].(string)
+			return cmd.Name() == "hset" && strings.HasPrefix(v, "building ")
+		}, fn: func() { building.Store(true) }})
+		for _, st := range []*store.Redis{late, other} {
+			if err := st.EnableIndexes("emails.value"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := other.Create(ctx, store.TypeUser, entraUser(1), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Client.HDel(ctx, late.KeyBase()+"ixready", "User:emails.value").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := late.Backfill(ctx, store.TypeUser); err != nil {
+			t.Fatal(err)
+		}
+		if building.Load() {
+			t.Fatal("the late Backfill marked the completed index as building again")
+		}
+		if v, _ := r.Client.HGet(ctx, late.KeyBase()+"ixready", "User:emails.value").Result(); v != "2" {
+			t.Fatalf("marker after the late Backfill: %q, want complete", v)
+		}
+		if ids, err := late.Lookup(ctx, store.TypeUser, "emails.value", "user000001@contoso.com"); err != nil || len(ids) != 1 {
+			t.Fatalf("lookup: %v %v", ids, err)
 		}
 	})
 }
