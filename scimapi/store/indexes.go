@@ -157,16 +157,19 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 	if err != nil || len(building) == 0 {
 		return err
 	}
-	lock := s.p + "ixlock:" + typ
-	ok, err := s.c.SetNX(ctx, lock, "1", backfillLockTTL).Result()
+	// the lock holds this run's token: it is renewed and released only
+	// by its holder, so a run that stalled past its expiry cannot release
+	// or extend another's
+	token := "building " + uuid.NewString()
+	lock := []string{s.p + "ixlock:" + typ}
+	ok, err := s.c.SetNX(ctx, lock[0], token, backfillLockTTL).Result()
 	if err != nil || !ok {
 		return err
 	}
-	defer s.c.Del(context.WithoutCancel(ctx), lock)
+	defer lockScript.Run(context.WithoutCancel(ctx), s.c, lock, token, 0)
 	if building, err = pending(); err != nil || len(building) == 0 {
 		return err
 	}
-	token := "building " + uuid.NewString()
 	args := make([]any, 0, 2*len(building))
 	for _, f := range building {
 		args = append(args, f, token)
@@ -186,8 +189,12 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 		if err := s.backfillStep(ctx, typ, ids); err != nil {
 			return err
 		}
-		if err := s.c.PExpire(ctx, lock, backfillLockTTL).Err(); err != nil {
+		held, err := lockScript.Run(ctx, s.c, lock, token, backfillLockTTL.Milliseconds()).Int()
+		if err != nil {
 			return fmt.Errorf("store: backfill %s: %w", typ, err)
+		}
+		if held == 0 {
+			return fmt.Errorf("store: backfill %s: lock lost (a step took longer than %v); not marked complete", typ, backfillLockTTL)
 		}
 		after = "(" + ids[len(ids)-1]
 	}
@@ -200,6 +207,15 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 	}
 	return nil
 }
+
+// lockScript renews or releases the backfill lock KEYS[1] if it still
+// holds the token ARGV[1]: for ARGV[2] ms (PEXPIRE), or at once ("0").
+// Returns 1 if it did, 0 if the lock is not the caller's.
+var lockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`)
 
 // markReadyScript sets ready markers still holding a Backfill's token.
 //

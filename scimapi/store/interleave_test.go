@@ -166,7 +166,11 @@ func TestBackfillAfterAnotherCompleted(t *testing.T) {
 		// other's Backfill runs just before late takes the lock
 		// (SET ixlock:User NX); late marking an index building is seen
 		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
-			key, _ := cmd.Args()[1].(string)
+			a := cmd.Args()
+			key, _ := a[len(a)-1].(string)
+			if len(a) > 1 {
+				key, _ = a[1].(string)
+			}
 			return cmd.Name() == "set" && strings.Contains(key, "ixlock:")
 		}, fn: func() {
 			if err := other.Backfill(ctx, store.TypeUser); err != nil {
@@ -175,7 +179,8 @@ func TestBackfillAfterAnotherCompleted(t *testing.T) {
 		}})
 		var building atomic.Bool
 		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
-			v, _ := cmd.Args()[len(cmd.Args())-1].(string)
+			a := cmd.Args()
+			v, _ := a[len(a)-1].(string)
 			return cmd.Name() == "hset" && strings.HasPrefix(v, "building ")
 		}, fn: func() { building.Store(true) }})
 		for _, st := range []*store.Redis{late, other} {
@@ -200,6 +205,42 @@ func TestBackfillAfterAnotherCompleted(t *testing.T) {
 		}
 		if ids, err := late.Lookup(ctx, store.TypeUser, "emails.value", "user000001@contoso.com"); err != nil || len(ids) != 1 {
 			t.Fatalf("lookup: %v %v", ids, err)
+		}
+	})
+}
+
+// TestBackfillLockOwnership: a Backfill whose lock expired and was taken
+// by another run (a step that stalled past the lock's 30 s) stops with an
+// error at its next renewal, and neither extends nor releases the other
+// run's lock.
+func TestBackfillLockOwnership(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		c := ownClient(t, r)
+		st := store.NewRedis(c, r.Prefix)
+		if err := st.EnableIndexes("emails.value"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Create(ctx, store.TypeUser, entraUser(1), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		r.Client.HDel(ctx, st.KeyBase()+"ixready", "User:emails.value")
+		lock := st.KeyBase() + "ixlock:User"
+		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
+			// the first renewal (EVALSHA of the lock script on the lock)
+			a := cmd.Args()
+			return strings.HasPrefix(cmd.Name(), "eval") && len(a) > 3 && a[3] == lock
+		}, fn: func() {
+			r.Client.Set(ctx, lock, "building another-run", 0)
+		}})
+		if err := st.Backfill(ctx, store.TypeUser); err == nil || !strings.Contains(err.Error(), "lock lost") {
+			t.Fatalf("backfill whose lock was taken: %v", err)
+		}
+		if v, _ := r.Client.Get(ctx, lock).Result(); v != "building another-run" {
+			t.Fatalf("the other run's lock after ours ended: %q", v)
+		}
+		if ttl, _ := r.Client.PTTL(ctx, lock).Result(); ttl > 0 {
+			t.Fatalf("the other run's lock was given an expiry: %v", ttl)
 		}
 	})
 }
