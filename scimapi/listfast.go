@@ -65,8 +65,8 @@ func lookupMatchDoc(rt *schema.ResourceType, r *store.Resource, f *filter.Filter
 }
 
 // readAttrs decodes the top-level members of the JSON object doc that f
-// references, and every extension object ("urn:" keys), skipping the
-// others undecoded. Like json.Unmarshal into a map, a repeated key keeps
+// references, and the extension objects ("urn:" keys) of the extensions
+// whose attributes it reads, skipping the others undecoded. Like json.Unmarshal into a map, a repeated key keeps
 // its last value. ok is false when doc is not an object with plain keys.
 func readAttrs(doc string, f *filter.Filter) (map[string]any, bool) {
 	s := jsonScan{b: doc}
@@ -89,7 +89,7 @@ func readAttrs(doc string, f *filter.Filter) (map[string]any, bool) {
 		if !s.skip() {
 			return nil, false
 		}
-		if f.References(k) || strings.HasPrefix(k, "urn:") {
+		if f.References(k) || (strings.HasPrefix(k, "urn:") && f.ReadsExtension(k)) {
 			var v any
 			if err := json.Unmarshal([]byte(doc[start:s.i]), &v); err != nil {
 				return nil, false

@@ -17,12 +17,25 @@ type Filter struct {
 	rt   *schema.ResourceType
 	root node
 	refs map[string]bool // canonical top-level attributes the filter reads
+	exts map[string]bool // schema ids of the extensions whose attributes it reads
 }
 
 // References reports whether the filter reads the top-level attribute
 // with this canonical name (e.g. "members", "groups"), so a caller can skip
 // loading derived attributes nobody filters on.
 func (f *Filter) References(name string) bool { return f.refs[name] }
+
+// ReadsExtension reports whether the filter reads an attribute of the
+// schema extension urn (its id, compared case-insensitively as SCIM
+// attribute names are), so a caller can skip decoding the others.
+func (f *Filter) ReadsExtension(urn string) bool {
+	for id := range f.exts {
+		if strings.EqualFold(id, urn) {
+			return true
+		}
+	}
+	return false
+}
 
 // Compile parses s and binds it to rt. Unknown attributes and comparisons
 // that can never succeed (gt on a boolean, co on a number, a non-dateTime
@@ -43,7 +56,7 @@ func (p *Parsed) compile(rt *schema.ResourceType, lenient bool) (*Filter, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{rt: rt, root: root, refs: c.refs}, nil
+	return &Filter{rt: rt, root: root, refs: c.refs, exts: c.exts}, nil
 }
 
 // CompileLenient is Compile for searches across resource types (RFC 7644
@@ -64,7 +77,7 @@ func CompileExpr(rt *schema.ResourceType, e fp.Expression, parent *schema.AttrRe
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{rt: rt, root: root, refs: c.refs}, nil
+	return &Filter{rt: rt, root: root, refs: c.refs, exts: c.exts}, nil
 }
 
 type compiler struct {
@@ -73,6 +86,7 @@ type compiler struct {
 	suffixes []*fp.AttributeExpression
 	nvp      int             // value paths seen so far
 	refs     map[string]bool // top-level attributes read
+	exts     map[string]bool // schema ids of the extensions read
 }
 
 // read records that the filter reads ref's top-level attribute.
@@ -81,6 +95,12 @@ func (c *compiler) read(ref schema.AttrRef) {
 		c.refs = map[string]bool{}
 	}
 	c.refs[ref.TopName()] = true
+	if ref.Extension {
+		if c.exts == nil {
+			c.exts = map[string]bool{}
+		}
+		c.exts[ref.Schema.ID] = true
+	}
 }
 
 // schemasAttr describes the "schemas" attribute common to all resources.
