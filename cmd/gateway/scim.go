@@ -118,19 +118,18 @@ func openReadCache(conn *redisconn.Conn, cfg config.Config, log *slog.Logger) *s
 }
 
 // readListpack returns the hash-max-listpack-value by which the stores
-// place documents, read from the Redis server once, in the background,
-// with a warning logged when it is below the recommended value
-// (store.ListpackAdvice). Until then, with the embedded Redis, and when it
-// cannot tell (logged at debug), it is Redis's default.
+// place documents, read from the Redis server in the background (again
+// every 10 s while Redis is out of reach, until ctx ends), with a warning
+// logged when it is below the recommended value (store.ListpackAdvice).
+// Until then, with the embedded Redis, and when the server will not tell
+// (logged at debug), it is Redis's default.
 func readListpack(ctx context.Context, conn *redisconn.Conn, log *slog.Logger) *store.ListpackValue {
 	lv := &store.ListpackValue{}
 	if conn.Embedded() {
 		return lv
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		n, err := lv.Read(ctx, conn.Client)
+		n, err := lv.Learn(ctx, conn.Client, 5*time.Second, 10*time.Second)
 		if err != nil {
 			log.Debug("hash-max-listpack-value not read", "err", err)
 			return

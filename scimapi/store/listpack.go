@@ -2,12 +2,19 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// ErrListpackUnknown is Read's error when the server will not tell its
+// hash-max-listpack-value (CONFIG refused, as on some managed services,
+// or a Redis before 7, which has none): asking again will not help.
+var ErrListpackUnknown = errors.New("store: the server does not tell its hash-max-listpack-value")
 
 // DefaultListpackValue is Redis's default hash-max-listpack-value: a hash
 // holding a longer field or value is kept as a hash table, not a compact
@@ -45,12 +52,16 @@ func (l *ListpackValue) Get() int {
 // With a Cluster client the answer is one node's.
 func (l *ListpackValue) Read(ctx context.Context, c redis.UniversalClient) (int, error) {
 	kv, err := c.ConfigGet(ctx, "hash-max-listpack-value").Result()
+	var refused redis.Error
+	if errors.As(err, &refused) {
+		return 0, fmt.Errorf("%w: %w", ErrListpackUnknown, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: read hash-max-listpack-value: %w", err)
 	}
 	v, ok := kv["hash-max-listpack-value"]
 	if !ok {
-		return 0, fmt.Errorf("store: the server has no hash-max-listpack-value (Redis before 7)")
+		return 0, fmt.Errorf("%w (none: Redis before 7)", ErrListpackUnknown)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
@@ -58,6 +69,26 @@ func (l *ListpackValue) Read(ctx context.Context, c redis.UniversalClient) (int,
 	}
 	l.n.Store(int64(max(n, 1)))
 	return n, nil
+}
+
+// Learn reads the server's hash-max-listpack-value (Read), each attempt
+// within timeout, and while Redis is out of reach tries again every
+// retry, until it is known, the server will not tell (ErrListpackUnknown),
+// or ctx ends; it returns Read's last answer.
+func (l *ListpackValue) Learn(ctx context.Context, c redis.UniversalClient, timeout, retry time.Duration) (int, error) {
+	for {
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		n, err := l.Read(actx, c)
+		cancel()
+		if err == nil || errors.Is(err, ErrListpackUnknown) {
+			return n, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(retry):
+		}
+	}
 }
 
 // ListpackAdvice returns a warning for the operator when the server's

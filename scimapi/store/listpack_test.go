@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/scimapi/store"
@@ -30,5 +32,38 @@ func TestListpackAdvice(t *testing.T) {
 	}
 	if (*store.ListpackValue)(nil).Get() != store.DefaultListpackValue {
 		t.Fatal("nil ListpackValue")
+	}
+}
+
+// TestListpackLearn: Learn keeps asking while Redis is out of reach and
+// learns the value once it answers; it gives up at once on a server that
+// will not tell (miniredis has no CONFIG GET).
+func TestListpackLearn(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.StartServer(t, "--hash-max-listpack-value", "512")
+	c := srv.Client()
+	srv.Kill()
+	var lv store.ListpackValue
+	got := make(chan error, 1)
+	go func() {
+		_, err := lv.Learn(ctx, c, time.Second, 20*time.Millisecond)
+		got <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if lv.Get() != store.DefaultListpackValue {
+		t.Fatalf("value known with Redis down: %d", lv.Get())
+	}
+	srv.Start()
+	select {
+	case err := <-got:
+		if err != nil || lv.Get() != 512 {
+			t.Fatalf("after Redis came up: %d %v", lv.Get(), err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Learn did not return 10 s after Redis came up")
+	}
+	var mini store.ListpackValue
+	if _, err := mini.Learn(ctx, redistest.Mini(t).Client, time.Second, time.Hour); !errors.Is(err, store.ErrListpackUnknown) {
+		t.Fatalf("miniredis: %v", err)
 	}
 }
