@@ -62,7 +62,8 @@ func TestCreateResent(t *testing.T) {
 		}
 		hook := &lostReplyHook{}
 		r.Client.AddHook(hook)
-		j := &Journal{Audit: audit.Event{Actor: audit.Actor{ClientID: "c"}, Target: audit.Target{Type: TypeUser, Name: "ada"}},
+		j := &Journal{Audit: audit.Event{Actor: audit.Actor{ClientID: "c"}, Target: audit.Target{Type: TypeUser, Name: "ada"},
+			RequestID: "7d444840-9dc0-11d1-b245-5ffdce74fad2"},
 			DocAction: audit.UserProvisioned, Event: "user.created"}
 		u, err := s.Create(ctx, TypeUser, map[string]any{"userName": "ada"}, nil, j)
 		if err != nil {
@@ -77,8 +78,13 @@ func TestCreateResent(t *testing.T) {
 		if n, err := s.Count(ctx, TypeUser); err != nil || n != 2 {
 			t.Fatalf("%d users (%v) after a resent creation, want 2", n, err)
 		}
-		if n, err := r.Client.XLen(ctx, audit.TaggedKey(r.Prefix, DefaultTag)).Result(); err != nil || n != 1 {
-			t.Fatalf("%d audit entries (%v) after a resent creation, want 1", n, err)
+		entries, err := r.Client.XRange(ctx, audit.TaggedKey(r.Prefix, DefaultTag), "-", "+").Result()
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("%d audit entries (%v) after a resent creation, want 1", len(entries), err)
+		}
+		// the resend is answered with the applied send's audit entry
+		if j.AuditID != entries[0].ID {
+			t.Fatalf("resent creation's audit entry %q, want %q", j.AuditID, entries[0].ID)
 		}
 		if keys, err := r.Client.Keys(ctx, s.p+"w:*").Result(); err != nil || len(keys) != 0 {
 			t.Fatalf("write tokens after a creation: %v %v", keys, err)

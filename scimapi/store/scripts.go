@@ -132,7 +132,8 @@ end
 // one a key with an expiry. Its id is new (the gateway's own random
 // UUIDv7), so finding the resource there means an earlier send of this
 // same write was applied and its reply lost: it is answered as applied,
-// with the resource as it is now and no audit entry id (""). A resource
+// with the resource as it is now and the audit entry of the applied send
+// when it is among the stream's last 200 (resentAuditID; else ""). A resource
 // deleted again before the resend left a tombstone (deleteScript keeps
 // gone:<id> as long as a write token), and the creation answers GONE
 // instead of bringing it back.
@@ -141,6 +142,25 @@ end
 // returns it, with an empty document when a creation stored ARGV[7]} or an error reply: NOTFOUND, GONE, VERSION, UNIQUENESS <attr>,
 // NOMEMBER <id>, NOTARGET <id>, DEADLINE, QUOTA.
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + luaDocAliases + `
+-- resentAuditID is the audit entry of the applied send of a resent
+-- creation (createResent): the entry among the audit stream's last
+-- 200 whose request id and target id are this write's ('' if none).
+local function resentAuditID()
+  if ARGV[11] == '' then return '' end
+  local want = {}
+  for i = 28, 27 + tonumber(ARGV[19]), 2 do
+    if ARGV[i] == 'rq' or ARGV[i] == 'ti' then want[ARGV[i]] = ARGV[i + 1] end
+  end
+  if not want.rq or not want.ti then return '' end
+  for _, e in ipairs(redis.call('XREVRANGE', KEYS[#KEYS - 1], '+', '-', 'COUNT', 200)) do
+    local f, got = e[2], {}
+    for i = 1, #f, 2 do
+      if f[i] == 'rq' or f[i] == 'ti' then got[f[i]] = f[i + 1] end
+    end
+    if got.rq == want.rq and got.ti == want.ti then return e[1] end
+  end
+  return ''
+end
 local p, id, typ, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local res = KEYS[1]
 local stamp = ARGV[26] or ''
@@ -149,7 +169,7 @@ local token = ARGV[13]
 if mode == 'create' then
   token = ''
   if redis.call('EXISTS', res) == 1 then
-    return writeReply(p, res, id, {tonumber(redis.call('HGET', res, 'v')), 1, ''}, ARGV[15], ARGV[16])
+    return writeReply(p, res, id, {tonumber(redis.call('HGET', res, 'v')), 1, resentAuditID()}, ARGV[15], ARGV[16])
   end
   if redis.call('EXISTS', p .. 'gone:' .. id) == 1 then return redis.error_reply('GONE') end
 end
