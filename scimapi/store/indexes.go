@@ -209,10 +209,17 @@ func (s *Redis) Backfill(ctx context.Context, typ string) error {
 }
 
 // lockScript renews or releases the backfill lock KEYS[1] if it still
-// holds the token ARGV[1]: for ARGV[2] ms (PEXPIRE), or at once ("0").
-// Returns 1 if it did, 0 if the lock is not the caller's.
+// holds the token ARGV[1]: for ARGV[2] ms (PEXPIRE), or at once ("0"). A
+// renewal finding the lock expired and free takes it again (the markers
+// still hold the run's token, which markReadyScript checks).
+// Returns 1 if it did, 0 if the lock is another run's.
 var lockScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if not cur and ARGV[2] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if cur ~= ARGV[1] then return 0 end
 if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `)

@@ -212,7 +212,8 @@ func TestBackfillAfterAnotherCompleted(t *testing.T) {
 // TestBackfillLockOwnership: a Backfill whose lock expired and was taken
 // by another run (a step that stalled past the lock's 30 s) stops with an
 // error at its next renewal, and neither extends nor releases the other
-// run's lock.
+// run's lock; one whose lock expired and is free takes it again and
+// completes.
 func TestBackfillLockOwnership(t *testing.T) {
 	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
 		ctx := context.Background()
@@ -241,6 +242,22 @@ func TestBackfillLockOwnership(t *testing.T) {
 		}
 		if ttl, _ := r.Client.PTTL(ctx, lock).Result(); ttl > 0 {
 			t.Fatalf("the other run's lock was given an expiry: %v", ttl)
+		}
+
+		// expired and free
+		r.Client.Del(ctx, lock)
+		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
+			a := cmd.Args()
+			return strings.HasPrefix(cmd.Name(), "eval") && len(a) > 3 && a[3] == lock
+		}, fn: func() { r.Client.Del(ctx, lock) }})
+		if err := st.Backfill(ctx, store.TypeUser); err != nil {
+			t.Fatalf("backfill whose lock expired: %v", err)
+		}
+		if v, _ := r.Client.HGet(ctx, st.KeyBase()+"ixready", "User:emails.value").Result(); v != "2" {
+			t.Fatalf("marker after a backfill whose lock expired: %q", v)
+		}
+		if n, _ := r.Client.Exists(ctx, lock).Result(); n != 0 {
+			t.Fatal("lock kept after the backfill")
 		}
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scimgate/scimgate/redisfault"
 )
 
 // ErrListpackUnknown is Read's error when the server will not tell its
@@ -52,8 +54,10 @@ func (l *ListpackValue) Get() int {
 // With a Cluster client the answer is one node's.
 func (l *ListpackValue) Read(ctx context.Context, c redis.UniversalClient) (int, error) {
 	kv, err := c.ConfigGet(ctx, "hash-max-listpack-value").Result()
-	var refused redis.Error
-	if errors.As(err, &refused) {
+	var reply redis.Error
+	if k := redisfault.Classify(err); errors.As(err, &reply) && (k == redisfault.None || k == redisfault.NoPerm) {
+		// a refusal (unknown or renamed command, no permission), not a
+		// passing state of the server (LOADING, BUSY, …)
 		return 0, fmt.Errorf("%w: %w", ErrListpackUnknown, err)
 	}
 	if err != nil {
@@ -65,22 +69,23 @@ func (l *ListpackValue) Read(ctx context.Context, c redis.UniversalClient) (int,
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("store: hash-max-listpack-value %q is not a count", v)
+		return 0, fmt.Errorf("%w: hash-max-listpack-value %q is not a count", ErrListpackUnknown, v)
 	}
 	l.n.Store(int64(max(n, 1)))
 	return n, nil
 }
 
 // Learn reads the server's hash-max-listpack-value (Read), each attempt
-// within timeout, and while Redis is out of reach tries again every
-// retry, until it is known, the server will not tell (ErrListpackUnknown),
-// or ctx ends; it returns Read's last answer.
+// within timeout, and while Redis is out of reach or not ready tries again
+// every retry, until it is known, the server will not tell
+// (ErrListpackUnknown), the client is closed, or ctx ends; it returns
+// Read's last answer.
 func (l *ListpackValue) Learn(ctx context.Context, c redis.UniversalClient, timeout, retry time.Duration) (int, error) {
 	for {
 		actx, cancel := context.WithTimeout(ctx, timeout)
 		n, err := l.Read(actx, c)
 		cancel()
-		if err == nil || errors.Is(err, ErrListpackUnknown) {
+		if err == nil || errors.Is(err, ErrListpackUnknown) || redisfault.Classify(err) == redisfault.Closed {
 			return n, err
 		}
 		select {

@@ -67,3 +67,36 @@ func TestListpackLearn(t *testing.T) {
 		t.Fatalf("miniredis: %v", err)
 	}
 }
+
+// TestListpackLearnBusy: a server busy with a long script answers BUSY,
+// a passing state, not a refusal: Learn asks again and learns the value
+// once the script ends.
+func TestListpackLearnBusy(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.StartServer(t, "--busy-reply-threshold", "20")
+	c := srv.Client()
+	busy := make(chan error, 1)
+	go func() {
+		// holds the server for about 600 ms
+		busy <- srv.Client().Eval(ctx, `local t = redis.call('TIME')
+local stop = tonumber(t[1]) * 1000000 + tonumber(t[2]) + 600000
+repeat t = redis.call('TIME') until tonumber(t[1]) * 1000000 + tonumber(t[2]) > stop
+return 1`, nil).Err()
+	}()
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if err := c.Ping(ctx).Err(); err != nil && strings.HasPrefix(err.Error(), "BUSY") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never answered BUSY")
+		}
+	}
+	var lv store.ListpackValue
+	n, err := lv.Learn(ctx, c, time.Second, 20*time.Millisecond)
+	if err != nil || n != 64 {
+		t.Fatalf("Learn while the server was busy: %d %v", n, err)
+	}
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -122,5 +122,25 @@ func TestCreateResent(t *testing.T) {
 		if n, err := s.Count(ctx, TypeUser); err != nil || n != 2 {
 			t.Fatalf("%d users (%v), want 2", n, err)
 		}
+
+		// A group created with members, its reply lost: its audit record
+		// is the one with members (the script's second), which the resend
+		// finds too.
+		hook2.n.Store(2) // done with the second hook
+		hook3 := &lostReplyHook{}
+		r.Client.AddHook(hook3)
+		gj := &Journal{Audit: audit.Event{Actor: audit.Actor{ClientID: "c"}, Target: audit.Target{Type: TypeGroup, Name: "g"},
+			RequestID: "5e3a1f9c-9dc0-11d1-b245-5ffdce74fad2"},
+			DocAction: audit.GroupCreated, Event: "group.created"}
+		if _, err := s.Create(ctx, TypeGroup, map[string]any{"displayName": "g"}, []Member{{Value: u.ID}}, gj); err != nil {
+			t.Fatalf("group creation whose first reply was lost: %v", err)
+		}
+		if hook3.n.Load() != 2 {
+			t.Fatalf("the write script ran %d times for the group, want 2", hook3.n.Load())
+		}
+		last, err := r.Client.XRevRangeN(ctx, audit.TaggedKey(r.Prefix, DefaultTag), "+", "-", 1).Result()
+		if err != nil || len(last) != 1 || gj.AuditID != last[0].ID {
+			t.Fatalf("resent group creation's audit entry %q, want %v (%v)", gj.AuditID, last, err)
+		}
 	})
 }

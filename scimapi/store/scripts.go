@@ -144,11 +144,13 @@ end
 var writeScript = redis.NewScript(luaDropIndexEntries + luaWriteGuard + luaWriteReply + luaDocAliases + `
 -- resentAuditID is the audit entry of the applied send of a resent
 -- creation (createResent): the entry among the audit stream's last
--- 200 whose request id and target id are this write's ('' if none).
+-- 200 whose request id and target id are this write's ('' if none),
+-- taken from its audit records (all three share them; a creation with
+-- members has only the second).
 local function resentAuditID()
   if ARGV[11] == '' then return '' end
   local want = {}
-  for i = 28, 27 + tonumber(ARGV[19]), 2 do
+  for i = 28, 27 + tonumber(ARGV[19]) + tonumber(ARGV[20]) + tonumber(ARGV[21]), 2 do
     if ARGV[i] == 'rq' or ARGV[i] == 'ti' then want[ARGV[i]] = ARGV[i + 1] end
   end
   if not want.rq or not want.ti then return '' end
