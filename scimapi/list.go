@@ -196,6 +196,36 @@ func (h *Handler) respondList(c *gin.Context, req *request, rts []*schema.Resour
 	h.recycleResponse(bp, body)
 }
 
+// listAcc collects a list's matches (query): the total, and the hits of
+// the page asked for, or the candidates of its sort window (top).
+type listAcc struct {
+	rt        *schema.ResourceType // of the resources visited now
+	pg        page
+	kept      []hit
+	top       *topK
+	sorter    *filter.Sorter
+	after     string // cursor paging: the last id of the page before
+	cursor    bool
+	lo, count int
+}
+
+// visit takes one matching resource (see Handler.matches).
+func (a *listAcc) visit(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
+	a.pg.total++
+	switch {
+	case a.top != nil:
+		a.top.offer(sortEntry{rt: a.rt, id: r.ID, key: a.sorter.Key(doc)})
+	case a.cursor:
+		if r.ID > a.after && len(a.kept) <= a.count {
+			a.kept = append(a.kept, hit{rt: a.rt, res: r, loaded: ro})
+		}
+	default:
+		if n := a.pg.total - 1; n >= a.lo && n < a.lo+a.count {
+			a.kept = append(a.kept, hit{rt: a.rt, res: r, loaded: ro})
+		}
+	}
+}
+
 // query runs a list over one or more resource types.
 func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp listParams) (page, error) {
 	after := ""
@@ -242,28 +272,16 @@ func (h *Handler) query(ctx context.Context, rts []*schema.ResourceType, lp list
 		top = newTopK(sorter, k)
 	}
 	bud := h.newBudget()
-	var pg page
-	var kept []hit
+	// what the visits collect, in one value the visit function shares
+	// (captured variables would each escape to the heap)
+	acc := &listAcc{top: top, sorter: sorter, after: after, cursor: lp.cursor != nil, lo: lo, count: lp.count}
 	for i, rt := range rts {
-		err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), bud, top != nil, func(r *store.Resource, doc map[string]any, ro store.ReadOptions) {
-			pg.total++
-			switch {
-			case top != nil:
-				top.offer(sortEntry{rt: rt, id: r.ID, key: sorter.Key(doc)})
-			case lp.cursor != nil:
-				if r.ID > after && len(kept) <= lp.count {
-					kept = append(kept, hit{rt: rt, res: r, loaded: ro})
-				}
-			default:
-				if n := pg.total - 1; n >= lo && n < lo+lp.count {
-					kept = append(kept, hit{rt: rt, res: r, loaded: ro})
-				}
-			}
-		})
-		if err != nil {
+		acc.rt = rt
+		if err := h.matches(ctx, rt, filters[i], lp.proj.readOptions(rt), bud, top != nil, acc.visit); err != nil {
 			return page{}, err
 		}
 	}
+	pg, kept := acc.pg, acc.kept
 	if top != nil {
 		entries := top.sorted()
 		hits, err := h.fetchSorted(ctx, entries[min(lo, len(entries)):], lp.proj)
