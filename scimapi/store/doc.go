@@ -27,15 +27,15 @@ func (s *Redis) Doc(ctx context.Context, typ, id string) (json.RawMessage, int64
 	}
 	f := h.Val()
 	t, _ := f[0].(string)
-	doc, _ := f[1].(string)
-	if t == typ && (doc == "" || doc == docInKeyMark) {
+	hd, _ := f[1].(string)
+	doc, dv, inKey := storedDoc(hd, d.Val())
+	if t == typ && inKey {
 		// the document key's, at the hash's attribute version; else the
 		// two were read around a write: read again in one script
 		hdv, _ := f[3].(string)
 		if hdv == "" {
 			hdv = "1"
 		}
-		dv, kd := docValue(d.Val())
 		if dv != hdv {
 			r, err := s.getScript(ctx, typ, id, ReadOptions{RawOnly: true})
 			if err != nil {
@@ -46,7 +46,6 @@ func (s *Redis) Doc(ctx context.Context, typ, id string) (json.RawMessage, int64
 			}
 			return json.RawMessage(r.Doc), r.Version, nil
 		}
-		doc = kd
 	}
 	if t != typ || doc == "" {
 		return nil, 0, ErrNotFound

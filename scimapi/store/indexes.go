@@ -262,15 +262,16 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 	args := []any{s.p}
 	for i, id := range ids {
 		f := cmds[i].Val()
-		doc, _ := f[0].(string)
+		hd, _ := f[0].(string)
 		dv, _ := f[1].(string)
 		if dv == "" {
 			dv = "1"
 		}
-		if doc == "" || doc == docInKeyMark {
-			// the document key's, at the version it names (the script
-			// skips the resource when that is not the hash's any more)
-			dv, doc = docValue(docs[i].Val())
+		doc, kdv, inKey := storedDoc(hd, docs[i].Val())
+		if inKey {
+			// at the version the key names (the script skips the
+			// resource when that is not the hash's any more)
+			dv = kdv
 		}
 		if doc == "" {
 			continue // deleted since

@@ -281,7 +281,7 @@ for _, id in ipairs(ids) do
   -- the hash's document, else the document key's value as it is (its
   -- "<dv> " prefix may match an anchor: the caller judges exactly)
   local doc = redis.call('HGET', p .. 'r:' .. id, 'doc')
-  if not doc or doc == DOC_IN_KEY then doc = redis.call('GET', p .. 'd:' .. id) end
+  if inKey(doc) then doc = redis.call('GET', p .. 'd:' .. id) end
   if doc then
     local take = true
     if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
@@ -439,31 +439,27 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 		rs := make([]*Resource, 0, len(ids))
 		var again []string // documents moved between the HGET and the GET
 		for i := range ids {
-			doc, err := docs[2*i].Result()
-			if (err == nil && doc == docInKeyMark) || errors.Is(err, redis.Nil) {
-				hashErr := err
-				doc, err = docs[2*i+1].Result()
-				_, doc = docValue(doc)
-				if errors.Is(err, redis.Nil) && hashErr == nil {
-					again = append(again, ids[i])
-					continue
-				}
-			}
-			if err == nil && !mayContain(doc, needles, alts) {
-				continue
-			}
-			if err == nil {
-				doc, err = expandDoc(doc)
-				if err != nil {
-					return fmt.Errorf("store: scan %s %s: %w", typ, ids[i], err)
-				}
-			}
-			switch {
-			case err == nil:
-				rs = append(rs, &Resource{Type: typ, ID: ids[i], Doc: doc})
-			case !errors.Is(err, redis.Nil): // redis.Nil: deleted in between
+			hd, herr := docs[2*i].Result()
+			kv, kerr := docs[2*i+1].Result()
+			if err := errors.Join(ignoreNil(herr), ignoreNil(kerr)); err != nil {
 				return fmt.Errorf("store: scan %s: %w", typ, err)
 			}
+			doc, _, inKey := storedDoc(hd, kv)
+			switch {
+			case doc == "" && inKey && herr == nil:
+				// the hash names its key, which had gone by the GET
+				again = append(again, ids[i])
+				continue
+			case doc == "": // deleted in between
+				continue
+			case !mayContain(doc, needles, alts):
+				continue
+			}
+			doc, err := expandDoc(doc)
+			if err != nil {
+				return fmt.Errorf("store: scan %s %s: %w", typ, ids[i], err)
+			}
+			rs = append(rs, &Resource{Type: typ, ID: ids[i], Doc: doc})
 		}
 		if len(again) > 0 {
 			// read in one script each: the ones still existing, in id order

@@ -87,8 +87,8 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	if _, ok := v[6].(string); ok {
 		f[8] = v[6]
 	}
-	if hd, _ := v[1].(string); hd == "" || hd == docInKeyMark {
-		dv, doc := docValue(d.Val())
+	hd, _ := v[1].(string)
+	if doc, dv, inKey := storedDoc(hd, d.Val()); inKey {
 		if dv == "" || dv != f[8] {
 			return s.getScript(ctx, typ, id, ro)
 		}
@@ -185,6 +185,20 @@ func cmdErr(c *redis.StringSliceCmd) error {
 		return nil
 	}
 	return c.Err()
+}
+
+// storedDoc is a resource's stored document from the two places a read
+// gets it: its hash's "doc" field hashDoc ("" when absent) and its
+// document key's value key ("" when absent). inKey reports that the hash
+// does not hold it (no field, or docInKeyMark): doc is then the key's, and
+// dv the attribute version the key names ("" without a key), which a
+// caller that did not read both in one step compares with the hash's "dv".
+func storedDoc(hashDoc, key string) (doc, dv string, inKey bool) {
+	if hashDoc != "" && hashDoc != docInKeyMark {
+		return hashDoc, "", false
+	}
+	dv, doc = docValue(key)
+	return doc, dv, true
 }
 
 // docValue splits a stored document as reads get it: a document key's

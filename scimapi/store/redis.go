@@ -453,7 +453,8 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	// see createResent, has it in full): answer with attrs itself rather than decoding
 	// that document again, when attrs is what decoding would give
 	// (jsonNative).
-	if stored, _ := fields[1].(string); mode == "create" && doc != "" && (stored == "" || stored == doc || strings.TrimPrefix(stored, "1 ") == doc) {
+	reply, _ := fields[1].(string)
+	if _, stored := docValue(reply); mode == "create" && doc != "" && (stored == "" || stored == doc) {
 		fields[1] = full // not compact: decodeFields has nothing to expand
 	}
 	reuse := mode == "create" && fields[1] == full && jsonNative(attrs)

@@ -240,7 +240,7 @@ if ARGV[7] ~= '' then
   local cur, inHash = nil, false
   if mode ~= 'create' then
     cur = redis.call('HGET', res, 'doc')
-    inHash = cur ~= false and cur ~= DOC_IN_KEY
+    inHash = not inKey(cur)
     if not inHash then cur = docOf(redis.call('GET', dkey)) end
   end
   if mode == 'create' or not sameDoc(cur, ARGV[7]) then
@@ -467,7 +467,7 @@ if ARGV[7] ~= '' then
   -- document in the hash
   local d = redis.call('GET', dkey)
   local hd = redis.call('HGET', res, 'doc')
-  if d and (not hd or hd == DOC_IN_KEY) then redis.call('HSET', res, 'doc', docOf(d)) end
+  if d and inKey(hd) then redis.call('HSET', res, 'doc', docOf(d)) end
   redis.call('HSET', res, 'deleted', ARGV[4])
   redis.call('RENAME', res, p .. 'deleted:' .. id)
   redis.call('ZADD', p .. 'deleted', ARGV[7], id)
@@ -498,10 +498,14 @@ return #ids
 
 // luaDocOf defines docOf(v): the JSON of a document key's value v
 // ("<dv> <JSON>"; v as it is without a space), or false for false (no
-// key); and DOC_IN_KEY, the hash's "doc" when the document is in its key
-// (docInKeyMark).
+// key); DOC_IN_KEY, the hash's "doc" when the document is in its key
+// (docInKeyMark); and inKey(hd), whether a hash whose "doc" is hd (false:
+// none) keeps its document in its key (storedDoc in Go).
 const luaDocOf = `
 local DOC_IN_KEY = '\1\0'
+local function inKey(hd)
+  return not hd or hd == DOC_IN_KEY
+end
 local function docOf(v)
   if not v then return false end
   local sp = string.find(v, ' ', 1, true)
@@ -524,7 +528,7 @@ local function readOne(p, key, id, members, groups, known)
   local r = known or redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
   if not r[1] then return {} end
   -- the document key's value as it is ("<dv> <JSON>": the caller cuts it)
-  if not r[2] or r[2] == DOC_IN_KEY then r[2] = redis.call('GET', p .. 'd:' .. id) or '' end
+  if inKey(r[2]) then r[2] = redis.call('GET', p .. 'd:' .. id) or '' end
   local gs = {}
   if groups == '1' then
     for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do
