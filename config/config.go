@@ -116,6 +116,9 @@ type SCIM struct {
 	DocumentKeys bool `yaml:"document_keys" doc:"store a resource's JSON in a Redis key of its own when that keeps its hash a compact listpack (about 300 B less per user with Redis's default hash-max-listpack-value); releases before it cannot read such resources: false during a rolling upgrade from one"`
 	// ReadCacheMB sizes the read cache (store.ReadCache); 0 turns it off.
 	ReadCacheMB int `yaml:"read_cache_mb" doc:"MiB of resources read by id kept in the gateway's memory, invalidated by Redis (CLIENT TRACKING) and at once by the gateway's own writes; single Redis server only (not Sentinel, Cluster or the embedded one); 0 turns it off"`
+	// ReadCacheDrain is how often the read cache reads the invalidations
+	// Redis pushed to its idle connections (store.ReadCacheConfig).
+	ReadCacheDrain Duration `yaml:"read_cache_drain" doc:"how often the read cache reads the invalidations Redis pushed to its idle connections: about the longest a change made through another replica is served stale from this one's cache; each run wakes the gateway, so a longer interval costs an idle gateway less CPU"`
 }
 
 // IndexList splits Indexes into its entries.
@@ -160,6 +163,7 @@ func Default() Config {
 			CompactResources:    true,
 			DocumentKeys:        true,
 			ReadCacheMB:         64,
+			ReadCacheDrain:      Duration(5 * time.Millisecond),
 		},
 		// 750ms leaves room for the polling and request time within the
 		// promise that a revocation reaches every replica within 1s.
@@ -220,6 +224,7 @@ func (c *Config) Validate() error {
 		{"scim.max_body_bytes", checkIntRange(c.SCIM.MaxBodyBytes, 1024, 1<<30)},
 		{"scim.max_results", checkIntRange(int64(c.SCIM.MaxResults), 1, 100000)},
 		{"scim.read_cache_mb", checkIntRange(int64(c.SCIM.ReadCacheMB), 0, 65536)},
+		{"scim.read_cache_drain", checkRange(time.Duration(c.SCIM.ReadCacheDrain), time.Millisecond, time.Second)},
 		{"scim.delete_mode", checkOneOf(c.SCIM.DeleteMode, "hard", "soft")},
 		{"scim.soft_delete_retention", checkRange(time.Duration(c.SCIM.SoftDeleteRetention), time.Minute, 10*365*24*time.Hour)},
 		{"scim.indexes", store.CheckOptionalIndexes(c.SCIM.IndexList())},

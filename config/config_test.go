@@ -136,6 +136,24 @@ func TestSCIMDocumentKeys(t *testing.T) {
 	}
 }
 
+// TestSCIMReadCacheDrain: scim.read_cache_drain is 5 ms by default (the
+// staleness the README states), set from the environment, and refused
+// outside 1 ms–1 s.
+func TestSCIMReadCacheDrain(t *testing.T) {
+	if got := Default().SCIM.ReadCacheDrain.Std(); got != 5*time.Millisecond {
+		t.Fatalf("default scim.read_cache_drain %v", got)
+	}
+	cfg, err := Load("", env(map[string]string{"SCIMGATE_SCIM_READ_CACHE_DRAIN": "50ms"}))
+	if err != nil || cfg.SCIM.ReadCacheDrain.Std() != 50*time.Millisecond {
+		t.Fatalf("SCIMGATE_SCIM_READ_CACHE_DRAIN=50ms: %v %v", cfg.SCIM.ReadCacheDrain, err)
+	}
+	for _, v := range []string{"0s", "500us", "2s"} {
+		if _, err := Load("", env(map[string]string{"SCIMGATE_SCIM_READ_CACHE_DRAIN": v})); err == nil || !strings.Contains(err.Error(), "scim.read_cache_drain") {
+			t.Errorf("SCIMGATE_SCIM_READ_CACHE_DRAIN=%s: %v", v, err)
+		}
+	}
+}
+
 // TestSCIMCompactResources: scim.compact_resources is on by default and
 // SCIMGATE_SCIM_COMPACT_RESOURCES=false turns it off (a rolling upgrade).
 func TestSCIMCompactResources(t *testing.T) {

@@ -44,3 +44,15 @@ func TestOpenReadCache(t *testing.T) {
 		_ = conn.Close()
 	}
 }
+
+// TestReadCacheConfig: the read cache gets scim.read_cache_mb as bytes and
+// scim.read_cache_drain as its drain interval.
+func TestReadCacheConfig(t *testing.T) {
+	cfg := config.Default()
+	cfg.SCIM.ReadCacheMB = 3
+	cfg.SCIM.ReadCacheDrain = config.Duration(40 * time.Millisecond)
+	got := readCacheConfig(cfg, nil)
+	if got.MaxBytes != 3<<20 || got.DrainInterval != 40*time.Millisecond {
+		t.Fatalf("read cache config %+v, want 3 MiB and a 40ms drain", got)
+	}
+}

@@ -113,8 +113,14 @@ func openReadCache(conn *redisconn.Conn, cfg config.Config, log *slog.Logger) *s
 		log.Info("read cache off: it needs a single Redis server (not Sentinel, Cluster or the embedded one), database 0")
 		return nil
 	}
-	log.Info("read cache on", "max_mb", cfg.SCIM.ReadCacheMB)
-	return store.NewReadCache(opts, store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20, Log: log})
+	log.Info("read cache on", "max_mb", cfg.SCIM.ReadCacheMB, "drain", cfg.SCIM.ReadCacheDrain.Std())
+	return store.NewReadCache(opts, readCacheConfig(cfg, log))
+}
+
+// readCacheConfig is the read cache's configuration from the scim
+// section: its size and drain interval.
+func readCacheConfig(cfg config.Config, log *slog.Logger) store.ReadCacheConfig {
+	return store.ReadCacheConfig{MaxBytes: int64(cfg.SCIM.ReadCacheMB) << 20, DrainInterval: cfg.SCIM.ReadCacheDrain.Std(), Log: log}
 }
 
 // readListpack returns the hash-max-listpack-value by which the stores

@@ -233,7 +233,7 @@ func TestReadCacheLookupGet(t *testing.T) {
 // by another gateway replica) reaches a read through the cache once Redis's
 // invalidation is drained: within maxWait every time.
 func TestReadCacheOtherWriter(t *testing.T) {
-	reader, writer := readerAndWriter(t)
+	reader, writer := readerAndWriter(t, store.ReadCacheConfig{})
 	delays := staleness(t, context.Background(), reader, writer, 50)
 	const maxWait = 500 * time.Millisecond
 	if worst := delays[len(delays)-1]; worst > maxWait {
@@ -245,9 +245,9 @@ func TestReadCacheOtherWriter(t *testing.T) {
 // readerAndWriter returns two stores of one directory on the real Redis,
 // as two gateway replicas have: reader reads through a read cache (default
 // drain interval), writer writes through a client of its own.
-func readerAndWriter(t testing.TB) (reader, writer *store.Redis) {
+func readerAndWriter(t testing.TB, cfg store.ReadCacheConfig) (reader, writer *store.Redis) {
 	r := redistest.Real(t)
-	reader = store.NewRedis(r.Client, r.Prefix).ReadCache(newReadCache(t, r, store.ReadCacheConfig{}))
+	reader = store.NewRedis(r.Client, r.Prefix).ReadCache(newReadCache(t, r, cfg))
 	other := redis.NewClient(r.Client.(*redis.Client).Options())
 	t.Cleanup(func() { _ = other.Close() })
 	return reader, store.NewRedis(other, r.Prefix)
@@ -297,16 +297,26 @@ func staleness(t testing.TB, ctx context.Context, reader, writer *store.Redis, n
 const maxStalenessWait = 15 * time.Second
 
 // BenchmarkReadCacheStaleness measures how long after another client's
-// acknowledged write a reader through the read cache (default drain
-// interval) still returns the old version, over b.N writes: p50 and p99.
+// acknowledged write a reader through the read cache still returns the
+// old version, over b.N writes: p50 and p99, with go-redis's default drain
+// interval (5 ms, the gateway's default scim.read_cache_drain) and longer
+// ones.
 //
 //	./scripts/test.sh -run '^$' -bench ReadCacheStaleness -benchtime 500x ./scimapi/store/
 func BenchmarkReadCacheStaleness(b *testing.B) {
-	reader, writer := readerAndWriter(b)
-	b.ResetTimer()
-	delays := staleness(b, context.Background(), reader, writer, b.N)
-	b.ReportMetric(float64(delays[len(delays)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds()), "p99-µs")
+	for _, drain := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond} {
+		name := "drain=default"
+		if drain > 0 {
+			name = "drain=" + drain.String()
+		}
+		b.Run(name, func(b *testing.B) {
+			reader, writer := readerAndWriter(b, store.ReadCacheConfig{DrainInterval: drain})
+			b.ResetTimer()
+			delays := staleness(b, context.Background(), reader, writer, b.N)
+			b.ReportMetric(float64(delays[len(delays)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds()), "p99-µs")
+		})
+	}
 }
 
 // TestReadCacheRedisRestart: when Redis restarts empty, what the cache
