@@ -243,20 +243,22 @@ return n
 // backfillStep indexes the resources ids of typ.
 func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) error {
 	cmds := make([]*redis.SliceCmd, len(ids))
-	docs := make([]*redis.StringCmd, len(ids))
+	var docs *redis.SliceCmd // the document keys' values, in one MGET
 	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
 			cmds[i] = p.HMGet(ctx, s.resKey(id), "doc", "dv", "ix3")
-			docs[i] = p.Get(ctx, s.docKey(id))
 		}
+		docs = s.mgetDocs(ctx, p, ids)
 		return nil
 	})
-	// each command's own error: a pipeline's is its first failure, which
-	// may be a GET's redis.Nil (no document key) before a real one
+	// each command's own error: a pipeline's is its first failure
 	for i := range ids {
-		if err := errors.Join(cmds[i].Err(), ignoreNil(docs[i].Err())); err != nil {
+		if err := cmds[i].Err(); err != nil {
 			return fmt.Errorf("store: backfill %s: %w", typ, err)
 		}
+	}
+	if err := docs.Err(); err != nil {
+		return fmt.Errorf("store: backfill %s: %w", typ, err)
 	}
 	indexes := indexesOf(typ)
 	args := []any{s.p}
@@ -267,7 +269,8 @@ func (s *Redis) backfillStep(ctx context.Context, typ string, ids []string) erro
 		if dv == "" {
 			dv = "1"
 		}
-		doc, kdv, inKey := storedDoc(hd, docs[i].Val())
+		kv, _ := docs.Val()[i].(string)
+		doc, kdv, inKey := storedDoc(hd, kv)
 		if inKey {
 			// at the version the key names (the script skips the
 			// resource when that is not the hash's any more)

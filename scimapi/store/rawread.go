@@ -277,11 +277,25 @@ var scanDocsScript = redis.NewScript(luaDocOf + `
 local p = ARGV[1]
 local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {#ids, ids[#ids] or ''}
-for _, id in ipairs(ids) do
-  -- the hash's document, else the document key's value as it is (its
-  -- "<dv> " prefix may match an anchor: the caller judges exactly)
+-- the hashes' documents, else the document keys' values as they are
+-- (their "<dv> " prefix may match an anchor: the caller judges exactly),
+-- those read with one MGET per 500 keys rather than one GET each
+local docs, dkeys, at = {}, {}, {}
+for i, id in ipairs(ids) do
   local doc = redis.call('HGET', p .. 'r:' .. id, 'doc')
-  if inKey(doc) then doc = redis.call('GET', p .. 'd:' .. id) end
+  if inKey(doc) then
+    dkeys[#dkeys + 1] = p .. 'd:' .. id
+    at[#at + 1] = i
+  else
+    docs[i] = doc
+  end
+end
+for from = 1, #dkeys, 500 do
+  local vals = redis.call('MGET', unpack(dkeys, from, math.min(from + 499, #dkeys)))
+  for j = 1, #vals do docs[at[from + j - 1]] = vals[j] end
+end
+for i, id in ipairs(ids) do
+  local doc = docs[i]
   if doc then
     local take = true
     if not (string.find(doc, '\\u00', 1, true) or string.find(doc, '\\/', 1, true)) then
@@ -420,14 +434,16 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 		return fmt.Errorf("store: scan %s: %w", typ, err)
 	}
 	for len(ids) > 0 {
-		// the hash's document, else the document key's (DocumentKeys)
-		docs := make([]*redis.StringCmd, 2*len(ids))
+		// the hash's document, else the document key's (DocumentKeys):
+		// the keys in one MGET
+		docs := make([]*redis.StringCmd, len(ids))
+		var keyed *redis.SliceCmd
 		var next *redis.StringSliceCmd
 		_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range ids {
-				docs[2*i] = p.HGet(ctx, s.resKey(id), "doc")
-				docs[2*i+1] = p.Get(ctx, s.docKey(id))
+				docs[i] = p.HGet(ctx, s.resKey(id), "doc")
 			}
+			keyed = s.mgetDocs(ctx, p, ids)
 			if len(ids) == batch {
 				next = p.ZRangeByLex(ctx, s.allKey(typ), &redis.ZRangeBy{Min: "(" + ids[len(ids)-1], Max: "+", Count: int64(batch)})
 			}
@@ -438,12 +454,15 @@ func (s *Redis) scanAllDocs(ctx context.Context, typ string, batch int, needles 
 		}
 		rs := make([]*Resource, 0, len(ids))
 		var again []string // documents moved between the HGET and the GET
+		if err := keyed.Err(); err != nil {
+			return fmt.Errorf("store: scan %s: %w", typ, err)
+		}
 		for i := range ids {
-			hd, herr := docs[2*i].Result()
-			kv, kerr := docs[2*i+1].Result()
-			if err := errors.Join(ignoreNil(herr), ignoreNil(kerr)); err != nil {
+			hd, herr := docs[i].Result()
+			if err := ignoreNil(herr); err != nil {
 				return fmt.Errorf("store: scan %s: %w", typ, err)
 			}
+			kv, _ := keyed.Val()[i].(string)
 			doc, _, inKey := storedDoc(hd, kv)
 			switch {
 			case doc == "" && inKey && herr == nil:

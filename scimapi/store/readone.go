@@ -165,6 +165,18 @@ type readPipe struct {
 // docKey is the key of resource id's document (DocumentKeys).
 func (s *Redis) docKey(id string) string { return s.p + "d:" + id }
 
+// mgetDocs queues on p one MGET of the document keys of ids (one command
+// instead of a GET each; the keys share the store's hash tag, so Redis
+// Cluster takes it): its value i is id i's document key value, nil when
+// there is none.
+func (s *Redis) mgetDocs(ctx context.Context, p redis.Pipeliner, ids []string) *redis.SliceCmd {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.docKey(id)
+	}
+	return p.MGet(ctx, keys...)
+}
+
 // docInKeyMark is a hash's "doc" when the document is in its key. It is
 // not JSON, and to compact documents an unknown alias: a release before
 // document keys, which reads only the hash, fails on it (an error, not a
