@@ -92,6 +92,47 @@ func TestDirectoriesOnRedisCluster(t *testing.T) {
 		return store.NewRedisTagged(cc, "conf:"+t.Name()+":", directory.Tag(uuid.NewString()))
 	})
 
+	// The raw scans (the Redis-judged script and the pipelined one) and
+	// the index backfill read a step's document keys with one MGET: its
+	// keys share the directory's hash tag, so Cluster takes it.
+	t.Run("scans and backfill", func(t *testing.T) {
+		st := store.NewRedisTagged(cc, "scan:", directory.Tag(uuid.NewString())).DocumentKeys(true)
+		for i := range 5 {
+			attrs := map[string]any{"userName": fmt.Sprintf("scan%d", i), "title": fmt.Sprintf("Engineer %04d with a title long enough for its own key", i),
+				"emails": []any{map[string]any{"value": fmt.Sprintf("scan%d@example.com", i)}}}
+			u, err := st.Create(ctx, store.TypeUser, attrs, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := cc.Exists(ctx, st.KeyBase()+"d:"+u.ID).Result(); err != nil || n != 1 {
+				t.Fatalf("user %d's document is not in a key of its own: %d %v", i, n, err)
+			}
+		}
+		for _, needle := range []store.Needle{{Text: "0003"}, {Text: "engineer", Fold: true}} {
+			found := 0
+			err := st.ScanDocs(ctx, store.TypeUser, 2, []store.Needle{needle}, func(_ int, rs []*store.Resource) (bool, error) {
+				found += len(rs)
+				return true, nil
+			})
+			want := 1
+			if needle.Fold {
+				want = 5
+			}
+			if err != nil || found != want {
+				t.Fatalf("scan for %+v: %d documents, %v", needle, found, err)
+			}
+		}
+		if err := st.EnableIndexes("emails.value"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Backfill(ctx, store.TypeUser); err != nil {
+			t.Fatalf("backfill: %v", err)
+		}
+		if ids, err := st.Lookup(ctx, store.TypeUser, "emails.value", "scan2@example.com"); err != nil || len(ids) != 1 {
+			t.Fatalf("lookup after the backfill: %v %v", ids, err)
+		}
+	})
+
 	reg, err := directory.NewRegistry(cc, "scimgate:")
 	if err != nil {
 		t.Fatal(err)
