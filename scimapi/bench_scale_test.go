@@ -59,24 +59,6 @@ func slowlogMonitor(b *testing.B, c redis.UniversalClient) func() int64 {
 	}
 }
 
-// redisCPU returns the CPU time the Redis server has used so far (INFO
-// cpu): unlike latencies, it does not grow when the machine is busy.
-func redisCPU(b *testing.B, c redis.UniversalClient) time.Duration {
-	info, err := c.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total float64
-	for _, line := range strings.Split(info, "\r\n") {
-		k, v, _ := strings.Cut(line, ":")
-		if k == "used_cpu_sys" || k == "used_cpu_user" {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
-}
-
 // BenchmarkUnindexedFilter100k runs unindexed filters (each matching one
 // user, but for title's: a letters-only text no user has, compared
 // case-insensitively) over 100,000 users on real Redis. It reports the longest single
@@ -96,12 +78,12 @@ func BenchmarkUnindexedFilter100k(b *testing.B) {
 			path := "/scim/v2/Users?filter=" + url.QueryEscape(f)
 			be := &benchEnv{env: e}
 			slowest := slowlogMonitor(b, r.Client)
-			cpu0 := redisCPU(b, r.Client)
+			cpu0 := redistest.CPU(b, r.Client)
 			b.ReportAllocs()
 			for b.Loop() {
 				be.serve(b, "GET", path, "", 200)
 			}
-			b.ReportMetric(float64((redisCPU(b, r.Client)-cpu0).Milliseconds())/float64(b.N), "redis-cpu-ms/op")
+			b.ReportMetric(float64((redistest.CPU(b, r.Client)-cpu0).Milliseconds())/float64(b.N), "redis-cpu-ms/op")
 			b.ReportMetric(float64(slowest()), "max-redis-µs")
 		})
 	}
@@ -311,7 +293,7 @@ func BenchmarkScale(b *testing.B) {
 				}
 			}
 			for _, s := range sides {
-				s.cpu0, s.stats0 = redisCPU(b, s.c), commandStats(b, s.c)
+				s.cpu0, s.stats0 = redistest.CPU(b, s.c), commandStats(b, s.c)
 			}
 			for b.Loop() {
 				for k := range ops {
@@ -325,7 +307,7 @@ func BenchmarkScale(b *testing.B) {
 			fs := make([]figures, len(sides))
 			for j, s := range sides {
 				calls := float64(len(s.lat))
-				cpu := redisCPU(b, s.c) - s.cpu0
+				cpu := redistest.CPU(b, s.c) - s.cpu0
 				stats := commandStats(b, s.c)
 				var lines []string
 				var all, scripts int64

@@ -35,7 +35,7 @@ func BenchmarkInitialSync(b *testing.B) {
 		c := srv.Client()
 		e := newEnv(&testing.T{}, &redistest.Redis{Client: c, Prefix: "scimgate:"}, false)
 		before := redistest.UsedMemory(b, c)
-		cpu0 := redisCPU(b, c)
+		cpu0 := redistest.CPU(b, c)
 		var failed atomic.Int64
 		var wg sync.WaitGroup
 		work := make(chan int)
@@ -66,7 +66,7 @@ func BenchmarkInitialSync(b *testing.B) {
 		b.ReportMetric(wall.Seconds(), "wall-s")
 		b.ReportMetric(float64(n)/wall.Seconds(), "users/s")
 		b.ReportMetric(float64(redistest.UsedMemory(b, c)-before)/float64(n), "B/user")
-		b.ReportMetric(float64((redisCPU(b, c)-cpu0).Microseconds())/float64(n), "redis-cpu-µs/user")
+		b.ReportMetric(float64((redistest.CPU(b, c)-cpu0).Microseconds())/float64(n), "redis-cpu-µs/user")
 		srv.Kill()
 	}
 }

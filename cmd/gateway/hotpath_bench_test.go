@@ -158,27 +158,6 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// redisCPU is the CPU time the redis-server has used (INFO cpu).
-func (g *hotPathGateway) redisCPU(b *testing.B) time.Duration {
-	info, err := g.redis.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total float64
-	for line := range strings.SplitSeq(info, "\r\n") {
-		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
-			if v, ok := strings.CutPrefix(line, k); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				total += f
-			}
-		}
-	}
-	return time.Duration(total * float64(time.Second))
-}
-
 // benchWriter is a reusable http.ResponseWriter that keeps the status and
 // body, so the handler's own allocations are what -benchmem counts.
 type benchWriter struct {
@@ -234,7 +213,7 @@ func BenchmarkHotPath(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			w := &benchWriter{}
 			b.ReportAllocs()
-			cpu, redisCPU := processCPU(b), g.redisCPU(b)
+			cpu, redisCPU := processCPU(b), redistest.CPU(b, g.redis)
 			i := 0
 			for b.Loop() {
 				i += 7919 // a prime: consecutive requests hit different users
@@ -246,7 +225,7 @@ func BenchmarkHotPath(b *testing.B) {
 			}
 			// CPU time is steadier than wall time on a shared machine.
 			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
-			b.ReportMetric(float64(g.redisCPU(b)-redisCPU)/float64(b.N), "redis-cpu-ns/op")
+			b.ReportMetric(float64(redistest.CPU(b, g.redis)-redisCPU)/float64(b.N), "redis-cpu-ns/op")
 		})
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
