@@ -17,7 +17,7 @@ import (
 )
 
 // scanBatch is how many resources a filter scan reads per step: one
-// round trip, one short read script (see store.ReadBatch).
+// round trip of plain reads (see store.ReadBatch).
 const scanBatch = store.ReadBatch
 
 // listParams are the query parameters of a list or search (RFC 7644 §3.4.2,

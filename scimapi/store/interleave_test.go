@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -117,6 +118,64 @@ func TestDocumentMovedMidRead(t *testing.T) {
 		})
 		if err != nil || len(found) != 1 || !strings.Contains(found[0], `"moved ii"`) {
 			t.Fatalf("scan across a move: %q %v", found, err)
+		}
+	})
+}
+
+// TestGetManyAcrossAMove: GetMany reads pages with plain pipelined
+// commands; a resource whose document another gateway moves from its key
+// into its hash between the hashes' HMGETs and the keys' MGET, and a user
+// whose group is deleted between its SMEMBERS and the group names' HMGET,
+// are read again with the script: in ids' order, neither missing nor with
+// a group without its name.
+func TestGetManyAcrossAMove(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		h := &splitHook{after: 2}
+		st, hashWriter := hooked(t, r, h)
+		var ids []string
+		var attrs []map[string]any
+		for i := range 2 {
+			a := entraUser(10 + i)
+			u, err := st.Create(ctx, store.TypeUser, a, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, attrs = append(ids, u.ID), append(attrs, a)
+		}
+		h.armed, h.between = true, func() {
+			attrs[0]["title"] = "moved into the hash"
+			if _, _, err := hashWriter.Update(ctx, store.TypeUser, ids[0], store.Condition{}, attrs[0], nil, nil); err != nil {
+				t.Error(err)
+			}
+		}
+		rs, err := st.GetMany(ctx, store.TypeUser, ids, store.ReadOptions{})
+		if err != nil || len(rs) != 2 || rs[0].ID != ids[0] || rs[1].ID != ids[1] {
+			t.Fatalf("GetMany across a move: %v %v", rs, err)
+		}
+		if !strings.Contains(rs[0].Doc, "moved into the hash") || rs[0].AttrVersion != 2 {
+			t.Fatalf("moved user read as %s (attribute version %d)", rs[0].Doc, rs[0].AttrVersion)
+		}
+
+		g, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "Leaving"}, []store.Member{{Value: ids[1], Type: store.TypeUser}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := ownClient(t, r)
+		c.AddHook(&onceHook{match: func(cmd redis.Cmder) bool {
+			return cmd.Name() == "hmget" && strings.HasSuffix(fmt.Sprint(cmd.Args()[1]), "gname")
+		},
+			fn: func() {
+				if err := hashWriter.Delete(ctx, store.TypeGroup, g.ID, 0, nil); err != nil {
+					t.Error(err)
+				}
+			}})
+		rs, err = store.NewRedis(c, r.Prefix).GetMany(ctx, store.TypeUser, ids, store.ReadOptions{Groups: true})
+		if err != nil || len(rs) != 2 || rs[1].ID != ids[1] {
+			t.Fatalf("GetMany across a group's deletion: %v %v", rs, err)
+		}
+		if len(rs[1].Groups) != 0 {
+			t.Fatalf("user read with the deleted group: %+v", rs[1].Groups)
 		}
 	})
 }

@@ -540,14 +540,15 @@ func (s *Redis) Get(ctx context.Context, typ, id string, ro ReadOptions) (*Resou
 	return r, nil
 }
 
-// ReadBatch is the most resources one read script loads. The script holds
-// Redis while it runs (about 7 µs per resource without derived data), so
-// GetMany and Scan read in steps of at most ReadBatch resources, each one
-// round trip, letting other clients in between.
+// ReadBatch is the most resources one step of GetMany and Scan reads: one
+// pipeline of plain commands (getManyPlain), or one read script (a Group
+// with its members, a resource read again), which holds Redis while it
+// runs (about 7 µs per resource without derived data); other clients get
+// in between steps.
 const ReadBatch = 100
 
-// GetMany implements Store; it reads in steps of at most ReadBatch, one
-// resource with plain commands (see getOne), more with the read script.
+// GetMany implements Store; it reads in steps of at most ReadBatch with
+// plain commands (getOne for one resource, getManyPlain for more).
 func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOptions) ([]*Resource, error) {
 	if len(ids) == 1 {
 		r, err := s.getOne(ctx, typ, ids[0], ro)
@@ -556,7 +557,7 @@ func (s *Redis) GetMany(ctx context.Context, typ string, ids []string, ro ReadOp
 		}
 		return []*Resource{r}, nil
 	}
-	return s.getManyScript(ctx, typ, ids, ro)
+	return s.getManyPlain(ctx, typ, ids, ro)
 }
 
 // getManyScript reads ids with the read script, ReadBatch at a time.

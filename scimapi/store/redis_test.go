@@ -84,8 +84,9 @@ func TestSoftDelete(t *testing.T) {
 	})
 }
 
-// evalKeysHook records the largest number of keys any script call named.
-type evalKeysHook struct{ max atomic.Int64 }
+// evalKeysHook records the largest number of keys any script call named,
+// and the most resource hashes one pipeline read (HMGETs).
+type evalKeysHook struct{ max, hmgets atomic.Int64 }
 
 func (h *evalKeysHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *evalKeysHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
@@ -99,12 +100,24 @@ func (h *evalKeysHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 func (h *evalKeysHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		n := int64(0)
+		for _, c := range cmds {
+			if c.Name() == "hmget" {
+				n++
+			}
+		}
+		if n > h.hmgets.Load() {
+			h.hmgets.Store(n)
+		}
+		return next(ctx, cmds)
+	}
 }
 
-// TestReadsInBoundedSteps: GetMany and Scan never hand Redis one script
-// over more than ReadBatch resources, whatever the caller asks for, so a
-// large read holds the server for one short step at a time.
+// TestReadsInBoundedSteps: GetMany and Scan never hand Redis one step
+// (a pipeline of plain reads, or a script) over more than ReadBatch
+// resources, whatever the caller asks for, so a large read holds the
+// server for one short step at a time.
 func TestReadsInBoundedSteps(t *testing.T) {
 	ctx := context.Background()
 	r := redistest.Mini(t)
@@ -132,8 +145,8 @@ func TestReadsInBoundedSteps(t *testing.T) {
 	if err != nil || seen != len(ids) {
 		t.Fatalf("Scan saw %d of %d: %v", seen, len(ids), err)
 	}
-	if m := hook.max.Load(); m != store.ReadBatch {
-		t.Fatalf("largest read script named %d keys, want %d", m, store.ReadBatch)
+	if m, p := hook.max.Load(), hook.hmgets.Load(); m > store.ReadBatch || p != store.ReadBatch {
+		t.Fatalf("largest read script named %d keys, largest pipeline read %d hashes; want at most %d and %d", m, p, store.ReadBatch, store.ReadBatch)
 	}
 }
 
