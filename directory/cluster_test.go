@@ -122,6 +122,24 @@ func TestDirectoriesOnRedisCluster(t *testing.T) {
 				t.Fatalf("scan for %+v: %d documents, %v", needle, found, err)
 			}
 		}
+		// a page read by id with groups: one pipeline, then the names
+		var ids []string
+		err := st.Scan(ctx, store.TypeUser, "", 100, store.ReadOptions{}, func(rs []*store.Resource) (bool, error) {
+			for _, r := range rs {
+				ids = append(ids, r.ID)
+			}
+			return true, nil
+		})
+		if err != nil || len(ids) != 5 {
+			t.Fatalf("scan: %d users, %v", len(ids), err)
+		}
+		if _, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "Readers"}, []store.Member{{Value: ids[1], Type: store.TypeUser}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.GetMany(ctx, store.TypeUser, ids, store.ReadOptions{Groups: true})
+		if err != nil || len(page) != 5 || len(page[1].Groups) != 1 || page[1].Groups[0].Display != "Readers" {
+			t.Fatalf("page with groups: %d users, %v", len(page), err)
+		}
 		if err := st.EnableIndexes("emails.value"); err != nil {
 			t.Fatal(err)
 		}

@@ -175,15 +175,16 @@ func (s *Redis) plainChunk(ctx context.Context, typ string, ids []string, ro Rea
 		keys = s.mgetDocs(ctx, p, ids)
 		return nil
 	})
-	// each command's own error: a pipeline's is its first failure
-	errs := []error{keys.Err()}
-	for i := range ids {
-		errs = append(errs, hs[i].Err())
-		if ofs != nil {
-			errs = append(errs, ofs[i].Err())
+	// each command's own error (a pipeline's is its first failure); a
+	// lost connection fails them all alike, so the first one is reported
+	err := keys.Err()
+	for i := 0; i < len(ids) && err == nil; i++ {
+		err = hs[i].Err()
+		if err == nil && ofs != nil {
+			err = ofs[i].Err()
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}
 	fields := make([][]any, len(ids)) // nil: absent, or read again
