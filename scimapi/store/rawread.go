@@ -277,22 +277,21 @@ var scanDocsScript = redis.NewScript(luaDocOf + `
 local p = ARGV[1]
 local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {#ids, ids[#ids] or ''}
--- the hashes' documents, else the document keys' values as they are
--- (their "<dv> " prefix may match an anchor: the caller judges exactly),
--- those read with one MGET per 500 keys rather than one GET each
-local docs, dkeys, at = {}, {}, {}
-for i, id in ipairs(ids) do
-  local doc = redis.call('HGET', p .. 'r:' .. id, 'doc')
-  if inKey(doc) then
-    dkeys[#dkeys + 1] = p .. 'd:' .. id
-    at[#at + 1] = i
-  else
-    docs[i] = doc
-  end
-end
+-- the document keys' values as they are (their "<dv> " prefix may match
+-- an anchor: the caller judges exactly), with one MGET per 500 keys, then
+-- the hash's document of each resource without a key (see ScanDocs on
+-- why the key comes first here)
+local docs, dkeys = {}, {}
+for i, id in ipairs(ids) do dkeys[i] = p .. 'd:' .. id end
 for from = 1, #dkeys, 500 do
   local vals = redis.call('MGET', unpack(dkeys, from, math.min(from + 499, #dkeys)))
-  for j = 1, #vals do docs[at[from + j - 1]] = vals[j] end
+  for j = 1, #vals do docs[from + j - 1] = vals[j] end
+end
+for i, id in ipairs(ids) do
+  if not docs[i] then
+    local hd = redis.call('HGET', p .. 'r:' .. id, 'doc')
+    if not inKey(hd) then docs[i] = hd end
+  end
 end
 for i, id in ipairs(ids) do
   local doc = docs[i]
@@ -378,9 +377,21 @@ var scanDocsSHA any = scanDocsScript.Hash()
 // reads the documents and passes on only those containing every anchor,
 // so documents a filter cannot match never cross the network; batch
 // bounds how long the script holds Redis. Otherwise a step is one
-// pipeline of one HGET per resource plus the ZRANGEBYLEX of the next
-// step: Redis is never held for more than one short command, and the
-// documents lacking a needle are dropped before they are expanded.
+// pipeline of one HGET per resource, one MGET of their document keys and
+// the ZRANGEBYLEX of the next step: Redis is never held for more than one
+// short command, and the documents lacking a needle are dropped before
+// they are expanded.
+//
+// The script reads the document keys first (one MGET), and the hashes
+// only of the resources without one: that halves its Redis commands,
+// which cost more than its judging. Everywhere else the hash's document
+// wins over the key's (see storedDoc); the two differ only when a
+// release before document keys rewrote the hash of a resource whose
+// document is in its key, which none of its SCIM writes does, as each
+// reads the resource first and fails on the hash's mark. Were it to
+// happen, such a resource would be judged on its key's older document.
+// The scan only preselects: what it passes on is read again with
+// GetMany, which takes the hash's, and matched.
 func (s *Redis) ScanDocs(ctx context.Context, typ string, batch int, needles []Needle, fn func(scanned int, rs []*Resource) (bool, error)) error {
 	an, ok := anchors(needles)
 	if !ok {
