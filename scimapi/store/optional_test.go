@@ -309,7 +309,15 @@ func (h *onceHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 func (h *onceHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if h.match(cmd) && h.done.CompareAndSwap(false, true) {
+				h.fn() // before the pipeline that holds the command
+				break
+			}
+		}
+		return next(ctx, cmds)
+	}
 }
 
 // TestBackfillInterruptedByDisabledWriter: a user rewritten by a gateway

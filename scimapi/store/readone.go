@@ -207,15 +207,9 @@ func (s *Redis) plainChunk(ctx context.Context, typ string, ids []string, ro Rea
 	if len(gids) > 0 {
 		slices.Sort(gids)
 		gids = slices.Compact(gids)
-		names, err := s.c.HMGet(ctx, s.p+"gname", gids...).Result()
+		name, err := s.groupNames(ctx, gids)
 		if err != nil {
-			return nil, fmt.Errorf("store: read group names: %w", err)
-		}
-		name := make(map[string]any, len(gids))
-		for i, gid := range gids {
-			if _, ok := names[i].(string); ok {
-				name[gid] = names[i]
-			}
+			return nil, err
 		}
 		for i, f := range fields {
 			if f == nil || len(ofs[i].Val()) == 0 {
@@ -262,6 +256,36 @@ func (s *Redis) plainChunk(ctx context.Context, typ string, ids []string, ro Rea
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// groupNameBatch is the most group names one HMGET of groupNames reads:
+// a page's users may be in many groups, and one command holds Redis.
+const groupNameBatch = 1000
+
+// groupNames returns the names of the groups gids that have one (a group
+// deleted has none), read in one pipelined round trip of HMGETs of at
+// most groupNameBatch fields each.
+func (s *Redis) groupNames(ctx context.Context, gids []string) (map[string]any, error) {
+	var cmds []*redis.SliceCmd
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for from := 0; from < len(gids); from += groupNameBatch {
+			cmds = append(cmds, p.HMGet(ctx, s.p+"gname", gids[from:min(from+groupNameBatch, len(gids))]...))
+		}
+		return nil
+	})
+	name := make(map[string]any, len(gids))
+	for c, cmd := range cmds {
+		names, err := cmd.Result()
+		if err != nil {
+			return nil, fmt.Errorf("store: read group names: %w", err)
+		}
+		for i, v := range names {
+			if _, ok := v.(string); ok {
+				name[gids[c*groupNameBatch+i]] = v
+			}
+		}
+	}
+	return name, nil
 }
 
 // readCmds runs h, d and, when not nil, of: through the read cache when

@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/scimapi/store"
@@ -110,4 +114,70 @@ func TestCreateAnswersWithWrittenAttrs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// gnameHook records the most fields one HMGET of the group names asked for.
+type gnameHook struct{ most int }
+
+func (h *gnameHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *gnameHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.note([]redis.Cmder{cmd})
+		return next(ctx, cmd)
+	}
+}
+func (h *gnameHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.note(cmds)
+		return next(ctx, cmds)
+	}
+}
+
+func (h *gnameHook) note(cmds []redis.Cmder) {
+	for _, c := range cmds {
+		if a := c.Args(); c.Name() == "hmget" && strings.HasSuffix(fmt.Sprint(a[1]), ":gname") {
+			h.most = max(h.most, len(a)-2)
+		}
+	}
+}
+
+// TestGroupNamesInBoundedCommands: a page whose user is in 1,001 groups
+// reads all their names, in HMGETs of at most 1,000 fields each (one
+// command holds Redis), and the user with all of them.
+func TestGroupNamesInBoundedCommands(t *testing.T) {
+	r := redistest.Mini(t)
+	ctx := context.Background()
+	st := store.NewRedis(r.Client, r.Prefix)
+	var ids []string
+	for _, name := range []string{"joiner", "loner"} {
+		u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": name}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	const n = 1001
+	for i := range n {
+		if _, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": fmt.Sprintf("g%04d", i)}, []store.Member{{Value: ids[0], Type: store.TypeUser}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := &gnameHook{}
+	r.Client.AddHook(h)
+	rs, err := st.GetMany(ctx, store.TypeUser, ids, store.ReadOptions{Groups: true})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("GetMany: %d users, %v", len(rs), err)
+	}
+	named := 0
+	for _, g := range rs[0].Groups {
+		if g.Display != "" {
+			named++
+		}
+	}
+	if named != n || len(rs[1].Groups) != 0 {
+		t.Fatalf("%d of %d groups named, the loner in %d", named, n, len(rs[1].Groups))
+	}
+	if h.most == 0 || h.most > 1000 {
+		t.Fatalf("largest group-name HMGET asked for %d fields", h.most)
+	}
 }
