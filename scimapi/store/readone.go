@@ -133,7 +133,7 @@ func plainFields(typ string, v []any, key string) (f []any, found, whole bool) {
 // getManyPlain is getManyScript with plain commands, as getOne reads one
 // resource: one pipelined round trip of an HMGET of each hash, one MGET of
 // the document keys and, with ro.Groups, an SMEMBERS of each one's
-// groups; then, when any is in a group, one HMGET of the group names. The
+// groups; then, when any is in a group, the group names (groupNames). The
 // read script costs Redis several times these commands' CPU
 // (BenchmarkGetManyPage). A resource whose hash and document key were read
 // around a write, or one of whose groups lost its name in between, is read
