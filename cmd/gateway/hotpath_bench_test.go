@@ -194,7 +194,8 @@ func (w *benchWriter) reset() { clear(w.h); w.code = 0; w.body.Reset() }
 // store and render on a real redis-server; rate limit off), seeded with
 // 10,000 users: Get is GET /Users/{id} rotating over the seeded ids,
 // FilterEq is GET /Users?filter=userName eq "…" with a different seeded
-// userName each request, Post creates an Entra-shaped user. The plain
+// userName each request, Post creates an Entra-shaped user, Patch replaces
+// a seeded user's title. The plain
 // sub-benchmarks call the engine's ServeHTTP (allocations are the
 // gateway's); loopback/* send the same requests over a real listener.
 func BenchmarkHotPath(b *testing.B) {
@@ -208,6 +209,11 @@ func BenchmarkHotPath(b *testing.B) {
 		{"Get", 200, func(i int) *http.Request { return g.request("GET", "/scim/v2/Users/"+g.ids[i%hotPathUsers], "") }},
 		{"FilterEq", 200, func(i int) *http.Request { return g.request("GET", g.filterTarget(i), "") }},
 		{"Post", 201, func(int) *http.Request { return g.request("POST", "/scim/v2/Users", g.postBody()) }},
+		// the steady state after a sync: a changed attribute, as Entra ID sends it
+		{"Patch", 200, func(i int) *http.Request {
+			return g.request("PATCH", "/scim/v2/Users/"+g.ids[i%hotPathUsers],
+				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"title","value":"Title `+strconv.Itoa(i)+`"}]}`)
+		}},
 	}
 	for _, s := range scenarios {
 		b.Run(s.name, func(b *testing.B) {

@@ -448,16 +448,17 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
-	// A creation stored exactly the document encoded from attrs, and the
-	// script leaves it out of its reply (a resend answered as applied,
-	// see createResent, has it in full): answer with attrs itself rather than decoding
-	// that document again, when attrs is what decoding would give
-	// (jsonNative).
+	// A write of attributes stored exactly the document encoded from
+	// attrs (an update: or had it already), and the script leaves it out
+	// of its reply (a resend answered as applied, see createResent and
+	// writeGuard, has the document as it is now): answer with attrs itself
+	// rather than decoding that document again, when attrs is what
+	// decoding would give (jsonNative).
 	reply, _ := fields[1].(string)
-	if _, stored := docValue(reply); mode == "create" && doc != "" && (stored == "" || stored == doc) {
+	if _, stored := docValue(reply); doc != "" && (stored == "" || stored == doc) {
 		fields[1] = full // not compact: decodeFields has nothing to expand
 	}
-	reuse := mode == "create" && fields[1] == full && jsonNative(attrs)
+	reuse := doc != "" && fields[1] == full && jsonNative(attrs)
 	r, err := decodeFields(id, fields, reuse)
 	if err != nil {
 		return nil, false, err

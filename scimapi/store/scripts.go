@@ -68,13 +68,14 @@ end
 `
 
 // luaWriteReply defines writeReply(p, res, id, head, members, groups,
-// known): the write script's reply, head (version, changed, audit id)
-// followed by the resource as readOne returns it, so a write needs no
+// known, nodoc): the write script's reply, head (version, changed, audit
+// id) followed by the resource as readOne returns it, so a write needs no
 // second read. known, when not nil, is what HMGET of the resource's fields
-// would return (a creation knows them all), saving that call.
+// would return (a creation knows them all), saving that call; nodoc
+// leaves the document out (the caller sent it).
 const luaWriteReply = luaReadOne + `
-local function writeReply(p, res, id, head, members, groups, known)
-  return {head[1], head[2], head[3], readOne(p, res, id, members, groups, known)}
+local function writeReply(p, res, id, head, members, groups, known, nodoc)
+  return {head[1], head[2], head[3], readOne(p, res, id, members, groups, known, nodoc)}
 end
 `
 
@@ -389,6 +390,9 @@ end
 if #hs > 0 then redis.call('HSET', res, unpack(hs)) end
 local ch = changed and 1 or 0
 writeDone(p, token, vs .. (changed and ' 1 ' or ' 0 ') .. auditID)
+-- an update of attributes stored ARGV[7] (or had it already): its reply
+-- leaves the document out, the caller sent it
+local nodoc = mode ~= 'create' and ARGV[7] ~= ''
 local known = nil
 if mode == 'create' and ARGV[7] ~= '' then
   -- the fields just set by the HSET above (no role yet), the document
@@ -398,7 +402,7 @@ if mode == 'create' and ARGV[7] ~= '' then
 end
 -- a new resource is in no group (of:<id> goes with its resource, and a
 -- group's member must exist), so a creation's reply skips that read
-return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[16], known)
+return writeReply(p, res, id, {v, ch, auditID}, ARGV[15], known and '0' or ARGV[16], known, nodoc)
 `)
 
 // deleteScript removes one resource and every reference to it.
@@ -514,18 +518,25 @@ local function docOf(v)
 end
 `
 
-// luaReadOne defines readOne(p, key, id, members, groups, known), shared by
-// the read scripts and the write reply: the resource at key as
+// luaReadOne defines readOne(p, key, id, members, groups, known, nodoc),
+// shared by the read scripts and the write reply: the resource at key as
 // {t, doc, v, c, m, {gid, name, ...}, {memberId, json, ...}, role, dv}, or {}
 // when it does not exist; doc is the hash's "doc" field or, without one,
 // the value of its document key d:<id> ("<dv> <JSON>", see docValue), or {}
 // when it does not exist; m is empty when the hash has none (a compact
 // resource not changed since its creation: lastModified is c). known,
 // when not nil, stands for the HMGET of the resource's fields (a creation
-// knows them all).
+// knows them all). With nodoc, doc is "" and not read (an update's reply:
+// the caller sent the document).
 const luaReadOne = luaDocOf + `
-local function readOne(p, key, id, members, groups, known)
-  local r = known or redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
+local function readOne(p, key, id, members, groups, known, nodoc)
+  local r = known
+  if not r and nodoc then
+    r = redis.call('HMGET', key, 't', 'v', 'c', 'm', 'role', 'dv')
+    r = {r[1], '', r[2], r[3], r[4], r[5], r[6]}
+  elseif not r then
+    r = redis.call('HMGET', key, 't', 'doc', 'v', 'c', 'm', 'role', 'dv')
+  end
   if not r[1] then return {} end
   -- the document key's value as it is ("<dv> <JSON>": the caller cuts it)
   if inKey(r[2]) then r[2] = redis.call('GET', p .. 'd:' .. id) or '' end
