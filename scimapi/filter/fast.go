@@ -141,6 +141,43 @@ func fastName(s string, i int) (string, int, bool) {
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
+// SplitAttrPath splits s when it is a plain attrPath of RFC 7644
+// §3.4.2.2, [URI ":"] ATTRNAME ["." ATTRNAME] (`title`,
+// `name.familyName`, `urn:…:User:department`), into the parts the PEG
+// parser gives (fp.ParsePath: the URI without its last colon, the
+// attribute and the sub-attribute names), without the parser's cost; ok
+// is false for any other s (a value path among them), which the caller
+// gives the parser. TestSplitAttrPathMatchesTheParser holds it to the
+// parser over generated paths.
+func SplitAttrPath(s string) (uri, name, sub string, ok bool) {
+	attr := s
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		// the parser's URI: segments of letters, digits, '-' and '.',
+		// each ending in ':'
+		uri, attr = s[:i], s[i+1:]
+		for seg := range strings.SplitSeq(uri, ":") {
+			if seg == "" || strings.ContainsFunc(seg, func(r rune) bool {
+				return r >= utf8.RuneSelf || !isAlpha(byte(r)) && (r < '0' || r > '9') && r != '-' && r != '.'
+			}) {
+				return "", "", "", false
+			}
+		}
+	}
+	name, i, ok := fastName(attr, 0)
+	if !ok {
+		return "", "", "", false
+	}
+	if i < len(attr) && attr[i] == '.' {
+		if sub, i, ok = fastName(attr, i+1); !ok {
+			return "", "", "", false
+		}
+	}
+	if i != len(attr) {
+		return "", "", "", false
+	}
+	return uri, name, sub, true
+}
+
 func skipSP(s string, i int) int {
 	for i < len(s) && s[i] == ' ' {
 		i++

@@ -34,7 +34,7 @@ func ParsePath(rt *schema.ResourceType, s string, lim Limits) (*Path, error) {
 	if ext, isExt := rt.SchemaByURN(s); ext != nil && isExt {
 		return &Path{Extension: ext}, nil
 	}
-	if uri, name, sub, ok := simplePath(s); ok {
+	if uri, name, sub, ok := filter.SplitAttrPath(s); ok {
 		ref, err := rt.ResolveParts(uri, name, sub)
 		if err != nil {
 			return nil, scimerr.BadRequest(scimerr.InvalidPath, "invalid path %q: %v", trunc(s), err)
@@ -78,45 +78,6 @@ func ParsePath(rt *schema.ResourceType, s string, lim Limits) (*Path, error) {
 	}
 	return out, nil
 }
-
-// simplePath splits a PATCH path of the shapes IdPs send most, attr or
-// attr.sub, optionally after a schema URN (urn:…:attr.sub), into the
-// parts the PATH grammar's parser gives (fp.ParsePath: the URN without
-// its last colon, the attribute and the sub-attribute names), without its
-// parser's cost; ok is false for any other path (a value filter, or not
-// one the grammar takes), which the parser then judges.
-// TestSimplePathMatchesTheParser holds it to the parser over generated
-// paths.
-func simplePath(s string) (uri, name, sub string, ok bool) {
-	attr := s
-	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		uri, attr = s[:i], s[i+1:]
-		for seg := range strings.SplitSeq(uri, ":") {
-			if seg == "" || strings.ContainsFunc(seg, func(r rune) bool { return !isAlnum(r) && r != '-' && r != '.' }) {
-				return "", "", "", false
-			}
-		}
-	}
-	name, sub, dotted := strings.Cut(attr, ".")
-	if !isAttrName(name) || (dotted && !isAttrName(sub)) {
-		return "", "", "", false
-	}
-	return uri, name, sub, true
-}
-
-// isAttrName reports whether s is an ATTRNAME of the grammar as its parser
-// takes it: an optional '$', an ASCII letter, then letters, digits, '-'
-// and '_'.
-func isAttrName(s string) bool {
-	s = strings.TrimPrefix(s, "$")
-	if s == "" || !isAlpha(rune(s[0])) {
-		return false
-	}
-	return !strings.ContainsFunc(s, func(r rune) bool { return !isAlnum(r) && r != '-' && r != '_' })
-}
-
-func isAlpha(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
-func isAlnum(r rune) bool { return isAlpha(r) || r >= '0' && r <= '9' }
 
 func (p *Path) String() string {
 	if p.Extension != nil {

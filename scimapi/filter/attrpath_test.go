@@ -1,4 +1,4 @@
-package patch
+package filter
 
 import (
 	"math/rand/v2"
@@ -8,13 +8,13 @@ import (
 	fp "github.com/scim2/filter-parser/v2"
 )
 
-// TestSimplePathMatchesTheParser: over generated paths (names, URN
+// TestSplitAttrPathMatchesTheParser: over generated paths (names, URN
 // segments, dots, colons, '$', value filters, spaces, non-ASCII), the
-// fast split (simplePath) takes a path exactly when the PATH grammar's
+// fast split (SplitAttrPath) takes a path exactly when the PATH grammar's
 // parser (fp.ParsePath) reads it as a plain attribute path, and gives the
 // same URN, attribute and sub-attribute (RFC 7644 §3.5.2: PATH = attrPath
 // / valuePath [subAttr]).
-func TestSimplePathMatchesTheParser(t *testing.T) {
+func TestSplitAttrPathMatchesTheParser(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	parts := []string{"urn", "ietf", "params", "scim", "schemas", "extension", "enterprise", "2.0", "User", "core",
 		"name", "familyName", "emails", "value", "manager", "$ref", "x", "a1", "b-c", "d_e", "9",
@@ -26,11 +26,11 @@ func TestSimplePathMatchesTheParser(t *testing.T) {
 			b.WriteString(parts[rng.IntN(len(parts))])
 		}
 		s := b.String()
-		uri, name, sub, ok := simplePath(s)
+		uri, name, sub, ok := SplitAttrPath(s)
 		p, err := fp.ParsePath([]byte(s))
 		parsedPlain := err == nil && p.ValueExpression == nil && p.SubAttribute == nil
 		if ok != parsedPlain {
-			t.Fatalf("%q: simplePath took it %v, the parser read a plain attribute path %v (%+v, %v)", s, ok, parsedPlain, p, err)
+			t.Fatalf("%q: SplitAttrPath took it %v, the parser read a plain attribute path %v (%+v, %v)", s, ok, parsedPlain, p, err)
 		}
 		if !ok {
 			continue
@@ -38,7 +38,7 @@ func TestSimplePathMatchesTheParser(t *testing.T) {
 		took++
 		ap := p.AttributePath
 		if ap.URI() != uri || ap.AttributeName != name || ap.SubAttributeName() != sub {
-			t.Fatalf("%q: simplePath gave %q %q %q, the parser %q %q %q", s, uri, name, sub, ap.URI(), ap.AttributeName, ap.SubAttributeName())
+			t.Fatalf("%q: SplitAttrPath gave %q %q %q, the parser %q %q %q", s, uri, name, sub, ap.URI(), ap.AttributeName, ap.SubAttributeName())
 		}
 	}
 	if took < 2000 {
