@@ -25,14 +25,7 @@ func BenchmarkGetManyPage(b *testing.B) {
 	}
 	st := store.NewRedis(r.Client, r.Prefix).Listpack(&lv)
 	const n = 10000
-	ids := make([]string, n)
-	for i := range ids {
-		u, err := st.Create(ctx, store.TypeUser, entraUser(i), nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = u.ID
-	}
+	ids := createEntraUsers(b, st, n)
 	rng := rand.New(rand.NewPCG(1, 2))
 	page := make([]string, store.ReadBatch)
 	ro := store.ReadOptions{Groups: true, RawOnly: true}

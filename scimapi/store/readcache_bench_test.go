@@ -18,14 +18,7 @@ func BenchmarkCachedGet(b *testing.B) {
 	ctx := context.Background()
 	st := store.NewRedis(r.Client, r.Prefix).ReadCache(newReadCache(b, r, store.ReadCacheConfig{}))
 	const n = 10000
-	ids := make([]string, n)
-	for i := range ids {
-		u, err := st.Create(ctx, store.TypeUser, entraUser(i), nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = u.ID
-	}
+	ids := createEntraUsers(b, st, n)
 	ro := store.ReadOptions{Groups: true, RawOnly: true}
 	for _, id := range ids {
 		if _, err := st.Get(ctx, store.TypeUser, id, ro); err != nil {
@@ -40,4 +33,19 @@ func BenchmarkCachedGet(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// createEntraUsers creates n typical Entra users (entraUser) through st
+// and returns their ids.
+func createEntraUsers(b *testing.B, st *store.Redis, n int) []string {
+	b.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		u, err := st.Create(context.Background(), store.TypeUser, entraUser(i), nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	return ids
 }
