@@ -395,6 +395,9 @@ func (h *Handler) matches(ctx context.Context, rt *schema.ResourceType, f *filte
 	if err := bud.reserve(int(n)); err != nil {
 		return err
 	}
+	if ok, err := h.scanIndex(ctx, rt, f, ro, bud, check); ok || err != nil {
+		return err
+	}
 	if ok, err := h.scanDocs(ctx, rt, f, ro, bud, check); ok {
 		return err
 	}

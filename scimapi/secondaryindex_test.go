@@ -7,8 +7,12 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/scimgate/scimgate/redistest"
 	"github.com/scimgate/scimgate/scimapi"
@@ -57,7 +61,9 @@ func createIndexed(e *env, rng *rand.Rand, n int) []string {
 }
 
 // indexedFilters are `eq` filters on the optional indexes' attributes,
-// one per pool value, plus one matching nothing and an upper-cased value.
+// one per pool value, plus one matching nothing and an upper-cased value;
+// then `co`, `sw` and `ew` of parts of each pool value on them (served by
+// scanning their indexes: store.IndexScanner) and on userName.
 func indexedFilters() []string {
 	var out []string
 	for _, q := range []struct{ attr, pool string }{{"emails.value", "email"}, {"displayName", "dn"}, {"name.familyName", "family"}} {
@@ -65,7 +71,28 @@ func indexedFilters() []string {
 			out = append(out, fmt.Sprintf(`%s eq %q`, q.attr, v))
 		}
 	}
-	return out
+	return append(out, substringFilters()...)
+}
+
+// substringFilters are `co`, `sw` and `ew` filters on the attributes of
+// the indexes scanned for them: parts of each pool value, as they are and
+// upper-cased, and parts of the generated userNames.
+func substringFilters() []string {
+	var out []string
+	for _, q := range []struct{ attr, pool string }{{"emails.value", "email"}, {"displayName", "dn"}, {"name.familyName", "family"}} {
+		for _, v := range indexedPools[q.pool] {
+			r := []rune(v)
+			if len(r) < 3 {
+				continue
+			}
+			mid := string(r[1 : len(r)-1])
+			for _, part := range []string{mid, strings.ToUpper(mid)} {
+				out = append(out, fmt.Sprintf(`%s co "%s"`, q.attr, part))
+			}
+			out = append(out, fmt.Sprintf(`%s sw "%s"`, q.attr, string(r[:2])), fmt.Sprintf(`%s ew "%s"`, q.attr, string(r[len(r)-2:])))
+		}
+	}
+	return append(out, `userName co "1"`, `userName sw "U2"`, `userName ew "7"`, `emails.value co "i"`, `name.familyName co "S"`)
 }
 
 // filterIDs returns the ids GET /Users?filter=f finds, sorted.
@@ -241,4 +268,92 @@ func TestOptionalIndexesSameResults(t *testing.T) {
 		}
 		compare("backfilled")
 	})
+}
+
+// TestSubstringFiltersScanIndexes: with the optional indexes on and built,
+// `co`, `sw` and `ew` on their attributes and on userName read the index
+// (HSCAN, ZRANGEBYLEX or a script of the index key) and never walk the id set
+// as a document scan does (a literal that is not ASCII scans documents), and find what the document scan finds (the same
+// filter inside not(not(…)), which no index serves).
+func TestSubstringFiltersScanIndexes(t *testing.T) {
+	redistest.Run(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		st := withAllIndexes(t, store.NewRedis(r.Client, r.Prefix))
+		e := newEnvStore(t, r, st, func(o *scimapi.Options) { o.MaxResults = 1000 })
+		createIndexed(e, rand.New(rand.NewPCG(14, 5)), 150)
+		if err := st.Backfill(ctx, store.TypeUser); err != nil {
+			t.Fatal(err)
+		}
+		var rec keyRecorder
+		r.Client.AddHook(&rec)
+		for _, f := range substringFilters() {
+			rec.reset()
+			got := filterIDs(t, e, f)
+			scans, all := rec.counts(r.Prefix + "{scim}:")
+			if ascii := !strings.ContainsFunc(f, func(r rune) bool { return r > unicode.MaxASCII }); ascii && (scans == 0 || all != 0) {
+				t.Errorf("%s: %d index scan commands, %d reads of the id set", f, scans, all)
+			}
+			if want := filterIDs(t, e, "not (not ("+f+"))"); !slices.Equal(got, want) {
+				t.Errorf("%s: index scan %d ids, document scan %d", f, len(got), len(want))
+			}
+		}
+	})
+}
+
+// keyRecorder records the commands a client runs.
+type keyRecorder struct {
+	mu   sync.Mutex
+	cmds [][]any
+}
+
+func (k *keyRecorder) reset() {
+	k.mu.Lock()
+	k.cmds = nil
+	k.mu.Unlock()
+}
+
+// counts returns how many recorded commands scanned an index of the store
+// with key prefix p (HSCAN, ZRANGEBYLEX or a script of an index key) and
+// how many read its User id set.
+func (k *keyRecorder) counts(p string) (scans, all int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, c := range k.cmds {
+		for _, a := range c[1:] {
+			s, _ := a.(string)
+			switch {
+			case s == p+"all:User":
+				if c[0] != "zcard" { // Count, which the scan budget checks first
+					all++
+				}
+			case strings.HasPrefix(s, p+"u:User:") || strings.HasPrefix(s, p+"x:User:"):
+				if name := fmt.Sprint(c[0]); name == "hscan" || name == "evalsha" || name == "zrangebylex" {
+					scans++
+				}
+			}
+		}
+	}
+	return scans, all
+}
+
+func (k *keyRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (k *keyRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		k.mu.Lock()
+		k.cmds = append(k.cmds, cmd.Args())
+		k.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+
+func (k *keyRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		k.mu.Lock()
+		for _, c := range cmds {
+			k.cmds = append(k.cmds, c.Args())
+		}
+		k.mu.Unlock()
+		return next(ctx, cmds)
+	}
 }

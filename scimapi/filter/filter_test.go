@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	fp "github.com/scim2/filter-parser/v2"
+
 	"github.com/scimgate/scimgate/scimapi/schema"
 	"github.com/scimgate/scimgate/scimapi/scimerr"
 )
@@ -186,6 +188,46 @@ func TestIndexCandidates(t *testing.T) {
 	f, _ = Compile(reg.Users(), `id eq "a" or userName eq "b"`)
 	if _, _, ok := f.IndexCandidateSet("id", "userName"); ok {
 		t.Fatal("mixed attributes must not plan an index lookup")
+	}
+}
+
+// TestTextMatch: a co, sw or ew of a printable ASCII literal on an indexed
+// attribute, at the top level or in a top-level AND chain, is a TextMatch,
+// its literal lower-cased whatever the attribute's caseExact.
+func TestTextMatch(t *testing.T) {
+	reg := schema.NewRegistry()
+	indexed := []string{"userName", "emails.value", "displayName", "name.familyName", "externalId"}
+	tests := []struct {
+		rt     *schema.ResourceType
+		filter string
+		want   TextMatch
+		ok     bool
+	}{
+		{reg.Users(), `USERNAME co "Jen"`, TextMatch{"userName", fp.CO, "jen"}, true},
+		{reg.Users(), `emails.value sw "J.S@"`, TextMatch{"emails.value", fp.SW, "j.s@"}, true},
+		{reg.Users(), `emails[type eq "work"].value ew "@Example.COM"`, TextMatch{}, false},
+		{reg.Users(), `active eq true and name.familyName ew "Son"`, TextMatch{"name.familyName", fp.EW, "son"}, true},
+		{reg.Users(), `title pr and (active eq true and displayName co "a b")`, TextMatch{"displayName", fp.CO, "a b"}, true},
+		{reg.Users(), `externalId co "AbC"`, TextMatch{"externalId", fp.CO, "abc"}, true}, // caseExact
+		{reg.Users(), `userName co "a" or title pr`, TextMatch{}, false},
+		{reg.Users(), `not (userName co "a")`, TextMatch{}, false},
+		{reg.Users(), `userName eq "a"`, TextMatch{}, false},
+		{reg.Users(), `userName gt "a"`, TextMatch{}, false},
+		{reg.Users(), `userName co ""`, TextMatch{}, false},
+		{reg.Users(), `userName co "jé"`, TextMatch{}, false},
+		{reg.Users(), `emails co "x"`, TextMatch{"emails.value", fp.CO, "x"}, true}, // emails.value (as Match reads it)
+		{reg.Users(), `title co "x"`, TextMatch{}, false},
+		{reg.Groups(), `displayName sw "Adm"`, TextMatch{"displayName", fp.SW, "adm"}, true},
+	}
+	for _, tt := range tests {
+		f, err := Compile(tt.rt, tt.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := f.TextMatch(indexed...)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: got %+v %v", tt.filter, got, ok)
+		}
 	}
 }
 

@@ -61,8 +61,26 @@ func eqLookup(n *cmpNode, indexed []string) (string, string, bool) {
 	// A sub-attribute is named "attr.sub"; of a multi-valued attribute
 	// (emails.value) it matches when any element does, which an index with
 	// one entry per element serves exactly.
-	if n.op != fp.EQ || n.kind != litString || (n.acc.multi && n.acc.sub == "") || n.acc.rel {
+	if n.op != fp.EQ {
 		return "", "", false
+	}
+	name, ok := indexedName(n, indexed)
+	if !ok {
+		return "", "", false
+	}
+	v := n.s
+	if n.fold {
+		v = n.orig
+	}
+	return name, v, true
+}
+
+// indexedName is the canonical name of the attribute that string
+// comparison n reads, when it is one of indexed (compared
+// case-insensitively) and an index entry per value serves it.
+func indexedName(n *cmpNode, indexed []string) (string, bool) {
+	if n.kind != litString || (n.acc.multi && n.acc.sub == "") || n.acc.rel {
+		return "", false
 	}
 	name := n.acc.top
 	if n.acc.sub != "" {
@@ -73,12 +91,58 @@ func eqLookup(n *cmpNode, indexed []string) (string, string, bool) {
 	}
 	for _, ix := range indexed {
 		if strings.EqualFold(ix, name) {
-			v := n.s
-			if n.fold {
-				v = n.orig
-			}
-			return name, v, true
+			return name, true
 		}
 	}
-	return "", "", false
+	return "", false
+}
+
+// TextMatch is a substring comparison that every resource a filter
+// matches satisfies: Op (fp.CO, fp.SW or fp.EW) of Text on Attr, compared
+// case-insensitively. A store can find candidates for it in Attr's index,
+// whose values are case-folded, instead of reading every document.
+type TextMatch struct {
+	// Attr is the attribute's canonical name ("attr.sub" for a
+	// sub-attribute, URN-qualified in an extension).
+	Attr string
+	// Op is fp.CO, fp.SW or fp.EW.
+	Op fp.CompareOperator
+	// Text is the literal lower-cased: printable ASCII, not empty.
+	Text string
+}
+
+// TextMatch finds a conjunct `A co|sw|ew "text"` at the top level of the
+// filter (the filter itself or a member of a top-level AND chain) where A
+// is one of indexed (compared as IndexCandidates does) and the literal is
+// plain printable ASCII. Every resource the filter matches holds a value
+// of A that contains (starts with, ends with) Text, ASCII-case-
+// insensitively, whether A is caseExact or not: a case-exact match is
+// also a case-insensitive one. The caller must still run Match.
+func (f *Filter) TextMatch(indexed ...string) (TextMatch, bool) {
+	return textIn(f.root, indexed)
+}
+
+func textIn(n node, indexed []string) (TextMatch, bool) {
+	switch n := n.(type) {
+	case *andNode:
+		if m, ok := textIn(n.l, indexed); ok {
+			return m, true
+		}
+		return textIn(n.r, indexed)
+	case *cmpNode:
+		switch n.op {
+		case fp.CO, fp.SW, fp.EW:
+		default:
+			return TextMatch{}, false
+		}
+		for i := 0; i < len(n.s); i++ {
+			if c := n.s[i]; c < 0x20 || c >= 0x7f {
+				return TextMatch{}, false
+			}
+		}
+		if name, ok := indexedName(n, indexed); ok && n.s != "" {
+			return TextMatch{Attr: name, Op: n.op, Text: strings.ToLower(n.s)}, true
+		}
+	}
+	return TextMatch{}, false
 }

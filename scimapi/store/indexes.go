@@ -82,17 +82,25 @@ func (s *Redis) lookupBackfilled(ctx context.Context, typ string, ix index, key,
 	if !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	if _, started := s.ready.LoadOrStore("backfill:"+typ, true); !started {
-		go func() {
-			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), BackfillTimeout)
-			defer cancel()
-			if err := s.Backfill(bctx, typ); err != nil {
-				slog.Warn("index backfill", "type", typ, "err", err)
-			}
-			s.ready.Delete("backfill:" + typ)
-		}()
-	}
+	s.startBackfill(ctx, typ)
 	return nil, ErrIndexBuilding
+}
+
+// startBackfill starts Backfill of typ in the background, unless this
+// store value runs one already (replicas and concurrent calls share the
+// work through a lock).
+func (s *Redis) startBackfill(ctx context.Context, typ string) {
+	if _, started := s.ready.LoadOrStore("backfill:"+typ, true); started {
+		return
+	}
+	go func() {
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), BackfillTimeout)
+		defer cancel()
+		if err := s.Backfill(bctx, typ); err != nil {
+			slog.Warn("index backfill", "type", typ, "err", err)
+		}
+		s.ready.Delete("backfill:" + typ)
+	}()
 }
 
 // lookupReadyScript reads a backfilled index's entries of one value when
