@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,8 +39,11 @@ type ReadCache struct {
 	ns string
 	// serving is whether reads may use the cache (see watch).
 	serving atomic.Bool
-	stop    context.CancelFunc
-	done    sync.WaitGroup
+	// probeHits and probeMisses count the lookups of cached, which Stats
+	// takes off go-redis's counts: they are not reads.
+	probeHits, probeMisses atomic.Uint64
+	stop                   context.CancelFunc
+	done                   sync.WaitGroup
 }
 
 // ReadCacheConfig sizes a ReadCache.
@@ -182,8 +186,10 @@ type ReadCacheStats struct {
 
 // Stats returns the cache's counts so far.
 func (rc *ReadCache) Stats() ReadCacheStats {
+	// the probes first: each is in go-redis's counts before it is in ours
+	ph, pm := rc.probeHits.Load(), rc.probeMisses.Load()
 	st := rc.cache.Stats()
-	return ReadCacheStats{Hits: st.Hits, Misses: st.Misses, Entries: st.Entries, Bytes: st.MemoryUsageBytes, Serving: rc.Serving()}
+	return ReadCacheStats{Hits: st.Hits - ph, Misses: st.Misses - pm, Entries: st.Entries, Bytes: st.MemoryUsageBytes, Serving: rc.Serving()}
 }
 
 // Serving reports whether reads use the cache now (never for a nil
@@ -206,4 +212,54 @@ func (rc *ReadCache) flush() {
 	if rc != nil {
 		rc.cache.Flush()
 	}
+}
+
+// cached reports whether the cache holds a reply to the command args
+// (strings only), looking it up as go-redis's read path does: its cache
+// key is the namespace, then the command's RESP encoding
+// (TestReadCacheProbe holds the two together; were they to drift apart,
+// every probe would miss, which costs a read its shortcut, not its
+// correctness). A hit costs a copy of the reply.
+func (rc *ReadCache) cached(ctx context.Context, args []any) bool {
+	n := len(rc.ns) + 16
+	for _, a := range args {
+		s, ok := a.(string)
+		if !ok {
+			return false
+		}
+		n += len(s) + 16
+	}
+	var b strings.Builder // one allocation: the key
+	b.Grow(n)
+	var num [20]byte
+	b.WriteString(rc.ns)
+	b.WriteByte('*')
+	b.Write(strconv.AppendInt(num[:0], int64(len(args)), 10))
+	b.WriteString("\r\n")
+	for _, a := range args {
+		s := a.(string)
+		b.WriteByte('$')
+		b.Write(strconv.AppendInt(num[:0], int64(len(s)), 10))
+		b.WriteString("\r\n")
+		b.WriteString(s)
+		b.WriteString("\r\n")
+	}
+	if _, ok := rc.cache.Get(ctx, b.String()); ok {
+		rc.probeHits.Add(1)
+		return true
+	}
+	rc.probeMisses.Add(1)
+	return false
+}
+
+// processAll runs cmds through the cache's client at once, each on a
+// connection of its own when it misses, so reads that all miss cost one
+// round trip rather than one each. Each command keeps its own error.
+func (rc *ReadCache) processAll(ctx context.Context, cmds ...redis.Cmder) {
+	var wg sync.WaitGroup
+	for _, c := range cmds[1:] {
+		wg.Go(func() { _ = rc.client.Process(ctx, c) })
+	}
+	_ = rc.client.Process(ctx, cmds[0])
+	wg.Wait()
 }

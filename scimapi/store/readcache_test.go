@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -398,4 +399,93 @@ func TestReadCacheStalledRedis(t *testing.T) {
 	if err := read(); err != nil {
 		t.Fatalf("read after Redis came back: %v", err)
 	}
+}
+
+// TestReadCacheProbe: the store's probe of the cache (is a read's reply
+// held?) finds what go-redis's read path cached, under the key go-redis
+// uses, and does not count as a hit or a miss; a read by id whose hash is
+// not cached sends its commands at once (one round trip), one that is
+// cached reads them one after the other from memory.
+func TestReadCacheProbe(t *testing.T) {
+	r := redistest.Real(t)
+	ctx := context.Background()
+	rc := newReadCache(t, r, store.ReadCacheConfig{DrainInterval: time.Hour, HealthInterval: time.Hour})
+	st := store.NewRedis(r.Client, r.Prefix).ReadCache(rc)
+	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "probed"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": "pg"}, []store.Member{{Value: u.ID}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var fl inFlight
+	rc.AddHook(&fl)
+	ro := store.ReadOptions{Groups: true}
+	read := func(stage string, wantInFlight int) {
+		t.Helper()
+		fl.reset()
+		got, err := st.Get(ctx, store.TypeUser, u.ID, ro)
+		if err != nil || got.Attrs["userName"] != "probed" || len(got.Groups) != 1 {
+			t.Fatalf("%s: %+v %v", stage, got, err)
+		}
+		if m := fl.most(); m != wantInFlight {
+			t.Errorf("%s: %d commands in flight at once, want %d", stage, m, wantInFlight)
+		}
+	}
+	if rc.Cached(ctx, st.ReadArgs(u.ID)...) {
+		t.Fatal("probe found a reply never read")
+	}
+	read("cold", 3) // the hash, the document key, the groups
+	before := rc.Stats()
+	if !rc.Cached(ctx, st.ReadArgs(u.ID)...) {
+		t.Fatal("probe did not find the reply the read cached")
+	}
+	if rc.Cached(ctx, st.ReadArgs("other")...) || rc.Cached(ctx, "get", "x", 1) {
+		t.Fatal("probe found a reply never read")
+	}
+	if after := rc.Stats(); after.Hits != before.Hits || after.Misses != before.Misses {
+		t.Errorf("probes counted: %+v, then %+v", before, after)
+	}
+	read("warm", 1)
+	if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "probed", "title": "t"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	read("after a write", 3)
+}
+
+// inFlight is a hook recording how many reads (HMGET, GET, SMEMBERS) were
+// in flight at once (each held 20 ms, so reads sent together overlap).
+type inFlight struct {
+	mu        sync.Mutex
+	now, peak int
+}
+
+func (f *inFlight) reset() { f.mu.Lock(); f.now, f.peak = 0, 0; f.mu.Unlock() }
+
+func (f *inFlight) most() int { f.mu.Lock(); defer f.mu.Unlock(); return f.peak }
+
+func (f *inFlight) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f *inFlight) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		switch cmd.Name() {
+		case "hmget", "get", "smembers":
+		default: // a new connection's set-up
+			return next(ctx, cmd)
+		}
+		f.mu.Lock()
+		f.now++
+		f.peak = max(f.peak, f.now)
+		f.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		err := next(ctx, cmd)
+		f.mu.Lock()
+		f.now--
+		f.mu.Unlock()
+		return err
+	}
+}
+
+func (f *inFlight) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }

@@ -291,9 +291,21 @@ func (s *Redis) groupNames(ctx context.Context, gids []string) (map[string]any, 
 // readCmds runs h, d and, when not nil, of: through the read cache when
 // the store has one serving and the read need not be fresh (one command
 // each: a pipeline bypasses the cache), else in one pipelined round trip.
+// Through the cache, they run one after the other when the cache holds
+// h's reply (the usual case: a write drops all three, and a read caches
+// all three), else all at once, so that a read of a resource just written
+// or not read before costs one round trip, not three.
 // A missing document key is redis.Nil in d, not an error.
 func (s *Redis) readCmds(ctx context.Context, h *redis.SliceCmd, d *redis.StringCmd, of *redis.StringSliceCmd, fresh bool) error {
 	if s.rc.Serving() && !fresh {
+		if !s.rc.cached(ctx, h.Args()) {
+			if of == nil {
+				s.rc.processAll(ctx, h, d)
+			} else {
+				s.rc.processAll(ctx, h, d, of)
+			}
+			return nil
+		}
 		if err := s.rc.client.Process(ctx, h); err != nil {
 			return err
 		}
