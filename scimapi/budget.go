@@ -42,9 +42,14 @@ func (b *budget) charge(n int) error {
 		return b.overRows(b.rows)
 	}
 	if time.Now().After(b.deadline) {
-		return scimerr.BadRequest(scimerr.TooMany, "the query ran out of its time budget (scim.budgets.scan_time) after examining %d resources; filter on an indexed attribute (id, userName, externalId; Groups: displayName) or narrow the filter", b.rows)
+		return b.outOfTime()
 	}
 	return nil
+}
+
+// outOfTime is the error of a query past its time budget.
+func (b *budget) outOfTime() error {
+	return scimerr.BadRequest(scimerr.TooMany, "the query ran out of its time budget (scim.budgets.scan_time) after examining %d resources; filter on an indexed attribute (id, userName, externalId; Groups: displayName) or narrow the filter", b.rows)
 }
 
 func (b *budget) overRows(n int) error {

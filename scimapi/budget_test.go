@@ -114,6 +114,9 @@ func TestQueryBudgets(t *testing.T) {
 
 		slow := newEnvWith(t, r, func(o *scimapi.Options) { o.ScanTime = time.Nanosecond })
 		wantError(t, slow.do("GET", "/scim/v2/Users?filter="+urlq(`title eq "eng"`), nil), 400, "tooMany")
+		// an index scan (userName co) is held to the time budget too, also
+		// when it finds no candidate to read
+		wantError(t, slow.do("GET", "/scim/v2/Users?filter="+urlq(`userName co "zz9"`), nil), 400, "tooMany")
 		slow.must(slow.do("GET", "/scim/v2/Users?filter="+urlq(`userName eq "b01"`), nil), 200)
 	})
 }

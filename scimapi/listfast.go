@@ -154,7 +154,8 @@ const indexScanStep = 500
 // scanIndex serves a filter that requires a substring comparison (co, sw,
 // ew) of an attribute whose index the store can scan: the store returns
 // the ids whose index entries may satisfy it (store.IndexScanner), read
-// scanBatch at a time and matched, each read charged to the budget. ok is
+// scanBatch at a time and matched, each read charged to the budget (and
+// the index scan itself held to its time). ok is
 // false when it did not run (no such comparison, or no index answers).
 func (h *Handler) scanIndex(ctx context.Context, rt *schema.ResourceType, f *filter.Filter, ro store.ReadOptions, bud *budget, check func([]*store.Resource, store.ReadOptions)) (bool, error) {
 	is, isIS := h.store(ctx).(store.IndexScanner)
@@ -165,7 +166,13 @@ func (h *Handler) scanIndex(ctx context.Context, rt *schema.ResourceType, f *fil
 	if !ok {
 		return false, nil
 	}
-	ids, ok, err := is.ScanIndex(ctx, rt.Name, m, indexScanStep)
+	// the index scan runs within the request's time budget
+	sctx, cancel := context.WithDeadline(ctx, bud.deadline)
+	defer cancel()
+	ids, ok, err := is.ScanIndex(sctx, rt.Name, m, indexScanStep)
+	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+		return true, bud.outOfTime()
+	}
 	if !ok || err != nil {
 		return ok, err
 	}
