@@ -81,17 +81,34 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
-		names, err := s.reader(ro.Fresh).HMGet(ctx, s.p+"gname", gids...).Result()
-		if err != nil {
-			return nil, fmt.Errorf("store: read group names: %w", err)
-		}
 		gs := make([]any, 0, 2*len(gids))
-		for i, gid := range gids {
-			name, ok := names[i].(string)
-			if !ok {
-				return s.getScript(ctx, typ, id, ro)
+		if len(gids) <= groupNameBatch {
+			// one HMGET, through the read cache when it serves
+			names, err := s.reader(ro.Fresh).HMGet(ctx, s.p+"gname", gids...).Result()
+			if err != nil {
+				return nil, fmt.Errorf("store: read group names: %w", err)
 			}
-			gs = append(gs, gid, name)
+			for i, gid := range gids {
+				name, ok := names[i].(string)
+				if !ok {
+					return s.getScript(ctx, typ, id, ro)
+				}
+				gs = append(gs, gid, name)
+			}
+		} else {
+			// a user in very many groups: HMGETs of at most
+			// groupNameBatch fields, so no one command holds Redis long
+			names, err := s.groupNames(ctx, gids)
+			if err != nil {
+				return nil, err
+			}
+			for _, gid := range gids {
+				name, ok := names[gid]
+				if !ok {
+					return s.getScript(ctx, typ, id, ro)
+				}
+				gs = append(gs, gid, name)
+			}
 		}
 		f[5] = gs
 	}

@@ -141,8 +141,9 @@ func (h *gnameHook) note(cmds []redis.Cmder) {
 	}
 }
 
-// TestGroupNamesInBoundedCommands: a page whose user is in 1,001 groups
-// reads all their names, in HMGETs of at most 1,000 fields each (one
+// TestGroupNamesInBoundedCommands: a page whose user is in 1,001 groups,
+// and a read of that user by id, read all their names, in HMGETs of at
+// most 1,000 fields each (one
 // command holds Redis), and the user with all of them.
 func TestGroupNamesInBoundedCommands(t *testing.T) {
 	r := redistest.Mini(t)
@@ -179,5 +180,20 @@ func TestGroupNamesInBoundedCommands(t *testing.T) {
 	}
 	if h.most == 0 || h.most > 1000 {
 		t.Fatalf("largest group-name HMGET asked for %d fields", h.most)
+	}
+	// a read by id too
+	h.most = 0
+	u, err := st.Get(ctx, store.TypeUser, ids[0], store.ReadOptions{Groups: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named = 0
+	for _, g := range u.Groups {
+		if g.Display != "" {
+			named++
+		}
+	}
+	if named != n || h.most == 0 || h.most > 1000 {
+		t.Fatalf("Get: %d of %d groups named, largest group-name HMGET %d fields", named, n, h.most)
 	}
 }
