@@ -162,19 +162,27 @@ func (h *Handler) scanIndex(ctx context.Context, rt *schema.ResourceType, f *fil
 	if !isIS || f == nil {
 		return false, nil
 	}
-	m, ok := f.TextMatch(h.store(ctx).Indexed(rt.Name)...)
-	if !ok {
-		return false, nil
-	}
 	// the index scan runs within the request's time budget
 	sctx, cancel := context.WithDeadline(ctx, bud.deadline)
 	defer cancel()
-	ids, ok, err := is.ScanIndex(sctx, rt.Name, m, indexScanStep)
-	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
-		return true, bud.outOfTime()
+	var ids []string
+	ok := false
+	// the first comparison whose index answers
+	for _, m := range f.TextMatches(h.store(ctx).Indexed(rt.Name)...) {
+		var err error
+		ids, ok, err = is.ScanIndex(sctx, rt.Name, m, indexScanStep)
+		if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+			return true, bud.outOfTime()
+		}
+		if err != nil {
+			return true, err
+		}
+		if ok {
+			break
+		}
 	}
-	if !ok || err != nil {
-		return ok, err
+	if !ok {
+		return false, nil
 	}
 	for len(ids) > 0 {
 		n := min(len(ids), scanBatch)

@@ -271,7 +271,8 @@ func TestOptionalIndexesSameResults(t *testing.T) {
 }
 
 // TestSubstringFiltersScanIndexes: with the optional indexes on and built,
-// `co`, `sw` and `ew` on their attributes and on userName read the index
+// `co`, `sw` and `ew` on their attributes, on userName and on Groups'
+// displayName read the index
 // (HSCAN, ZRANGEBYLEX or a script of the index key) and never walk the id set
 // as a document scan does (a literal that is not ASCII scans documents), and find what the document scan finds (the same
 // filter inside not(not(…)), which no index serves).
@@ -286,16 +287,42 @@ func TestSubstringFiltersScanIndexes(t *testing.T) {
 		}
 		var rec keyRecorder
 		r.Client.AddHook(&rec)
-		for _, f := range substringFilters() {
+		check := func(typ, f string, ids func(string) []string) {
+			t.Helper()
 			rec.reset()
-			got := filterIDs(t, e, f)
-			scans, all := rec.counts(r.Prefix + "{scim}:")
+			got := ids(f)
+			scans, all := rec.counts(r.Prefix+"{scim}:", typ)
 			if ascii := !strings.ContainsFunc(f, func(r rune) bool { return r > unicode.MaxASCII }); ascii && (scans == 0 || all != 0) {
 				t.Errorf("%s: %d index scan commands, %d reads of the id set", f, scans, all)
 			}
-			if want := filterIDs(t, e, "not (not ("+f+"))"); !slices.Equal(got, want) {
+			if want := ids("not (not (" + f + "))"); !slices.Equal(got, want) {
 				t.Errorf("%s: index scan %d ids, document scan %d", f, len(got), len(want))
 			}
+		}
+		for _, f := range substringFilters() {
+			check("User", f, func(f string) []string { return filterIDs(t, e, f) })
+		}
+		// Groups' displayName (a sorted set of strings.ToLower values)
+		for i, dn := range indexedPools["dn"] {
+			if dn != "" {
+				e.must(e.do("POST", "/scim/v2/Groups", map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": fmt.Sprintf("%s %d", dn, i)}), 201)
+			}
+		}
+		groupIDs := func(f string) []string {
+			l := e.must(e.do("GET", "/scim/v2/Groups?count=1000&attributes=id&filter="+urlq(f), nil), 200)
+			var ids []string
+			rs, _ := l.body["Resources"].([]any)
+			for _, x := range rs {
+				ids = append(ids, str(x.(map[string]any)["id"]))
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		for _, f := range []string{`displayName co "nn s"`, `displayName co "KIM"`, `displayName sw "ann"`, `displayName ew " 1"`, `displayName co "zz"`} {
+			check("Group", f, groupIDs)
+		}
+		if len(groupIDs(`displayName co "nn s"`)) != 2 {
+			t.Errorf("displayName co \"nn s\" found %v", groupIDs(`displayName co "nn s"`))
 		}
 	})
 }
@@ -312,21 +339,21 @@ func (k *keyRecorder) reset() {
 	k.mu.Unlock()
 }
 
-// counts returns how many recorded commands scanned an index of the store
-// with key prefix p (HSCAN, ZRANGEBYLEX or a script of an index key) and
-// how many read its User id set.
-func (k *keyRecorder) counts(p string) (scans, all int) {
+// counts returns how many recorded commands scanned an index of type typ
+// in the store with key prefix p (HSCAN, ZRANGEBYLEX or a script of an
+// index key) and how many read its id set.
+func (k *keyRecorder) counts(p, typ string) (scans, all int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, c := range k.cmds {
 		for _, a := range c[1:] {
 			s, _ := a.(string)
 			switch {
-			case s == p+"all:User":
+			case s == p+"all:"+typ:
 				if c[0] != "zcard" { // Count, which the scan budget checks first
 					all++
 				}
-			case strings.HasPrefix(s, p+"u:User:") || strings.HasPrefix(s, p+"x:User:"):
+			case strings.HasPrefix(s, p+"u:"+typ+":") || strings.HasPrefix(s, p+"x:"+typ+":"):
 				if name := fmt.Sprint(c[0]); name == "hscan" || name == "evalsha" || name == "zrangebylex" {
 					scans++
 				}

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	fp "github.com/scim2/filter-parser/v2"
@@ -191,42 +192,46 @@ func TestIndexCandidates(t *testing.T) {
 	}
 }
 
-// TestTextMatch: a co, sw or ew of a printable ASCII literal on an indexed
-// attribute, at the top level or in a top-level AND chain, is a TextMatch,
-// its literal lower-cased whatever the attribute's caseExact.
-func TestTextMatch(t *testing.T) {
+// TestTextMatches: each co, sw or ew of a printable ASCII literal on an
+// indexed attribute, at the top level or in a top-level AND chain, is a
+// TextMatch, in the filter's order, its literal lower-cased whatever the
+// attribute's caseExact.
+func TestTextMatches(t *testing.T) {
 	reg := schema.NewRegistry()
-	indexed := []string{"userName", "emails.value", "displayName", "name.familyName", "externalId"}
+	indexed := []string{"userName", "emails.value", "displayName", "name.familyName", "externalId", "department"}
 	tests := []struct {
 		rt     *schema.ResourceType
 		filter string
-		want   TextMatch
-		ok     bool
+		want   []TextMatch
 	}{
-		{reg.Users(), `USERNAME co "Jen"`, TextMatch{"userName", fp.CO, "jen"}, true},
-		{reg.Users(), `emails.value sw "J.S@"`, TextMatch{"emails.value", fp.SW, "j.s@"}, true},
-		{reg.Users(), `emails[type eq "work"].value ew "@Example.COM"`, TextMatch{}, false},
-		{reg.Users(), `active eq true and name.familyName ew "Son"`, TextMatch{"name.familyName", fp.EW, "son"}, true},
-		{reg.Users(), `title pr and (active eq true and displayName co "a b")`, TextMatch{"displayName", fp.CO, "a b"}, true},
-		{reg.Users(), `externalId co "AbC"`, TextMatch{"externalId", fp.CO, "abc"}, true}, // caseExact
-		{reg.Users(), `userName co "a" or title pr`, TextMatch{}, false},
-		{reg.Users(), `not (userName co "a")`, TextMatch{}, false},
-		{reg.Users(), `userName eq "a"`, TextMatch{}, false},
-		{reg.Users(), `userName gt "a"`, TextMatch{}, false},
-		{reg.Users(), `userName co ""`, TextMatch{}, false},
-		{reg.Users(), `userName co "jé"`, TextMatch{}, false},
-		{reg.Users(), `emails co "x"`, TextMatch{"emails.value", fp.CO, "x"}, true}, // emails.value (as Match reads it)
-		{reg.Users(), `title co "x"`, TextMatch{}, false},
-		{reg.Groups(), `displayName sw "Adm"`, TextMatch{"displayName", fp.SW, "adm"}, true},
+		{reg.Users(), `USERNAME co "Jen"`, []TextMatch{{"userName", fp.CO, "jen"}}},
+		{reg.Users(), `emails.value sw "J.S@"`, []TextMatch{{"emails.value", fp.SW, "j.s@"}}},
+		{reg.Users(), `emails[type eq "work"].value ew "@Example.COM"`, nil},
+		{reg.Users(), `emails[value co "x"]`, nil},
+		{reg.Users(), `active eq true and name.familyName ew "Son"`, []TextMatch{{"name.familyName", fp.EW, "son"}}},
+		{reg.Users(), `title pr and (active eq true and displayName co "a b")`, []TextMatch{{"displayName", fp.CO, "a b"}}},
+		{reg.Users(), `externalId co "AbC" and userName sw "x"`, []TextMatch{{"externalId", fp.CO, "abc"}, {"userName", fp.SW, "x"}}}, // externalId is caseExact
+		{reg.Users(), `userName co "a" or title pr`, nil},
+		{reg.Users(), `not (userName co "a")`, nil},
+		{reg.Users(), `userName eq "a"`, nil},
+		{reg.Users(), `userName gt "a"`, nil},
+		{reg.Users(), `userName co ""`, nil},
+		{reg.Users(), `userName co "jé"`, nil},
+		{reg.Users(), "userName co \"\u212a\"", []TextMatch{{"userName", fp.CO, "k"}}}, // the Kelvin sign: Match compares it lower-cased, k
+		{reg.Users(), "userName co \"a\u007f\"", nil},
+		{reg.Users(), `emails co "x"`, []TextMatch{{"emails.value", fp.CO, "x"}}}, // emails.value, as Match reads it
+		{reg.Users(), `title co "x"`, nil},
+		// an extension attribute is not the core attribute of its name
+		{reg.Users(), `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department co "x"`, nil},
+		{reg.Groups(), `displayName sw "Adm"`, []TextMatch{{"displayName", fp.SW, "adm"}}},
 	}
 	for _, tt := range tests {
 		f, err := Compile(tt.rt, tt.filter)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", tt.filter, err)
 		}
-		got, ok := f.TextMatch(indexed...)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("%s: got %+v %v", tt.filter, got, ok)
+		if got := f.TextMatches(indexed...); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %+v", tt.filter, got)
 		}
 	}
 }

@@ -111,38 +111,38 @@ type TextMatch struct {
 	Text string
 }
 
-// TextMatch finds a conjunct `A co|sw|ew "text"` at the top level of the
-// filter (the filter itself or a member of a top-level AND chain) where A
-// is one of indexed (compared as IndexCandidates does) and the literal is
-// plain printable ASCII. Every resource the filter matches holds a value
-// of A that contains (starts with, ends with) Text, ASCII-case-
-// insensitively, whether A is caseExact or not: a case-exact match is
-// also a case-insensitive one. The caller must still run Match.
-func (f *Filter) TextMatch(indexed ...string) (TextMatch, bool) {
-	return textIn(f.root, indexed)
+// TextMatches returns the conjuncts `A co|sw|ew "text"` at the top level
+// of the filter (the filter itself or members of a top-level AND chain),
+// in the filter's order, where A is one of indexed (compared as
+// IndexCandidates does) and the literal is plain printable ASCII. Every
+// resource the filter matches holds, for each of them, a value of A that
+// contains (starts with, ends with) Text, ASCII-case-insensitively,
+// whether A is caseExact or not: a case-exact match is also a
+// case-insensitive one. The caller must still run Match.
+func (f *Filter) TextMatches(indexed ...string) []TextMatch {
+	var out []TextMatch
+	textIn(f.root, indexed, &out)
+	return out
 }
 
-func textIn(n node, indexed []string) (TextMatch, bool) {
+func textIn(n node, indexed []string, out *[]TextMatch) {
 	switch n := n.(type) {
 	case *andNode:
-		if m, ok := textIn(n.l, indexed); ok {
-			return m, true
-		}
-		return textIn(n.r, indexed)
+		textIn(n.l, indexed, out)
+		textIn(n.r, indexed, out)
 	case *cmpNode:
 		switch n.op {
 		case fp.CO, fp.SW, fp.EW:
 		default:
-			return TextMatch{}, false
+			return
 		}
 		for i := 0; i < len(n.s); i++ {
 			if c := n.s[i]; c < 0x20 || c >= 0x7f {
-				return TextMatch{}, false
+				return
 			}
 		}
 		if name, ok := indexedName(n, indexed); ok && n.s != "" {
-			return TextMatch{Attr: name, Op: n.op, Text: strings.ToLower(n.s)}, true
+			*out = append(*out, TextMatch{Attr: name, Op: n.op, Text: strings.ToLower(n.s)})
 		}
 	}
-	return TextMatch{}, false
 }

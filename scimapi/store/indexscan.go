@@ -47,7 +47,17 @@ func (q *quotaStore) ScanIndex(ctx context.Context, typ string, m filter.TextMat
 // one not marked complete (a Backfill is then started, as Lookup does).
 // The marker is read before the first command and after the last, and a
 // change in between also answers ok false: a gateway with the index off
-// wrote meanwhile, and its entries may be missing.
+// wrote meanwhile, and its entries may be missing. (A backfill completed
+// within the scan would set it again unseen; that takes a whole backfill
+// during one request, after a gateway with the index off wrote.)
+//
+// Like every scan, it is not a snapshot, and it is weaker than a document
+// scan, which walks the ids: a resource whose value changes during the
+// scan from one that matches to another that matches may be missed, when
+// the old entry is dropped ahead of the scan's position and the new one
+// added behind it (a hash field that comes and goes during an HSCAN
+// likewise). A resource whose value does not change during the scan is
+// always found.
 //
 // Why the folded entries hold every match (TestScanIndexFindsEveryMatch
 // checks it over generated values): Text is ASCII. A case-insensitive
@@ -66,6 +76,7 @@ func (s *Redis) ScanIndex(ctx context.Context, typ string, m filter.TextMatch, s
 	if !ok || m.Text == "" {
 		return nil, false, nil
 	}
+	step = max(step, 1)
 	if ix.backfill {
 		if ready, err := s.indexReady(ctx, typ, ix); err != nil || !ready {
 			if err == nil {

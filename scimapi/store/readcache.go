@@ -254,7 +254,10 @@ func (rc *ReadCache) cached(ctx context.Context, args []any) bool {
 
 // processAll runs cmds through the cache's client at once, each on a
 // connection of its own when it misses, so reads that all miss cost one
-// round trip rather than one each. Each command keeps its own error.
+// round trip rather than one each. Each command keeps its own error. A
+// read that misses thus holds up to three of the client's connections
+// (its pool is sized as the store's client's) for one round trip, where it
+// held one for three.
 func (rc *ReadCache) processAll(ctx context.Context, cmds ...redis.Cmder) {
 	var wg sync.WaitGroup
 	for _, c := range cmds[1:] {

@@ -446,7 +446,11 @@ func TestReadCacheProbe(t *testing.T) {
 	if after := rc.Stats(); after.Hits != before.Hits || after.Misses != before.Misses {
 		t.Errorf("probes counted: %+v, then %+v", before, after)
 	}
+	before = rc.Stats()
 	read("warm", 1)
+	if after := rc.Stats(); after.Misses != before.Misses || after.Hits < before.Hits+3 {
+		t.Errorf("a warm read counted %d hits and %d misses, want its reads' hits", after.Hits-before.Hits, after.Misses-before.Misses)
+	}
 	if _, _, err := st.Update(ctx, store.TypeUser, u.ID, store.Condition{}, map[string]any{"userName": "probed", "title": "t"}, nil, nil); err != nil {
 		t.Fatal(err)
 	}

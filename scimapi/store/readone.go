@@ -321,7 +321,7 @@ func (s *Redis) readCmds(ctx context.Context, h *redis.SliceCmd, d *redis.String
 			} else {
 				s.rc.processAll(ctx, h, d, of)
 			}
-			return nil
+			return errors.Join(h.Err(), ignoreNil(d.Err()), cmdErr(of))
 		}
 		if err := s.rc.client.Process(ctx, h); err != nil {
 			return err
