@@ -149,7 +149,7 @@ func (h *Handler) scanDocs(ctx context.Context, rt *schema.ResourceType, f *filt
 // indexScanStep is how many index entries one command of an index scan
 // reads (store.IndexScanner): Redis judges each in 1-2 µs, so a step
 // holds it for well under a millisecond.
-const indexScanStep = 500
+const indexScanStep = 400
 
 // scanIndex serves a filter that requires a substring comparison (co, sw,
 // ew) of an attribute whose index the store can scan: the store returns
