@@ -15,8 +15,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	fp "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimgate/scimgate/directory"
+	"github.com/scimgate/scimgate/scimapi/filter"
 	"github.com/scimgate/scimgate/scimapi/store"
 	"github.com/scimgate/scimgate/scimapi/store/storetest"
 )
@@ -94,7 +96,8 @@ func TestDirectoriesOnRedisCluster(t *testing.T) {
 
 	// The raw scans (the Redis-judged script and the pipelined one) and
 	// the index backfill read a step's document keys with one MGET: its
-	// keys share the directory's hash tag, so Cluster takes it.
+	// keys share the directory's hash tag, so Cluster takes it. The index
+	// scans read one key each.
 	t.Run("scans and backfill", func(t *testing.T) {
 		st := store.NewRedisTagged(cc, "scan:", directory.Tag(uuid.NewString())).DocumentKeys(true)
 		for i := range 5 {
@@ -148,6 +151,18 @@ func TestDirectoriesOnRedisCluster(t *testing.T) {
 		}
 		if ids, err := st.Lookup(ctx, store.TypeUser, "emails.value", "scan2@example.com"); err != nil || len(ids) != 1 {
 			t.Fatalf("lookup after the backfill: %v %v", ids, err)
+		}
+		// index scans (store.IndexScanner): HSCAN of the userName hash, the
+		// script over a sorted index, a ZRANGEBYLEX range; steps of 2
+		for _, m := range []filter.TextMatch{{Attr: "userName", Op: fp.CO, Text: "can3"}, {Attr: "emails.value", Op: fp.CO, Text: "4@example"},
+			{Attr: "emails.value", Op: fp.SW, Text: "scan1"}, {Attr: "emails.value", Op: fp.EW, Text: "example.com"}} {
+			want := 1
+			if m.Op == fp.EW {
+				want = 5
+			}
+			if ids, ok, err := st.ScanIndex(ctx, store.TypeUser, m, 2); err != nil || !ok || len(ids) != want {
+				t.Fatalf("index scan %+v: %v %v %v", m, ids, ok, err)
+			}
 		}
 	})
 
