@@ -132,6 +132,9 @@ func (s *Redis) LookupGet(ctx context.Context, typ, attr, value string, ro ReadO
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, true, nil
 	}
+	if err := s.fillGroupNames(ctx, fields); err != nil {
+		return nil, true, err
+	}
 	r, err := decodeFields(id, fields, ro.RawOnly)
 	if err != nil {
 		return nil, true, err

@@ -279,6 +279,54 @@ func (s *Redis) plainChunk(ctx context.Context, typ string, ids []string, ro Rea
 // a page's users may be in many groups, and one command holds Redis.
 const groupNameBatch = 1000
 
+// groupNameBatchLua is groupNameBatch in the read scripts' source
+// (TestGroupNameBatchLua holds the two together).
+const groupNameBatchLua = "1000"
+
+// fillGroupNames sets, in resources as the read scripts return them, the
+// group names those scripts left out (nil: past the groupNameBatch names
+// one run reads, see luaReadOne), reading them with groupNames; a group
+// without a name (deleted since) gets "", as the scripts give it.
+func (s *Redis) fillGroupNames(ctx context.Context, all ...[]any) error {
+	var gids []string
+	seen := map[string]bool{}
+	for _, f := range all {
+		if len(f) < 6 {
+			continue
+		}
+		gs, _ := f[5].([]any)
+		for i := 0; i+1 < len(gs); i += 2 {
+			if gid, ok := gs[i].(string); ok && gs[i+1] == nil && !seen[gid] {
+				seen[gid] = true
+				gids = append(gids, gid)
+			}
+		}
+	}
+	if len(gids) == 0 {
+		return nil
+	}
+	names, err := s.groupNames(ctx, gids)
+	if err != nil {
+		return err
+	}
+	for _, f := range all {
+		if len(f) < 6 {
+			continue
+		}
+		gs, _ := f[5].([]any)
+		for i := 0; i+1 < len(gs); i += 2 {
+			if gs[i+1] == nil {
+				name, ok := names[fmt.Sprint(gs[i])]
+				if !ok {
+					name = ""
+				}
+				gs[i+1] = name
+			}
+		}
+	}
+	return nil
+}
+
 // groupNames returns the names of the groups gids that have one (a group
 // deleted has none), read in one pipelined round trip of HMGETs of at
 // most groupNameBatch fields each.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -195,5 +196,56 @@ func TestGroupNamesInBoundedCommands(t *testing.T) {
 	}
 	if named != n || h.most == 0 || h.most > 1000 {
 		t.Fatalf("Get: %d of %d groups named, largest group-name HMGET %d fields", named, n, h.most)
+	}
+}
+
+// TestReadScriptsBoundGroupNames: a read script (here the lookup of
+// userName eq without a read cache) reads at most 1,000 group names, one
+// HGET each, in its run; the names of a user's further groups are read
+// after it in bounded HMGETs, so the user comes with every group named.
+func TestReadScriptsBoundGroupNames(t *testing.T) {
+	r := redistest.Real(t)
+	ctx := context.Background()
+	st := store.NewRedis(r.Client, r.Prefix)
+	u, err := st.Create(ctx, store.TypeUser, map[string]any{"userName": "member-of-many"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1001
+	for i := range n {
+		if _, err := st.Create(ctx, store.TypeGroup, map[string]any{"displayName": fmt.Sprintf("m%04d", i)}, []store.Member{{Value: u.ID, Type: store.TypeUser}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hgets := func() int64 {
+		for _, line := range strings.Split(r.Client.Info(ctx, "commandstats").Val(), "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_hget:calls="); ok {
+				calls, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+				return calls
+			}
+		}
+		return 0
+	}
+	h := &gnameHook{}
+	r.Client.AddHook(h)
+	before := hgets()
+	rs, ok, err := st.LookupGet(ctx, store.TypeUser, "userName", "member-of-many", store.ReadOptions{Groups: true})
+	if err != nil || !ok || len(rs) != 1 {
+		t.Fatalf("LookupGet: %v %v %v", rs, ok, err)
+	}
+	named := 0
+	for _, g := range rs[0].Groups {
+		if strings.HasPrefix(g.Display, "m") {
+			named++
+		}
+	}
+	if named != n {
+		t.Fatalf("%d of %d groups named", named, n)
+	}
+	if got := hgets() - before; got > 1+1000 { // the index entry, then the names
+		t.Errorf("the lookup ran %d HGETs", got)
+	}
+	if h.most == 0 || h.most > 1000 {
+		t.Errorf("the names after the script: largest HMGET %d fields", h.most)
 	}
 }

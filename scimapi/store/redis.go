@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -448,6 +449,10 @@ func (s *Redis) write(ctx context.Context, typ, id, mode string, cond Condition,
 	if len(fields) < 9 || fields[0] != typ {
 		return nil, false, fmt.Errorf("store: write of %s %s returned no resource", typ, id)
 	}
+	if err := s.fillGroupNames(ctx, fields); err != nil {
+		// the write is committed: answer it, its groups' names as ""
+		slog.Warn("store: read group names after a write", "err", err)
+	}
 	// A write of attributes stored exactly the document encoded from
 	// attrs (an update: or had it already), and the script leaves it out
 	// of its reply (a resend answered as applied, see createResent and
@@ -577,6 +582,13 @@ func (s *Redis) getManyScript(ctx context.Context, typ string, ids []string, ro 
 		raw, err := readScript.Run(ctx, s.c, keys, s.p, flag(ro.Members), flag(ro.Groups)).Slice()
 		if err != nil {
 			return nil, fmt.Errorf("store: read: %w", err)
+		}
+		all := make([][]any, len(raw))
+		for i, e := range raw {
+			all[i], _ = e.([]any)
+		}
+		if err := s.fillGroupNames(ctx, all...); err != nil {
+			return nil, err
 		}
 		for i, e := range raw {
 			fields, _ := e.([]any)

@@ -527,8 +527,13 @@ end
 // resource not changed since its creation: lastModified is c). known,
 // when not nil, stands for the HMGET of the resource's fields (a creation
 // knows them all). With nodoc, doc is "" and not read (an update's reply:
-// the caller sent the document).
+// the caller sent the document). A script run reads at most
+// groupNameBatch group names (one HGET each); the later groups' names are
+// false, for the caller to read in bounded commands (fillGroupNames).
 const luaReadOne = luaDocOf + `
+-- the group names one script run reads; past them a group's name is false
+-- (nil in the reply), and the caller reads it (fillGroupNames)
+local namesLeft = ` + groupNameBatchLua + `
 local function readOne(p, key, id, members, groups, known, nodoc)
   local r = known
   if not r and nodoc then
@@ -544,7 +549,12 @@ local function readOne(p, key, id, members, groups, known, nodoc)
   if groups == '1' then
     for _, gid in ipairs(redis.call('SMEMBERS', p .. 'of:' .. id)) do
       gs[#gs + 1] = gid
-      gs[#gs + 1] = redis.call('HGET', p .. 'gname', gid) or ''
+      if namesLeft > 0 then
+        namesLeft = namesLeft - 1
+        gs[#gs + 1] = redis.call('HGET', p .. 'gname', gid) or ''
+      else
+        gs[#gs + 1] = false
+      end
     end
   end
   local ms = {}
