@@ -101,7 +101,9 @@ func (s *Redis) ScanIndex(ctx context.Context, typ string, m filter.TextMatch, s
 	case m.Op == fp.SW:
 		err = s.rangeIndex(ctx, key, m.Text, step, add)
 	default: // a sorted set of "<value>\x00<id>"
-		dotted := ix.backfill && m.Op == fp.CO && strings.Contains(m.Text, "i")
+		// an index whose normalisation keeps İ (foldKey) holds a value
+		// that strings.ToLower takes to an i as İ
+		dotted := m.Op == fp.CO && strings.Contains(m.Text, "i") && ix.norm("\u0130") != "i"
 		err = s.judgeIndex(ctx, key, m, dotted, step, add)
 	}
 	if err != nil {

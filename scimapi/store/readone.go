@@ -81,20 +81,15 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 	}
 	if of != nil && len(of.Val()) > 0 {
 		gids := of.Val()
-		gs := make([]any, 0, 2*len(gids))
+		// name(i) is group i's name, nil when it has none
+		var name func(i int) any
 		if len(gids) <= groupNameBatch {
 			// one HMGET, through the read cache when it serves
 			names, err := s.reader(ro.Fresh).HMGet(ctx, s.p+"gname", gids...).Result()
 			if err != nil {
 				return nil, fmt.Errorf("store: read group names: %w", err)
 			}
-			for i, gid := range gids {
-				name, ok := names[i].(string)
-				if !ok {
-					return s.getScript(ctx, typ, id, ro)
-				}
-				gs = append(gs, gid, name)
-			}
+			name = func(i int) any { return names[i] }
 		} else {
 			// a user in very many groups: HMGETs of at most
 			// groupNameBatch fields, so no one command holds Redis long
@@ -102,13 +97,15 @@ func (s *Redis) getOne(ctx context.Context, typ, id string, ro ReadOptions) (*Re
 			if err != nil {
 				return nil, err
 			}
-			for _, gid := range gids {
-				name, ok := names[gid]
-				if !ok {
-					return s.getScript(ctx, typ, id, ro)
-				}
-				gs = append(gs, gid, name)
+			name = func(i int) any { return names[gids[i]] }
+		}
+		gs := make([]any, 0, 2*len(gids))
+		for i, gid := range gids {
+			n := name(i)
+			if _, ok := n.(string); !ok { // the group deleted in between
+				return s.getScript(ctx, typ, id, ro)
 			}
+			gs = append(gs, gid, n)
 		}
 		f[5] = gs
 	}
@@ -288,35 +285,37 @@ const groupNameBatchLua = "1000"
 // one run reads, see luaReadOne), reading them with groupNames; a group
 // without a name (deleted since) gets "", as the scripts give it.
 func (s *Redis) fillGroupNames(ctx context.Context, all ...[]any) error {
+	// the group lists with a name left out, and the ids to read
+	var lists [][]any
 	var gids []string
-	seen := map[string]bool{}
 	for _, f := range all {
 		if len(f) < 6 {
 			continue
 		}
 		gs, _ := f[5].([]any)
+		left := false
 		for i := 0; i+1 < len(gs); i += 2 {
-			if gid, ok := gs[i].(string); ok && gs[i+1] == nil && !seen[gid] {
-				seen[gid] = true
-				gids = append(gids, gid)
+			if gid, ok := gs[i].(string); ok && gs[i+1] == nil {
+				gids, left = append(gids, gid), true
 			}
+		}
+		if left {
+			lists = append(lists, gs)
 		}
 	}
 	if len(gids) == 0 {
 		return nil
 	}
-	names, err := s.groupNames(ctx, gids)
+	slices.Sort(gids)
+	names, err := s.groupNames(ctx, slices.Compact(gids))
 	if err != nil {
 		return err
 	}
-	for _, f := range all {
-		if len(f) < 6 {
-			continue
-		}
-		gs, _ := f[5].([]any)
+	for _, gs := range lists {
 		for i := 0; i+1 < len(gs); i += 2 {
 			if gs[i+1] == nil {
-				name, ok := names[fmt.Sprint(gs[i])]
+				gid, _ := gs[i].(string)
+				name, ok := names[gid]
 				if !ok {
 					name = ""
 				}
