@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	fp "github.com/scim2/filter-parser/v2"
@@ -250,6 +251,7 @@ func FuzzParse(f *testing.F) {
 		`userType eq "Employee" and emails[type eq "work" and value co "@example.com"]`,
 		`emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]`,
 		`emails[type eq "work"].value eq "x@y.z"`, `active eq true and age gt 1.5e3`, `a eq null`,
+		`userName co "JENSEN" and emails.value ew "@EXAMPLE.com"`, `displayName sw "bab" and name.familyName co "ens"`,
 	} {
 		f.Add(s)
 	}
@@ -272,10 +274,65 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		_ = flt.Match(doc)
+		matched := flt.Match(doc)
 		_ = flt.Match(map[string]any{})
 		flt.IndexCandidates("userName", "id")
+		// TextMatches' promise, on a document of ASCII values: a filter
+		// that matches it holds each comparison on some value
+		for _, m := range flt.TextMatches("userName", "emails.value", "displayName", "name.familyName", "title") {
+			if m.Text == "" || m.Text != strings.ToLower(m.Text) || !plainText(m.Text) {
+				t.Fatalf("%q: TextMatch %+v", s, m)
+			}
+			if matched && !slices.ContainsFunc(valuesOf(doc, m.Attr), func(v string) bool {
+				v = strings.ToLower(v)
+				switch m.Op {
+				case fp.SW:
+					return strings.HasPrefix(v, m.Text)
+				case fp.EW:
+					return strings.HasSuffix(v, m.Text)
+				}
+				return strings.Contains(v, m.Text)
+			}) {
+				t.Fatalf("%q matches, but no value of %s %s %q", s, m.Attr, m.Op, m.Text)
+			}
+		}
 	})
+}
+
+// plainText reports whether s is printable ASCII.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// valuesOf returns the string values of attr ("attr" or "attr.sub", also
+// of a multi-valued attribute) in doc.
+func valuesOf(doc map[string]any, attr string) []string {
+	top, sub, _ := strings.Cut(attr, ".")
+	var raw []any
+	switch v := doc[top].(type) {
+	case string:
+		raw = []any{v}
+	case map[string]any:
+		raw = []any{v[sub]}
+	case []any:
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				raw = append(raw, m[sub])
+			}
+		}
+	}
+	var out []string
+	for _, r := range raw {
+		if s, ok := r.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func TestCompileLenient(t *testing.T) {
