@@ -81,8 +81,20 @@ func (g *faultGateway) checkFault(what string, a answer, ok ...int) {
 		}
 	}
 	if a.code != http.StatusServiceUnavailable || a.retryAfter == "" || !strings.Contains(a.body, `"status":"503"`) {
-		g.t.Fatalf("%s: %d (Retry-After %q) %s", what, a.code, a.retryAfter, a.body)
+		g.t.Fatalf("%s: %d (Retry-After %q) %s\nthe gateway's errors:\n%s", what, a.code, a.retryAfter, a.body, g.errorLog())
 	}
+}
+
+// errorLog returns the gateway's log lines at level ERROR, whose causes a
+// failed fault check needs.
+func (g *faultGateway) errorLog() string {
+	var out []string
+	for _, l := range strings.Split(g.logs.String(), "\n") {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, `"level":"ERROR"`) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (g *faultGateway) createUser(name string) answer {
